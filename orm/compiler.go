@@ -17,6 +17,53 @@ type compiler struct {
 	args    []any
 	literal bool  // DDL: render values as literals (they come from code, never input)
 	err     error // the first value arg could not render as a literal
+	scope   *scope
+	out     []*annotation // the annotations in the select list being written
+	aliases int           // subquery table aliases handed out so far (U0, U1, …)
+}
+
+// scope is a subquery being compiled inside another statement: its tables
+// are renamed (U0, U1, …) so that they cannot capture the outer query's
+// columns, and the OuterRefs of its conditions name columns of the
+// enclosing scope.
+type scope struct {
+	rename map[string]string
+	outer  map[*outerRef]colRef
+	parent *scope
+}
+
+// alias is the name a table or join alias has in the current scope.
+func (c *compiler) alias(table string) string {
+	if c.scope != nil {
+		if a, ok := c.scope.rename[table]; ok {
+			return a
+		}
+	}
+	return table
+}
+
+// colSQL is a column (or an annotation's expression) in the current scope.
+func (c *compiler) colSQL(r colRef) (string, error) {
+	if r.ann != nil {
+		return r.ann.expr.sql(c)
+	}
+	if r.table == "" {
+		return quote(r.field.Column), nil
+	}
+	return quote(c.alias(r.table)) + "." + quote(r.field.Column), nil
+}
+
+// capture compiles what write writes into a string of its own, sharing
+// this statement's arguments, for expressions that contain conditions or
+// whole queries.
+func (c *compiler) capture(write func(*compiler) error) (string, error) {
+	sub := &compiler{d: c.d, args: c.args, literal: c.literal, scope: c.scope, out: c.out, aliases: c.aliases}
+	err := write(sub)
+	c.args, c.aliases = sub.args, sub.aliases
+	if c.err == nil {
+		c.err = sub.err
+	}
+	return sub.sql.String(), err
 }
 
 func newCompiler(d dialect) *compiler {

@@ -64,6 +64,7 @@ type leaf struct {
 type colRef struct {
 	table string // "" in DDL, where columns stand alone
 	field *Field
+	ann   *annotation // set for a name that is an annotation: field is its type
 }
 
 func (r colRef) sql() string {
@@ -91,6 +92,10 @@ func (r *resolver) walk(path string) (colRef, []string, error) {
 	for i, name := range parts {
 		if i > 0 {
 			key += "__"
+		} else if r.q != nil && len(r.q.annotations) > 0 {
+			if a := r.q.annotation(name); a != nil {
+				return colRef{field: a.expr.field(), ann: a}, parts[1:], nil
+			}
 		}
 		key += name
 		f := meta.Field(name)
@@ -187,6 +192,8 @@ func (r *resolver) cond(c Cond) (node, error) {
 			return &group{}, nil // only empty Ands: no condition (Or() alone still matches nothing)
 		}
 		return g, nil
+	case Expr:
+		return r.exprCond(c)
 	case negation:
 		n, err := r.cond(c.c)
 		if err != nil {
@@ -426,30 +433,45 @@ func (n *leaf) compile(c *compiler) error {
 	// "col <> x" is unknown for NULL, so NOT (col = x) would drop the NULL
 	// rows; Django's exclude keeps them, and so does this: a nullable column
 	// on either side is tested for NOT NULL inside the condition.
-	var guards []string
-	if n.col.field.Null && n.lookup != "isnull" && n.value != nil {
-		guards = append(guards, n.col.sql())
-	}
-	if rhs, ok := n.value.(colExpr); ok && rhs.col.field.Null {
-		guards = append(guards, rhs.col.sql())
-	}
-	if len(guards) == 0 {
+	lhsNull := n.col.field.Null && n.lookup != "isnull" && n.value != nil
+	rhs, rhsNull := n.value.(colExpr)
+	rhsNull = rhsNull && rhs.col.field.Null
+	if !lhsNull && !rhsNull {
 		return n.compileTest(c)
 	}
-	c.sql.WriteByte('(')
-	if err := n.compileTest(c); err != nil {
+	// The test first, then the guards: an annotation's expression binds
+	// values, and SQLite's ? take them in the order of the text.
+	test, err := c.capture(n.compileTest)
+	if err != nil {
 		return err
 	}
-	for _, g := range guards {
-		c.sql.WriteString(" AND " + g + " IS NOT NULL")
+	c.sql.WriteString("(" + test)
+	if lhsNull {
+		if err := c.notNull(n.col); err != nil {
+			return err
+		}
+	}
+	if rhsNull {
+		if err := c.notNull(rhs.col); err != nil {
+			return err
+		}
 	}
 	c.sql.WriteByte(')')
 	return nil
 }
 
+func (c *compiler) notNull(col colRef) error {
+	g, err := c.colSQL(col)
+	c.sql.WriteString(" AND " + g + " IS NOT NULL")
+	return err
+}
+
 func (n *leaf) compileTest(c *compiler) error {
 	f := n.col.field
-	lhs := n.col.sql()
+	lhs, err := c.colSQL(n.col)
+	if err != nil {
+		return err
+	}
 	switch n.transform {
 	case "":
 		if n.lookup != "isnull" && !slices.Contains(textLookups, n.lookup) {

@@ -39,8 +39,21 @@ type dialect interface {
 	// arith is l op r for expressions of fields lf and rf (exact decimal
 	// arithmetic on SQLite, where decimals are text).
 	arith(op, l, r string, lf, rf *Field) string
+	// aggregate is fn (COUNT, SUM, AVG, MAX, MIN) of x, of field in, giving
+	// a value of field out; filter is "" or " FILTER (WHERE …)".
+	aggregate(fn, x string, distinct bool, filter string, in, out *Field) string
+	// function is a database function of funcs.go (Coalesce, Lower, …) on
+	// compiled arguments.
+	function(name string, args []string) string
 	forUpdate(l *lockOpts) string
 	explain(opts string) string
 }
 
 func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }
+
+func aggCall(fn, x string, distinct bool, filter string) string {
+	if distinct {
+		x = "DISTINCT " + x
+	}
+	return fn + "(" + x + ")" + filter
+}

@@ -20,6 +20,7 @@ type exprSpec interface {
 type resolvedExpr interface {
 	sql(c *compiler) (string, error)
 	field() *Field // the type of the result (for binding and comparisons)
+	hasAgg() bool  // contains an aggregate: the query groups, conditions on it go to HAVING
 }
 
 // F refers to a field of the row itself, as Django's F("view_count").
@@ -64,8 +65,9 @@ func (s fieldSpec) resolve(r *resolver, _ *Field) (resolvedExpr, error) {
 
 type colExpr struct{ col colRef }
 
-func (e colExpr) sql(*compiler) (string, error) { return e.col.sql(), nil }
-func (e colExpr) field() *Field                 { return e.col.field }
+func (e colExpr) sql(c *compiler) (string, error) { return c.colSQL(e.col) }
+func (e colExpr) field() *Field                   { return e.col.field }
+func (e colExpr) hasAgg() bool                    { return e.col.ann != nil && e.col.ann.agg }
 
 type valueSpec struct{ v any }
 
@@ -75,7 +77,7 @@ func (s valueSpec) resolve(r *resolver, hint *Field) (resolvedExpr, error) {
 			return constExpr{f: hint, v: cv}, nil
 		}
 	}
-	f := &Field{Name: "value", model: r.meta}
+	f := exprField("value", KindAuto, r.meta)
 	if f.Kind = kindOfValue(s.v); f.Kind != KindAuto {
 		// time.Duration is an int64 and decimal.Decimal a struct: the
 		// named types come first.
@@ -138,6 +140,7 @@ func (e constExpr) sql(c *compiler) (string, error) {
 	return c.bind(e.f, e.v)
 }
 func (e constExpr) field() *Field { return e.f }
+func (constExpr) hasAgg() bool    { return false }
 
 type arith struct {
 	op   string
@@ -193,6 +196,7 @@ func (e arithExpr) sql(c *compiler) (string, error) {
 }
 
 func (e arithExpr) field() *Field { return e.l.field() }
+func (e arithExpr) hasAgg() bool  { return e.l.hasAgg() || e.r.hasAgg() }
 
 // checkExprType refuses an expression whose result cannot be a value of
 // kind want (created_at = F("view_count"), view_count = Value("abc")),
@@ -201,6 +205,9 @@ func (e arithExpr) field() *Field { return e.l.field() }
 func checkExprType(want Kind, f *Field, re resolvedExpr, v any) error {
 	if c, ok := re.(constExpr); ok && c.v == nil {
 		return nil // NULL
+	}
+	if _, ok := re.(*outerRef); ok {
+		return nil // typed by what it is compared with; checked when bound
 	}
 	family := func(k Kind) string {
 		switch {

@@ -191,7 +191,43 @@ func pgOperand(expr string, f, other *Field) string {
 }
 
 func (d postgres) cast(ph string, f *Field) string {
-	return "CAST(" + ph + " AS " + d.columnType(f) + ")"
+	t := d.columnType(f)
+	switch {
+	case f.Kind == KindDecimal && f.MaxDigits == 0:
+		t = "numeric" // a computed decimal keeps its digits
+	case f.Kind.isText() && f.MaxLength == 0:
+		t = "text" // a computed string has no length limit
+	}
+	return "CAST(" + ph + " AS " + t + ")"
+}
+
+// aggregate casts what PostgreSQL widens: SUM of integers is numeric, AVG
+// of integers numeric; Quarry reads them as int64 and float64.
+func (postgres) aggregate(fn, x string, distinct bool, filter string, in, out *Field) string {
+	call := aggCall(fn, x, distinct, filter)
+	switch {
+	case fn == "SUM" && out.Kind == KindBigInteger:
+		return "CAST(" + call + " AS bigint)"
+	case fn == "AVG" && out.Kind == KindFloat:
+		return "CAST(" + call + " AS double precision)"
+	}
+	return call
+}
+
+func (postgres) function(name string, args []string) string {
+	switch name {
+	case "Length":
+		return "CHAR_LENGTH(" + args[0] + ")"
+	case "Now":
+		return "CURRENT_TIMESTAMP"
+	case "TruncDate":
+		return "(" + args[0] + " AT TIME ZONE 'UTC')::date"
+	case "TruncMonth":
+		return "(DATE_TRUNC('month', " + args[0] + " AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+	case "TruncMonthDate":
+		return "DATE_TRUNC('month', " + args[0] + ")::date"
+	}
+	return strings.ToUpper(name) + "(" + strings.Join(args, ", ") + ")" // COALESCE, LOWER, UPPER, CONCAT
 }
 
 func (postgres) forUpdate(l *lockOpts) string {

@@ -28,6 +28,22 @@ type query struct {
 	prefetch []Prefetch    // PrefetchRelated, run after the query
 	filters  int           // Filter calls so far: multi-valued joins are not shared between them
 	err      error         // the first error made while chaining, returned on evaluation
+
+	annotations []*annotation // Annotate, in call order
+	having      []node        // conditions on aggregates (HAVING), ANDed
+	groupBy     []colRef      // GroupBy (Django's values() before annotate)
+	groupNames  []string      // the names GroupBy was given
+	groupAt     int           // the annotations made after GroupBy start here
+	outerRefs   []*outerRef   // OuterRefs in the conditions, bound by Subquery or Exists
+	joinAny     bool          // resolving an annotation: reuse the multi-valued joins of earlier filters
+}
+
+// annotation is a named expression computed per row (per group when it
+// aggregates).
+type annotation struct {
+	name string
+	expr resolvedExpr
+	agg  bool
 }
 
 // join is a related table a lookup path reached. Single-valued joins
@@ -36,12 +52,14 @@ type query struct {
 // Filter(a).Filter(b) on posts__… may match a and b on different posts,
 // as in Django.
 type join struct {
-	key   string // the path from the base model: "author", "posts__author"
-	alias string
-	table string
-	on    string // the join condition
-	multi bool
-	call  int // the Filter call that made a multi-valued join
+	key       string // the path from the base model: "author", "posts__author"
+	alias     string
+	table     string
+	col       string // joined on alias.col = leftAlias.leftCol
+	leftAlias string
+	leftCol   string
+	multi     bool
+	call      int // the Filter call that made a multi-valued join
 }
 
 type orderTerm struct {
@@ -62,6 +80,9 @@ func (q *query) clone() *query {
 	c.where = slices.Clip(q.where)
 	c.joins = slices.Clip(q.joins)
 	c.related = slices.Clip(q.related)
+	c.annotations = slices.Clip(q.annotations)
+	c.having = slices.Clip(q.having)
+	c.outerRefs = slices.Clip(q.outerRefs)
 	return &c
 }
 
@@ -141,15 +162,18 @@ func (q *query) relatedCols() []colRef {
 }
 
 // addJoin returns the alias of the join for key, reusing one when allowed.
+// An annotation reuses the latest multi-valued join of the path, so that
+// Filter(posts__is_active=true).Annotate(Count("posts")) counts the
+// active posts, as in Django.
 func (q *query) addJoin(key, table, leftAlias, leftCol, col string, multi bool) string {
-	for _, j := range q.joins {
-		if j.key == key && (!j.multi || j.call == q.filters) {
+	for i := len(q.joins) - 1; i >= 0; i-- {
+		if j := q.joins[i]; j.key == key && (!j.multi || j.call == q.filters || q.joinAny) {
 			return j.alias
 		}
 	}
 	alias := "T" + strconv.Itoa(len(q.joins)+1)
 	q.joins = append(q.joins, join{key: key, alias: alias, table: table, multi: multi, call: q.filters,
-		on: quote(alias) + "." + quote(col) + " = " + quote(leftAlias) + "." + quote(leftCol)})
+		col: col, leftAlias: leftAlias, leftCol: leftCol})
 	return alias
 }
 
@@ -177,9 +201,18 @@ func (q *query) filter(conds []Cond, negate bool) *query {
 		// excludes the rows for which any related row matches (NOT IN a
 		// subquery), not those whose one joined row does, as in Django.
 		sub := newQuery(q.meta)
+		sub.annotations = q.annotations
 		n, err := (&resolver{meta: q.meta, table: q.meta.Table, q: sub}).cond(And(conds...))
 		if err != nil {
 			return q.fail(err)
+		}
+		c.outerRefs = append(c.outerRefs, sub.outerRefs...)
+		if hasAgg(n) {
+			if len(sub.joins) > 0 {
+				return q.fail(errors.New("orm: Exclude: a condition on an aggregate cannot also follow a multi-valued relation; use Filter(Not(…))"))
+			}
+			c.having = append(c.having, &group{not: true, children: []node{n}})
+			return c
 		}
 		if len(sub.joins) == 0 {
 			c.where = append(c.where, &group{not: true, children: []node{n}})
@@ -196,7 +229,11 @@ func (q *query) filter(conds []Cond, negate bool) *query {
 		if err != nil {
 			return q.fail(err)
 		}
-		c.where = append(c.where, n)
+		if hasAgg(n) {
+			c.having = append(c.having, n)
+		} else {
+			c.where = append(c.where, n)
+		}
 	}
 	return c
 }
@@ -225,9 +262,14 @@ func (q *query) orderBy(names []string) *query {
 }
 
 // ordering is the effective ORDER BY: explicit, else the model's default.
+// A GroupBy query ignores Meta.Ordering (Django 3.1+): its fields would
+// split the groups.
 func (q *query) ordering() []orderTerm {
 	if q.ordered {
 		return q.order
+	}
+	if q.groupBy != nil {
+		return nil
 	}
 	return q.meta.defaultOrder
 }
@@ -300,9 +342,14 @@ func (q *query) selected() []*Field {
 
 func (q *query) writeFrom(c *compiler) error {
 	c.sql.WriteString(" FROM " + quote(q.meta.Table))
+	if a := c.alias(q.meta.Table); a != q.meta.Table {
+		c.sql.WriteString(" " + quote(a))
+	}
 	for _, j := range q.joins {
 		// LEFT: a missing related row must still let isnull=True match.
-		c.sql.WriteString(" LEFT JOIN " + quote(j.table) + " " + quote(j.alias) + " ON " + j.on)
+		alias := quote(c.alias(j.alias))
+		c.sql.WriteString(" LEFT JOIN " + quote(j.table) + " " + alias + " ON " + alias + "." + quote(j.col) +
+			" = " + quote(c.alias(j.leftAlias)) + "." + quote(j.leftCol))
 	}
 	return q.writeConds(c)
 }
@@ -325,7 +372,7 @@ func (q *query) writeConds(c *compiler) error {
 	return nil
 }
 
-func (q *query) writeOrderLimit(c *compiler, order []orderTerm) {
+func (q *query) writeOrderLimit(c *compiler, order []orderTerm) error {
 	for i, o := range order {
 		if i == 0 {
 			c.sql.WriteString(" ORDER BY ")
@@ -336,7 +383,18 @@ func (q *query) writeOrderLimit(c *compiler, order []orderTerm) {
 			c.sql.WriteString("RANDOM()")
 			continue
 		}
-		c.sql.WriteString(c.d.comparable(o.col.sql(), o.col.field))
+		var col string
+		if o.col.ann != nil && slices.Contains(c.out, o.col.ann) {
+			// By its name: under DISTINCT, PostgreSQL accepts only what is
+			// selected, and a repeated expression binds its values anew.
+			col = quote(o.col.ann.name)
+		} else {
+			var err error
+			if col, err = c.colSQL(o.col); err != nil {
+				return err
+			}
+		}
+		c.sql.WriteString(c.d.comparable(col, o.col.field))
 		if o.desc {
 			c.sql.WriteString(" DESC")
 		}
@@ -350,11 +408,22 @@ func (q *query) writeOrderLimit(c *compiler, order []orderTerm) {
 	if q.offset > 0 {
 		c.sql.WriteString(" OFFSET " + strconv.Itoa(q.offset))
 	}
+	return nil
 }
 
 // selectSQL compiles SELECT cols FROM … for the given columns.
 func (q *query) selectSQL(d dialect, fields []*Field) (string, []any, error) {
 	return q.selectColsSQL(d, fields, q.relatedCols())
+}
+
+// instanceSQL is selectSQL with the annotations, for a rowScanner made
+// annotated.
+func (q *query) instanceSQL(d dialect, fields []*Field) (string, []any, error) {
+	extra := q.relatedCols()
+	if len(q.annotations) > 0 {
+		extra = append(extra, q.annotationCols()...)
+	}
+	return q.selectColsSQL(d, fields, extra)
 }
 
 // selectColsSQL compiles SELECT of the base model's fields and extra
@@ -407,33 +476,106 @@ func (q *query) writeSelect(c *compiler, fields []*Field, extra []colRef, order 
 	if q.distinct {
 		c.sql.WriteString("DISTINCT ")
 	}
+	savedOut := c.out
+	c.out = nil
+	defer func() { c.out = savedOut }()
 	for i, f := range fields {
 		if i > 0 {
 			c.sql.WriteString(", ")
 		}
-		colRef{q.meta.Table, f}.writeSQL(&c.sql)
+		c.writeCol(colRef{table: q.meta.Table, field: f})
 	}
 	for i, col := range extra {
 		if i > 0 || len(fields) > 0 {
 			c.sql.WriteString(", ")
 		}
-		col.writeSQL(&c.sql)
+		if col.ann == nil {
+			c.writeCol(col)
+			continue
+		}
+		s, err := col.ann.expr.sql(c)
+		if err != nil {
+			return err
+		}
+		c.sql.WriteString(s + " AS " + quote(col.ann.name))
+		c.out = append(c.out, col.ann)
 	}
 	if err := q.writeFrom(c); err != nil {
 		return err
 	}
-	q.writeOrderLimit(c, order)
+	if err := q.writeGroupBy(c, len(fields), extra); err != nil {
+		return err
+	}
+	return q.writeOrderLimit(c, order)
+}
+
+// aggregated reports a query whose rows are groups: it has an aggregate
+// annotation or a GroupBy.
+func (q *query) aggregated() bool {
+	if q.groupBy != nil || len(q.having) > 0 {
+		return true
+	}
+	for _, a := range q.annotations {
+		if a.agg {
+			return true
+		}
+	}
+	return false
+}
+
+// writeGroupBy writes GROUP BY and HAVING for a select of nFields base
+// fields and the extra columns. A group is the GroupBy columns (else the
+// row's primary key) and every other column selected that does not
+// aggregate, named by its position in the select list: a repeated
+// expression would bind its values anew, and PostgreSQL would not see it
+// as the same.
+func (q *query) writeGroupBy(c *compiler, nFields int, extra []colRef) error {
+	if !q.aggregated() {
+		return nil
+	}
+	var terms []string
+	if q.groupBy != nil {
+		for _, g := range q.groupBy {
+			s, err := c.colSQL(g)
+			if err != nil {
+				return err
+			}
+			terms = append(terms, s)
+		}
+	} else {
+		s, _ := c.colSQL(colRef{table: q.meta.Table, field: q.meta.PK})
+		terms = append(terms, s)
+	}
+	for i := range nFields {
+		terms = append(terms, strconv.Itoa(i+1))
+	}
+	for i, col := range extra {
+		if col.ann == nil || !col.ann.agg {
+			terms = append(terms, strconv.Itoa(nFields+i+1))
+		}
+	}
+	c.sql.WriteString(" GROUP BY " + strings.Join(terms, ", "))
+	for i, n := range q.having {
+		if i == 0 {
+			c.sql.WriteString(" HAVING ")
+		} else {
+			c.sql.WriteString(" AND ")
+		}
+		if err := n.compile(c); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// writeSQL writes r.sql() into sb without building the string: a select
-// list of n columns costs no allocations instead of n.
-func (r colRef) writeSQL(sb *strings.Builder) {
+// writeCol writes a column into the statement without building its string:
+// a select list of n columns costs no allocations instead of n.
+func (c *compiler) writeCol(r colRef) {
 	if r.table != "" {
-		writeQuoted(sb, r.table)
-		sb.WriteByte('.')
+		writeQuoted(&c.sql, c.alias(r.table))
+		c.sql.WriteByte('.')
 	}
-	writeQuoted(sb, r.field.Column)
+	writeQuoted(&c.sql, r.field.Column)
 }
 
 // writeQuoted writes quote(ident) into sb.
@@ -457,23 +599,30 @@ func (q *query) compileSubquery(c *compiler) error {
 	if !q.sliced() {
 		order = nil // order is meaningless inside IN unless it picks rows
 	}
+	if q.groupBy != nil { // the groups' values, as Django's values("x").annotate(…)
+		return q.writeSelect(c, nil, q.groupBy[:1], order)
+	}
 	return q.writeSelect(c, []*Field{f}, nil, order)
 }
 
 func (q *query) countSQL(d dialect) (string, []any, error) {
 	c := newCompiler(d)
-	if q.sliced() || q.distinct {
+	if q.sliced() || q.distinct || q.aggregated() {
 		// Order matters only when it picks the rows of a slice; under
 		// DISTINCT it must name selected columns (distinctOrder).
+		fields, extra := q.selected(), []colRef(nil)
+		if q.groupBy != nil {
+			fields, extra = nil, q.groupBy
+		}
 		var order []orderTerm
 		if q.sliced() {
 			var err error
-			if order, err = q.distinctOrder(q.selected(), nil); err != nil {
+			if order, err = q.distinctOrder(fields, extra); err != nil {
 				return "", nil, err
 			}
 		}
 		c.sql.WriteString("SELECT COUNT(*) FROM (")
-		if err := q.writeSelect(c, q.selected(), nil, order); err != nil {
+		if err := q.writeSelect(c, fields, extra, order); err != nil {
 			return "", nil, err
 		}
 		c.sql.WriteString(") AS quarry_count")
@@ -487,20 +636,26 @@ func (q *query) countSQL(d dialect) (string, []any, error) {
 }
 
 func (q *query) existsSQL(d dialect) (string, []any, error) {
+	if q.aggregated() {
+		sql, args, err := q.countSQL(d)
+		return strings.Replace(sql, "SELECT COUNT(*)", "SELECT 1", 1) + " LIMIT 1", args, err
+	}
 	c := newCompiler(d)
 	c.sql.WriteString("SELECT 1")
 	if err := q.writeFrom(c); err != nil {
 		return "", nil, err
 	}
 	e := q.slice(0, 1)
-	e.writeOrderLimit(c, nil)
+	if err := e.writeOrderLimit(c, nil); err != nil {
+		return "", nil, err
+	}
 	return c.sql.String(), c.args, nil
 }
 
 // writeWhere writes the WHERE of an UPDATE or DELETE; a sliced queryset
 // is narrowed through its primary keys, as SQL has no LIMIT there.
 func (q *query) writeWhere(c *compiler) error {
-	if !q.sliced() && len(q.joins) == 0 {
+	if !q.sliced() && len(q.joins) == 0 && !q.aggregated() {
 		return q.writeConds(c)
 	}
 	pk := quote(q.meta.PK.Column)

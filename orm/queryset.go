@@ -314,8 +314,11 @@ func (qs QuerySet[T, S]) fetchChunk(ctx context.Context, q *query, chunk int) ([
 	if q.lock != nil && c.tx == nil {
 		return nil, ErrLockOutsideTransaction
 	}
+	if q.groupBy != nil {
+		return nil, errGroupedInstances
+	}
 	fields := q.selected()
-	sql, args, err := q.selectSQL(c.db.dialect, fields)
+	sql, args, err := q.instanceSQL(c.db.dialect, fields)
 	if err != nil {
 		return nil, err
 	}
@@ -353,6 +356,7 @@ func scanAll[T any](r rows, d dialect, q *query, fields []*Field, chunk int) ([]
 		slab []T
 		sc   = newRowScanner(d, fields, q.related)
 	)
+	sc.annotated(q)
 	for r.Next() {
 		if len(slab) == cap(slab) {
 			slab = make([]T, 0, chunk)
@@ -376,6 +380,23 @@ type rowScanner struct {
 	related []relatedNode
 	targets []any
 	objs    []unsafe.Pointer // this row's related objects, by node
+	anns    []*annotation    // Annotate's values, kept in the instance's state
+	annN    []string
+}
+
+var errGroupedInstances = errors.New("orm: a GroupBy queryset returns groups, not instances: read it with Values, ValuesList or Scan")
+
+// annotated makes the scanner read q's annotations after the other columns.
+func (s *rowScanner) annotated(q *query) {
+	if len(q.annotations) == 0 {
+		return
+	}
+	s.anns = q.annotations
+	s.annN = make([]string, len(q.annotations))
+	for i, a := range q.annotations {
+		s.annN[i] = a.name
+	}
+	s.targets = append(s.targets, make([]any, len(q.annotations))...)
 }
 
 func newRowScanner(d dialect, fields []*Field, related []relatedNode) *rowScanner {
@@ -409,11 +430,22 @@ func (s *rowScanner) scan(r rows, base unsafe.Pointer) error {
 			n++
 		}
 	}
+	var vals []any
+	if s.anns != nil {
+		vals = make([]any, len(s.anns))
+		for i, a := range s.anns {
+			s.targets[n+i] = s.d.valueTarget(a.expr.field(), &vals[i])
+		}
+	}
 	if err := r.Scan(s.targets...); err != nil {
 		return err
 	}
 	if len(s.fields) > 0 {
 		s.fields[0].model.bindM2M(base)
+		if vals != nil {
+			names := s.annN
+			s.fields[0].model.setState(base, func(st *instanceState) { st.annNames, st.annVals = names, vals })
+		}
 	}
 	for i, node := range s.related {
 		parent := base
@@ -463,12 +495,16 @@ func (qs QuerySet[T, S]) Iter(ctx context.Context, chunkSize int) iter.Seq2[*T, 
 			yield(nil, ErrLockOutsideTransaction)
 			return
 		}
+		if q.groupBy != nil {
+			yield(nil, errGroupedInstances)
+			return
+		}
 		if c.db.pg != nil {
 			qs.iterCursor(ctx, q, chunkSize, yield)
 			return
 		}
 		fields := q.selected()
-		sql, args, err := q.selectSQL(c.db.dialect, fields)
+		sql, args, err := q.instanceSQL(c.db.dialect, fields)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -481,6 +517,7 @@ func (qs QuerySet[T, S]) Iter(ctx context.Context, chunkSize int) iter.Seq2[*T, 
 		defer r.Close()
 		var slab []T
 		sc := newRowScanner(c.db.dialect, fields, q.related)
+		sc.annotated(q)
 		for r.Next() {
 			if len(slab) == cap(slab) {
 				slab = make([]T, 0, chunkSize)
@@ -512,7 +549,7 @@ func (qs QuerySet[T, S]) iterCursor(ctx context.Context, q *query, chunk int, yi
 	stopped := false // the loop broke: yield must not be called again
 	err := Atomic(ctx, func(ctx context.Context) error {
 		c, _ := connFrom(ctx)
-		sql, args, err := q.selectSQL(c.db.dialect, fields)
+		sql, args, err := q.instanceSQL(c.db.dialect, fields)
 		if err != nil {
 			return err
 		}
@@ -555,19 +592,15 @@ func (qs QuerySet[T, S]) iterCursor(ctx context.Context, q *query, chunk int, yi
 // Values returns one map per row, field name → value, for the named fields
 // (all fields when none are named).
 func (qs QuerySet[T, S]) Values(ctx context.Context, fields ...string) ([]map[string]any, error) {
-	fs, rowsOut, err := qs.values(ctx, fields)
+	names, rowsOut, err := qs.values(ctx, fields)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]map[string]any, len(rowsOut))
 	for i, row := range rowsOut {
-		m := make(map[string]any, len(fs))
-		for j, f := range fs {
-			key := f.Name
-			if len(fields) > 0 {
-				key = fields[j] // as asked for: Values("pk") gives "pk"
-			}
-			m[key] = row[j]
+		m := make(map[string]any, len(names))
+		for j, name := range names {
+			m[name] = row[j] // as asked for: Values("pk") gives "pk"
 		}
 		out[i] = m
 	}
@@ -580,67 +613,35 @@ func (qs QuerySet[T, S]) ValuesList(ctx context.Context, fields ...string) ([][]
 	return rowsOut, err
 }
 
-func (qs QuerySet[T, S]) values(ctx context.Context, names []string) ([]*Field, [][]any, error) {
+func (qs QuerySet[T, S]) values(ctx context.Context, names []string) ([]string, [][]any, error) {
 	q := qs.q
 	if q.err != nil {
 		return nil, nil, q.err
 	}
-	// Names may follow relations ("author__username"): each is a column of
-	// the base table or of a join added to a copy of the query.
-	q = q.clone()
-	r := &resolver{meta: q.meta, table: q.meta.Table, q: q}
-	cols := make([]colRef, 0, len(names))
-	for _, name := range names {
-		col, rest, err := r.walk(name)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(rest) > 0 {
-			return nil, nil, q.meta.unknownField(name)
-		}
-		cols = append(cols, col)
-	}
 	if len(names) == 0 {
-		for _, f := range q.meta.Fields {
-			cols = append(cols, colRef{table: q.meta.Table, field: f})
-		}
-	}
-	fields := make([]*Field, len(cols))
-	for i, col := range cols {
-		fields[i] = col.field
+		names = q.valueNames()
 	}
 	if q.none {
-		return fields, nil, nil
+		return names, nil, nil
 	}
-	c, err := connFrom(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if q.lock != nil && c.tx == nil {
-		return nil, nil, ErrLockOutsideTransaction
-	}
-	sql, args, err := q.selectColsSQL(c.db.dialect, nil, cols)
-	if err != nil {
-		return nil, nil, err
-	}
-	rs, err := c.query(ctx, sql, args)
+	rs, cols, d, err := q.selectValues(ctx, nil, names)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rs.Close()
 	var out [][]any
-	targets := make([]any, len(fields))
+	targets := make([]any, len(cols))
 	for rs.Next() {
-		row := make([]any, len(fields))
-		for i, f := range fields {
-			targets[i] = c.db.dialect.valueTarget(f, &row[i])
+		row := make([]any, len(cols))
+		for i, col := range cols {
+			targets[i] = d.valueTarget(col.field, &row[i])
 		}
 		if err := rs.Scan(targets...); err != nil {
 			return nil, nil, err
 		}
 		out = append(out, row)
 	}
-	return fields, out, rs.Err()
+	return names, out, rs.Err()
 }
 
 // Flat returns one field's values, typed: orm.Flat[int64](ctx, qs, "id") is
@@ -706,7 +707,9 @@ func (qs QuerySet[T, S]) Update(ctx context.Context, set Values) (int64, error) 
 }
 
 func writeAssignments(c *compiler, m *Meta, set Values) error {
-	r := &resolver{meta: m}
+	// Columns are qualified: a Subquery's OuterRef("pk") must name the
+	// updated row, not the subquery's own.
+	r := &resolver{meta: m, table: m.Table}
 	for i, name := range sortedKeys(set) {
 		f := m.Field(name)
 		if f == nil {
@@ -820,7 +823,7 @@ func (qs QuerySet[T, S]) Explain(ctx context.Context, opts ...string) (string, e
 			}
 		}
 	}
-	sql, args, err := q.selectSQL(c.db.dialect, q.selected())
+	sql, args, err := q.instanceSQL(c.db.dialect, q.selected())
 	if err != nil {
 		return "", err
 	}

@@ -36,6 +36,13 @@ func init() {
 			}
 			return args[0], nil
 		})
+	modsqlite.MustRegisterDeterministicScalarFunction("quarry_lower", 1,
+		func(_ *modsqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			if s, ok := sqliteText(args[0]); ok {
+				return strings.ToLower(s), nil
+			}
+			return args[0], nil
+		})
 	modsqlite.MustRegisterDeterministicScalarFunction("regexp", 2,
 		func(_ *modsqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 			pattern, _ := sqliteText(args[0])
@@ -125,6 +132,60 @@ func init() {
 		})
 }
 
+// decimalAgg is SUM, AVG, MAX or MIN of decimals stored as text, exact as
+// PostgreSQL's numeric. NULLs are skipped; no value is NULL.
+type decimalAgg struct {
+	fn  string
+	acc decimal.Decimal
+	n   int64
+}
+
+func (a *decimalAgg) Step(_ *modsqlite.FunctionContext, args []driver.Value) error {
+	d, ok, err := sqliteDecimalArg(args[0])
+	if err != nil || !ok {
+		return err
+	}
+	switch {
+	case a.n == 0:
+		a.acc = d
+	case a.fn == "sum", a.fn == "avg":
+		a.acc = a.acc.Add(d)
+	case a.fn == "max" && d.GreaterThan(a.acc), a.fn == "min" && d.LessThan(a.acc):
+		a.acc = d
+	}
+	a.n++
+	return nil
+}
+
+func (a *decimalAgg) WindowInverse(*modsqlite.FunctionContext, []driver.Value) error {
+	return fmt.Errorf("quarry_decimal_%s cannot be used as a window function", a.fn)
+}
+
+func (a *decimalAgg) WindowValue(*modsqlite.FunctionContext) (driver.Value, error) {
+	switch {
+	case a.n == 0:
+		return nil, nil
+	case a.fn == "avg":
+		// PostgreSQL's numeric average keeps 16 significant places at least
+		return a.acc.DivRound(decimal.NewFromInt(a.n), 16).String(), nil
+	}
+	return a.acc.String(), nil
+}
+
+func (a *decimalAgg) Final(*modsqlite.FunctionContext) {}
+
+func init() {
+	for _, fn := range []string{"sum", "avg", "max", "min"} {
+		modsqlite.MustRegisterFunction("quarry_decimal_"+fn, &modsqlite.FunctionImpl{
+			NArgs:         1,
+			Deterministic: true,
+			MakeAggregate: func(modsqlite.FunctionContext) (modsqlite.AggregateFunction, error) {
+				return &decimalAgg{fn: fn}, nil
+			},
+		})
+	}
+}
+
 // sqliteDecimalArg reads a decimal from what SQLite hands a function: the
 // stored text, or an integer or REAL from other arithmetic.
 func sqliteDecimalArg(v driver.Value) (decimal.Decimal, bool, error) {
@@ -212,7 +273,7 @@ func (sqlite) bind(f *Field, cv any) (any, error) {
 	case time.Duration:
 		return x.Microseconds(), nil
 	case decimal.Decimal:
-		if f.Kind == KindDecimal {
+		if f.Kind == KindDecimal && f.DecimalPlaces >= 0 {
 			return x.StringFixed(int32(f.DecimalPlaces)), nil
 		}
 		return x.String(), nil
@@ -310,7 +371,7 @@ func (sqlite) extract(part, expr string, f *Field) string {
 }
 
 func (sqlite) cast(ph string, f *Field) string {
-	if f != nil && f.Kind == KindDecimal {
+	if f != nil && f.Kind == KindDecimal && f.DecimalPlaces >= 0 {
 		return fmt.Sprintf("quarry_decimal_round(%s, %d)", ph, f.DecimalPlaces)
 	}
 	return ph
@@ -336,6 +397,42 @@ func (sqlite) comparable(expr string, f *Field) string {
 		return "CAST(" + expr + " AS REAL)"
 	}
 	return expr
+}
+
+// aggregate uses Quarry's own aggregates for decimals, which are text on
+// SQLite: its SUM and AVG would go through REAL, and MAX and MIN compare
+// text ("9.00" > "10.00").
+func (sqlite) aggregate(fn, x string, distinct bool, filter string, in, out *Field) string {
+	if in != nil && in.Kind == KindDecimal && fn != "COUNT" {
+		fn = "quarry_decimal_" + strings.ToLower(fn)
+	}
+	return aggCall(fn, x, distinct, filter)
+}
+
+// function keeps SQLite's results in the stored layouts (times as
+// sqliteDateTime text) and its text functions Unicode-aware.
+func (sqlite) function(name string, args []string) string {
+	switch name {
+	case "Lower":
+		return "quarry_lower(" + args[0] + ")"
+	case "Upper":
+		return "quarry_upper(" + args[0] + ")"
+	case "Concat":
+		parts := make([]string, len(args))
+		for i, a := range args {
+			parts[i] = "COALESCE(" + a + ", '')"
+		}
+		return "(" + strings.Join(parts, " || ") + ")"
+	case "Now":
+		return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
+	case "TruncDate":
+		return "date(" + args[0] + ")"
+	case "TruncMonth":
+		return "strftime('%Y-%m-01 00:00:00.000000', " + args[0] + ")"
+	case "TruncMonthDate":
+		return "strftime('%Y-%m-01', " + args[0] + ")"
+	}
+	return strings.ToUpper(name) + "(" + strings.Join(args, ", ") + ")" // COALESCE, LENGTH
 }
 
 // SQLite has no row locks: a transaction takes the write lock when it

@@ -16,6 +16,8 @@ import (
 type instanceState struct {
 	deferred   []*Field
 	prefetched map[string]prefetchedObjs // PrefetchRelated results by name
+	annNames   []string                  // Annotate's values, by name
+	annVals    []any
 	fromNew    bool
 	adding     bool // from New (or Copy) and not inserted yet
 }
