@@ -76,6 +76,11 @@ func ForceInsert() SaveOption { return func(o *saveOpts) { o.forceInsert = true 
 // primary key: an instance that was not made by New gets a field's
 // default wherever it holds the zero value (a stored false would become a
 // default true), while a Copy keeps its values as they are.
+//
+// Save sends PreSave before it writes and PostSave after. With a receiver
+// connected to either, it runs in Atomic (a savepoint inside another):
+// a receiver's error undoes the save and what the receivers wrote, and an
+// automatic key the rolled-back insert gave obj is zeroed again.
 func (m *Model[T]) Save(ctx context.Context, obj *T, opts ...SaveOption) error {
 	var o saveOpts
 	for _, opt := range opts {
@@ -84,41 +89,99 @@ func (m *Model[T]) Save(ctx context.Context, obj *T, opts ...SaveOption) error {
 	if o.updateFieldsSet && len(o.updateFields) == 0 {
 		return nil // Django: update_fields=[] saves nothing
 	}
+	if s := m.sigs(); s != nil && (s.preSave.HasReceivers() || s.postSave.HasReceivers()) {
+		return m.saveSignalled(ctx, obj, o, s)
+	}
+	_, err := m.save(ctx, obj, o, nil)
+	return err
+}
+
+// saveSignalled is Save with receivers: the row and what they write commit
+// or roll back together.
+func (m *Model[T]) saveSignalled(ctx context.Context, obj *T, o saveOpts, s *modelSignals[T]) error {
+	base := unsafe.Pointer(obj)
+	pkZero, adding := isZero(m.PK, base), false
+	if m.PK.HasDefault() { // as in save: no other model has an adding state
+		if st := stateOf(obj); st != nil {
+			adding = st.adding
+		}
+	}
+	err := Atomic(ctx, func(ctx context.Context) error {
+		_, err := m.save(ctx, obj, o, s)
+		return err
+	})
+	if err != nil {
+		// The rollback took the inserted row with it: a key left on obj
+		// would make the next Save update a row that is not there.
+		if pkZero && m.PK.Kind == KindAuto {
+			m.PK.rvalue(base).SetZero()
+			m.unbindM2M(base)
+		}
+		if adding {
+			setState(obj, func(st *instanceState) { st.adding = true })
+		}
+	}
+	return err
+}
+
+// save is Save once its options are read; s, when not nil, are the
+// signals to send. created reports an insert.
+func (m *Model[T]) save(ctx context.Context, obj *T, o saveOpts, s *modelSignals[T]) (created bool, err error) {
 	c, err := connFrom(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	base := unsafe.Pointer(obj)
 	pkZero := isZero(m.PK, base)
 	adding := false
 	if !pkZero && !o.forceInsert && len(o.updateFields) == 0 && m.PK.HasDefault() {
 		// New set the key from its default: there is no row to update yet.
-		if s := stateOf(obj); s != nil {
-			adding = s.adding
+		if st := stateOf(obj); st != nil {
+			adding = st.adding
 		}
 	}
-	if o.forceInsert || pkZero || adding {
+	inserting := o.forceInsert || pkZero || adding
+	var fields []*Field
+	if inserting {
 		if len(o.updateFields) > 0 {
-			return errors.New("orm: cannot force an update in save() with no primary key")
+			return false, errors.New("orm: cannot force an update in save() with no primary key")
 		}
-		return m.insert(ctx, c, obj, true)
+	} else if fields, err = m.updateFieldsOf(obj, o.updateFields); err != nil {
+		return false, err
 	}
-	fields, err := m.updateFieldsOf(obj, o.updateFields)
-	if err != nil {
-		return err
+	if s == nil {
+		return m.write(ctx, c, obj, o, inserting, fields)
+	}
+	// Sent before any value is read, so that a receiver may still set some
+	// (a slug from the title).
+	ev := SaveEvent[T]{Instance: obj, Created: inserting, UpdateFields: slices.Clone(o.updateFields)}
+	if err := s.preSave.send(ctx, ev); err != nil {
+		return false, err
+	}
+	if ev.Created, err = m.write(ctx, c, obj, o, inserting, fields); err != nil {
+		return false, err
+	}
+	return ev.Created, s.postSave.send(ctx, ev)
+}
+
+// write runs Save's INSERT or UPDATE; created reports an insert.
+func (m *Model[T]) write(ctx context.Context, c conn, obj *T, o saveOpts, inserting bool, fields []*Field) (created bool, err error) {
+	base := unsafe.Pointer(obj)
+	if inserting {
+		return true, m.insert(ctx, c, obj, true)
 	}
 	if len(fields) == 0 {
 		// Nothing to update (a pk-only model, or only the pk loaded): the
 		// row is there or it is inserted, as Django does.
 		found, err := m.Objects().Filter(Q{"pk": m.PK.value(base)}).Exists(ctx)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !found {
-			return m.insert(ctx, c, obj, false)
+			return true, m.insert(ctx, c, obj, false)
 		}
 		m.bindM2M(base)
-		return nil
+		return false, nil
 	}
 	now := time.Now()
 	for _, f := range fields {
@@ -128,18 +191,18 @@ func (m *Model[T]) Save(ctx context.Context, obj *T, opts ...SaveOption) error {
 	}
 	n, err := m.updateRow(ctx, c, base, fields)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if n == 0 {
 		if len(o.updateFields) > 0 {
-			return fmt.Errorf("orm: save with update_fields did not affect any rows: %w", m.DoesNotExist)
+			return false, fmt.Errorf("orm: save with update_fields did not affect any rows: %w", m.DoesNotExist)
 		}
 		// The instance holds the row as it should be: its zero values are
 		// not replaced by defaults.
-		return m.insert(ctx, c, obj, false)
+		return true, m.insert(ctx, c, obj, false)
 	}
 	m.bindM2M(base)
-	return nil
+	return false, nil
 }
 
 func (m *Model[T]) updateFieldsOf(obj *T, names []string) ([]*Field, error) {
@@ -314,14 +377,15 @@ func isZero(f *Field, base unsafe.Pointer) bool { return f.rvalue(base).IsZero()
 // Delete deletes obj's row with what its on_delete rules take along (see
 // QuerySet.Delete: cascades, key updates, a *ProtectedError or
 // *RestrictedError that deletes nothing), reports the count per model,
-// and zeroes obj's automatic primary key. DeletePreview shows what it
-// would do without doing it.
+// and zeroes obj's automatic primary key, after PostDelete receivers
+// have seen it. Delete receivers get obj itself. DeletePreview shows what
+// it would do without doing it.
 func (m *Model[T]) Delete(ctx context.Context, obj *T) (Deleted, error) {
 	pk, err := m.deletePK(obj)
 	if err != nil {
 		return Deleted{}, err
 	}
-	res, err := deleteObject(ctx, m.Meta, pk)
+	res, err := deleteObject(ctx, m.Meta, pk, unsafe.Pointer(obj))
 	if err == nil && m.PK.Kind == KindAuto {
 		m.PK.rvalue(unsafe.Pointer(obj)).SetZero()
 	}

@@ -32,6 +32,12 @@ import (
 // DEFERRABLE INITIALLY DEFERRED, so the order only has to be right by
 // commit, but it is kept sane anyway.
 //
+// Signals: the rows of a model with delete receivers are loaded whole
+// while collecting (never fast-deleted, never deleted in one statement by
+// QuerySet.Delete), pre_delete goes to every one of them before the plan
+// changes anything, and post_delete once their model's rows are deleted,
+// all inside the transaction, as Django's Collector.delete sends them.
+//
 // DeletePreview runs the same collection without executing it.
 
 // deleteBatchSize is how many keys one statement of a delete carries
@@ -226,8 +232,9 @@ func (m *Model[T]) deletePK(obj *T) (any, error) {
 	return m.PK.canonical(m.PK.value(base))
 }
 
-// deleteObject deletes one row by primary key and what depends on it.
-func deleteObject(ctx context.Context, m *Meta, pk any) (Deleted, error) {
+// deleteObject deletes one row by primary key and what depends on it;
+// obj is the instance delete receivers get for it.
+func deleteObject(ctx context.Context, m *Meta, pk any, obj unsafe.Pointer) (Deleted, error) {
 	if !needsCollector(m) {
 		// Nothing points here that needs handling: one DELETE, as before.
 		res := Deleted{ByModel: map[string]int64{}}
@@ -239,6 +246,9 @@ func deleteObject(ctx context.Context, m *Meta, pk any) (Deleted, error) {
 		return res, nil
 	}
 	return collectAndDelete(ctx, func(ctx context.Context, col *collector) error {
+		if deleteReceivers(m) {
+			col.keep(m, pk, obj)
+		}
 		return col.collect(ctx, m, []any{pk})
 	})
 }
@@ -317,11 +327,12 @@ func relationsTo(m *Meta) []*Field {
 
 // needsCollector reports whether deleting rows of m has consequences the
 // database does not take care of: a key pointing at m with a rule other
-// than DO_NOTHING. Without one, a delete is a single DELETE statement.
-//
-// Signals (a later issue): a model with pre_delete or post_delete
-// receivers needs the collector too, so that they fire per object.
+// than DO_NOTHING, or delete receivers, which get each object. Without
+// them, a delete is a single DELETE statement.
 func needsCollector(m *Meta) bool {
+	if deleteReceivers(m) {
+		return true
+	}
 	for _, f := range relationsTo(m) {
 		if f.Rel.OnDelete != DoNothing {
 			return true
@@ -362,6 +373,10 @@ type collector struct {
 	fast    byKey // cascades deleted by key, without loading the rows
 	updates byKey // keys to set (SET_NULL, SET_DEFAULT, SET)
 	updated byKey // preview: the rows the updates would change
+
+	// instances are the loaded rows of models with delete receivers, by
+	// primary key: what pre_delete and post_delete are sent with.
+	instances map[*Meta]map[any]unsafe.Pointer
 
 	protected  []BlockingObject
 	restricted []BlockingObject
@@ -437,6 +452,19 @@ func (col *collector) collectQuery(ctx context.Context, q *query) error {
 	if err != nil {
 		return err
 	}
+	if !col.preview && deleteReceivers(q.meta) {
+		// The receivers need the rows whole. They are loaded by key rather
+		// than by q itself, whose joins or slice may not select them.
+		var loaded []any
+		for batch := range slices.Chunk(pks, deleteBatchSize) {
+			got, err := col.load(ctx, newQuery(q.meta).filter([]Cond{Q{"pk__in": batch}}, false))
+			if err != nil {
+				return err
+			}
+			loaded = append(loaded, got...)
+		}
+		pks = loaded
+	}
 	return col.collect(ctx, q.meta, pks)
 }
 
@@ -476,7 +504,11 @@ func (col *collector) follow(ctx context.Context, f *Field, parents []any) error
 				col.fast.add(f, batch)
 				continue
 			}
-			pks, err := col.keys(ctx, referring(f, batch))
+			load := col.keys
+			if !col.preview && deleteReceivers(child) {
+				load = col.load
+			}
+			pks, err := load(ctx, referring(f, batch))
 			if err != nil {
 				return err
 			}
@@ -522,7 +554,8 @@ func (col *collector) keys(ctx context.Context, q *query) ([]any, error) {
 		q = q.orderBy([]string{"pk"})
 	}
 	pk := q.meta.PK
-	sql, args, err := q.selectSQL(col.c.db.dialect, []*Field{pk})
+	// Not selectSQL: a SelectRelated queryset's related columns are not wanted.
+	sql, args, err := q.selectColsSQL(col.c.db.dialect, []*Field{pk}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -545,32 +578,69 @@ func (col *collector) keys(ctx context.Context, q *query) ([]any, error) {
 // objects loads the rows whose key f holds one of parents, as blockers.
 func (col *collector) objects(ctx context.Context, f *Field, parents []any) ([]BlockingObject, error) {
 	m := f.model
-	q := referring(f, parents).orderBy([]string{"pk"})
+	var out []BlockingObject
+	err := col.scanRows(ctx, referring(f, parents), func(pk any, base unsafe.Pointer) {
+		out = append(out, BlockingObject{Model: m, Field: f, PK: pk, Object: reflect.NewAt(m.typ, base).Interface()})
+	})
+	return out, err
+}
+
+// load loads the rows q matches, in primary key order, for the delete
+// receivers of their model, and returns their keys.
+func (col *collector) load(ctx context.Context, q *query) ([]any, error) {
+	var pks []any
+	err := col.scanRows(ctx, q, func(pk any, base unsafe.Pointer) {
+		col.keep(q.meta, pk, base)
+		pks = append(pks, pk)
+	})
+	return pks, err
+}
+
+// keep records obj as the instance of the row pk of m; the first one kept
+// stays (Model.Delete's own object, which receivers get as Django gives
+// them the instance delete() was called on).
+func (col *collector) keep(m *Meta, pk any, obj unsafe.Pointer) {
+	if col.instances == nil {
+		col.instances = map[*Meta]map[any]unsafe.Pointer{}
+	}
+	objs := col.instances[m]
+	if objs == nil {
+		objs = map[any]unsafe.Pointer{}
+		col.instances[m] = objs
+	}
+	if _, ok := objs[pk]; !ok {
+		objs[pk] = obj
+	}
+}
+
+// scanRows loads whole rows of the model q selects, in primary key
+// order, and hands each to fn with its primary key.
+func (col *collector) scanRows(ctx context.Context, q *query, fn func(pk any, base unsafe.Pointer)) error {
+	m := q.meta
+	q = q.orderBy([]string{"pk"})
 	d := col.c.db.dialect
-	sql, args, err := q.selectSQL(d, m.Fields)
+	sql, args, err := q.selectColsSQL(d, m.Fields, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r, err := col.c.query(ctx, sql, args)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer r.Close()
-	var out []BlockingObject
 	sc := newRowScanner(d, m.Fields, nil)
 	for r.Next() {
-		p := reflect.New(m.typ)
-		base := p.UnsafePointer()
+		base := reflect.New(m.typ).UnsafePointer()
 		if err := sc.scan(r, base); err != nil {
-			return nil, fmt.Errorf("orm: scanning %s: %w", m.Label(), err)
+			return fmt.Errorf("orm: scanning %s: %w", m.Label(), err)
 		}
 		pk, err := m.PK.canonical(m.PK.value(base))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, BlockingObject{Model: m, Field: f, PK: pk, Object: p.Interface()})
+		fn(pk, base)
 	}
-	return out, r.Err()
+	return r.Err()
 }
 
 // blocked is the error that refuses the delete, if any: PROTECT first, as
@@ -645,11 +715,18 @@ func (col *collector) deleteOrder() []*Meta {
 	return out
 }
 
-// execute carries out the collected delete: the key updates, then the
-// deletes, children before parents. It runs inside collectAndDelete's
-// transaction.
+// execute carries out the collected delete: pre_delete for every object,
+// the key updates, then the deletes, children before parents, each
+// model's post_delete once its rows are gone (Django's order). It runs
+// inside collectAndDelete's transaction, and so do the receivers.
 func (col *collector) execute(ctx context.Context) (Deleted, error) {
 	res := Deleted{ByModel: map[string]int64{}}
+	order := col.deleteOrder()
+	for _, m := range order {
+		if err := col.signal(ctx, m, false); err != nil {
+			return res, err
+		}
+	}
 	for _, f := range col.updates.keys {
 		var v any // SET_NULL
 		switch f.Rel.OnDelete {
@@ -673,8 +750,8 @@ func (col *collector) execute(ctx context.Context) (Deleted, error) {
 		}
 	}
 	// Rows nothing needs to follow, deleted by the key that cascades to
-	// them. (Signals: canFastDelete says no for a model with receivers, so
-	// that its rows go through the batches below.)
+	// them. A model with delete receivers is never among them
+	// (canFastDelete): its rows go through the batches below.
 	for _, f := range col.fast.keys {
 		for batch := range slices.Chunk(col.fast.pks[f], deleteBatchSize) {
 			n, err := deleteWhere(ctx, referring(f, batch))
@@ -684,20 +761,37 @@ func (col *collector) execute(ctx context.Context) (Deleted, error) {
 			res.add(f.model, n)
 		}
 	}
-	for _, m := range col.deleteOrder() {
+	for _, m := range order {
 		for batch := range slices.Chunk(col.rows[m], deleteBatchSize) {
-			// pre_delete and post_delete will be sent around this
-			// statement, once per object of the batch, cascades included
-			// (as Django sends them). Receivers need whole objects: a
-			// model with receivers will have its rows loaded here, and
-			// neither needsCollector nor canFastDelete may let it skip
-			// this loop.
 			n, err := deleteWhere(ctx, newQuery(m).filter([]Cond{Q{"pk__in": batch}}, false))
 			if err != nil {
 				return res, err
 			}
 			res.add(m, n)
 		}
+		if err := col.signal(ctx, m, true); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
+}
+
+// signal sends pre_delete (post_delete when post) for each collected row
+// of m, in the order collected. Only the rows loaded for receivers have
+// an instance: a receiver connected while the delete was collecting
+// misses the rows collected before it, rather than the delete loading
+// them late.
+func (col *collector) signal(ctx context.Context, m *Meta, post bool) error {
+	objs := col.instances[m]
+	if len(objs) == 0 || m.signals == nil {
+		return nil
+	}
+	for _, pk := range col.rows[m] {
+		if obj, ok := objs[pk]; ok {
+			if err := m.signals.sendDelete(ctx, post, obj); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -745,3 +745,21 @@ func TestDeletePreview(t *testing.T) {
 		wantDeleted(t, plan.Counts(), map[string]int64{"del.DelArtist": 1, "del.DelAlbum": 1, "del.DelSong": 1})
 	})
 }
+
+func TestDeleteSelectRelatedQuerySet(t *testing.T) {
+	ormtest.Each(t, aggModels, func(t *testing.T, ctx context.Context) {
+		f := seedAgg(t, ctx)
+		// The collector runs (items cascade from orders); the related
+		// columns SelectRelated adds are not part of its key lookup.
+		res, err := AggOrders.Objects().SelectRelated("customer").Filter(orm.Q{"customer": f.ann}).Delete(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.ByModel["agg.AggOrder"] != 2 || res.ByModel["agg.AggItem"] != 3 {
+			t.Fatalf("deleted = %+v", res)
+		}
+		if n, _ := AggOrders.Objects().Count(ctx); n != 1 {
+			t.Fatalf("orders left = %d", n)
+		}
+	})
+}

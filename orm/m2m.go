@@ -17,6 +17,7 @@ import (
 type M2M[T any] struct {
 	owner  int64            // the instance's primary key
 	rel    *Field           // the ManyToMany field
+	inst   unsafe.Pointer   // the instance, for m2m_changed
 	cache  []unsafe.Pointer // what PrefetchRelated loaded (each a *T)
 	cached bool
 }
@@ -27,6 +28,7 @@ func (*M2M[T]) targetType() reflect.Type { return reflect.TypeFor[T]() }
 var (
 	m2mOwnerOffset = unsafe.Offsetof(M2M[struct{}]{}.owner)
 	m2mRelOffset   = unsafe.Offsetof(M2M[struct{}]{}.rel)
+	m2mInstOffset  = unsafe.Offsetof(M2M[struct{}]{}.inst)
 )
 
 // bindM2M makes the M2M fields of the instance at base its managers.
@@ -38,6 +40,16 @@ func (m *Meta) bindM2M(base unsafe.Pointer) {
 	for _, f := range m.ManyToMany {
 		*(*int64)(unsafe.Add(base, f.offset+m2mOwnerOffset)) = pk
 		*(**Field)(unsafe.Add(base, f.offset+m2mRelOffset)) = f
+		*(*unsafe.Pointer)(unsafe.Add(base, f.offset+m2mInstOffset)) = base
+	}
+}
+
+// unbindM2M undoes bindM2M, for an instance whose insert was rolled back.
+func (m *Meta) unbindM2M(base unsafe.Pointer) {
+	for _, f := range m.ManyToMany {
+		*(*int64)(unsafe.Add(base, f.offset+m2mOwnerOffset)) = 0
+		*(**Field)(unsafe.Add(base, f.offset+m2mRelOffset)) = nil
+		*(*unsafe.Pointer)(unsafe.Add(base, f.offset+m2mInstOffset)) = nil
 	}
 }
 
@@ -273,8 +285,25 @@ func (r *M2M[T]) ids(objs []*T) ([]int64, error) {
 	return ids, nil
 }
 
+// signals are the owner model's signals when an M2MChanged receiver is
+// connected, else nil: the changes below then run as they are, without a
+// transaction or a look at what is related already.
+func (r *M2M[T]) signals() signalSender {
+	if s := r.rel.model.signals; s != nil && s.m2mReceivers() {
+		return s
+	}
+	return nil
+}
+
+// send sends m2m_changed with this relation's instance and field.
+func (r *M2M[T]) send(ctx context.Context, s signalSender, action M2MAction, ids []int64) error {
+	return s.sendM2M(ctx, r.inst, action, r.rel, ids)
+}
+
 // Add relates objs (already saved) to the instance; ones already related
-// are ignored. One INSERT.
+// are ignored. One INSERT; with M2MChanged receivers, a transaction that
+// first looks up which of objs are related already, as the event reports
+// only the others.
 func (r *M2M[T]) Add(ctx context.Context, objs ...*T) error {
 	if err := r.check(); err != nil {
 		return err
@@ -283,12 +312,40 @@ func (r *M2M[T]) Add(ctx context.Context, objs ...*T) error {
 	if err != nil || len(ids) == 0 {
 		return err
 	}
+	s := r.signals()
+	if s == nil {
+		return r.insert(ctx, ids)
+	}
+	return Atomic(ctx, func(ctx context.Context) error {
+		related, err := r.related(ctx, ids)
+		if err != nil {
+			return err
+		}
+		return r.add(ctx, s, minus(ids, related))
+	})
+}
+
+// add inserts the junction rows to ids, not related yet, between pre_add
+// and post_add; Django sends both even when there is nothing to add.
+func (r *M2M[T]) add(ctx context.Context, s signalSender, ids []int64) error {
+	if err := r.send(ctx, s, PreAdd, ids); err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		if err := r.insert(ctx, ids); err != nil {
+			return err
+		}
+	}
+	return r.send(ctx, s, PostAdd, ids)
+}
+
+// insert adds the instance's junction rows to ids.
+func (r *M2M[T]) insert(ctx context.Context, ids []int64) error {
 	c, err := connFrom(ctx)
 	if err != nil {
 		return err
 	}
 	rel := r.rel.Rel
-	// m2m_changed pre_add / post_add will be sent around this statement.
 	cmp := newCompiler(c.db.dialect)
 	cmp.sql.WriteString("INSERT INTO " + quote(rel.Through.Table) + " (" + quote(rel.FromField.Column) + ", " + quote(rel.ToField.Column) + ") VALUES ")
 	for i, id := range ids {
@@ -302,7 +359,57 @@ func (r *M2M[T]) Add(ctx context.Context, objs ...*T) error {
 	return err
 }
 
-// Remove unrelates objs from the instance. One DELETE.
+// related returns which of ids (all the related keys, when ids is nil) the
+// instance is related to.
+func (r *M2M[T]) related(ctx context.Context, ids []int64) ([]int64, error) {
+	c, err := connFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rel := r.rel.Rel
+	cmp := newCompiler(c.db.dialect)
+	cmp.sql.WriteString("SELECT " + quote(rel.ToField.Column) + " FROM " + quote(rel.Through.Table) + " WHERE " + quote(rel.FromField.Column) + " = " + cmp.arg(r.owner))
+	if ids != nil {
+		cmp.sql.WriteString(" AND (")
+		if err := (&keysNode{col: colRef{field: rel.ToField}, ids: ids}).compile(cmp); err != nil {
+			return nil, err
+		}
+		cmp.sql.WriteString(")")
+	}
+	rows, err := c.query(ctx, cmp.sql.String(), cmp.args)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// minus returns the ids not in drop, each once, in order.
+func minus(ids, drop []int64) []int64 {
+	skip := make(map[int64]bool, len(ids)+len(drop))
+	for _, id := range drop {
+		skip[id] = true
+	}
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !skip[id] {
+			skip[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Remove unrelates objs from the instance. One DELETE (in a transaction
+// between pre_remove and post_remove when M2MChanged has receivers).
 func (r *M2M[T]) Remove(ctx context.Context, objs ...*T) error {
 	if err := r.check(); err != nil {
 		return err
@@ -311,15 +418,45 @@ func (r *M2M[T]) Remove(ctx context.Context, objs ...*T) error {
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	return r.delete(ctx, ids, false)
+	s := r.signals()
+	if s == nil {
+		return r.delete(ctx, ids, false)
+	}
+	return Atomic(ctx, func(ctx context.Context) error { return r.remove(ctx, s, minus(ids, nil)) })
 }
 
-// Clear unrelates every object from the instance. One DELETE.
+// remove deletes the junction rows to ids between pre_remove and
+// post_remove.
+func (r *M2M[T]) remove(ctx context.Context, s signalSender, ids []int64) error {
+	if err := r.send(ctx, s, PreRemove, ids); err != nil {
+		return err
+	}
+	if err := r.delete(ctx, ids, false); err != nil {
+		return err
+	}
+	return r.send(ctx, s, PostRemove, ids)
+}
+
+// Clear unrelates every object from the instance. One DELETE (in a
+// transaction between pre_clear and post_clear when M2MChanged has
+// receivers).
 func (r *M2M[T]) Clear(ctx context.Context) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	return r.delete(ctx, nil, false)
+	s := r.signals()
+	if s == nil {
+		return r.delete(ctx, nil, false)
+	}
+	return Atomic(ctx, func(ctx context.Context) error {
+		if err := r.send(ctx, s, PreClear, nil); err != nil {
+			return err
+		}
+		if err := r.delete(ctx, nil, false); err != nil {
+			return err
+		}
+		return r.send(ctx, s, PostClear, nil)
+	})
 }
 
 // delete removes the instance's junction rows: those to ids, or with
@@ -330,8 +467,6 @@ func (r *M2M[T]) delete(ctx context.Context, ids []int64, except bool) error {
 		return err
 	}
 	rel := r.rel.Rel
-	// m2m_changed pre_remove / post_remove (pre_clear / post_clear) will be
-	// sent around this statement.
 	cmp := newCompiler(c.db.dialect)
 	cmp.sql.WriteString("DELETE FROM " + quote(rel.Through.Table) + " WHERE " + quote(rel.FromField.Column) + " = " + cmp.arg(r.owner))
 	if len(ids) > 0 {
@@ -350,7 +485,9 @@ func (r *M2M[T]) delete(ctx context.Context, ids []int64, except bool) error {
 }
 
 // Set makes objs exactly the related objects, in one transaction: the
-// others are removed, the missing added.
+// others are removed, the missing added. With M2MChanged receivers it is
+// Django's set(): a Remove of the related objects not in objs, then an Add
+// of those of objs not related yet, each sent only when it has keys.
 func (r *M2M[T]) Set(ctx context.Context, objs []*T) error {
 	if err := r.check(); err != nil {
 		return err
@@ -359,10 +496,26 @@ func (r *M2M[T]) Set(ctx context.Context, objs []*T) error {
 	if err != nil {
 		return err
 	}
+	s := r.signals()
 	return Atomic(ctx, func(ctx context.Context) error {
-		if err := r.delete(ctx, ids, true); err != nil {
+		if s == nil {
+			if err := r.delete(ctx, ids, true); err != nil {
+				return err
+			}
+			return r.Add(ctx, objs...)
+		}
+		related, err := r.related(ctx, nil)
+		if err != nil {
 			return err
 		}
-		return r.Add(ctx, objs...)
+		if gone := minus(related, ids); len(gone) > 0 {
+			if err := r.remove(ctx, s, gone); err != nil {
+				return err
+			}
+		}
+		if added := minus(ids, related); len(added) > 0 {
+			return r.add(ctx, s, added)
+		}
+		return nil
 	})
 }

@@ -42,11 +42,14 @@ type Meta struct {
 
 	typ           reflect.Type
 	setState      func(base unsafe.Pointer, update func(*instanceState)) // the state of an instance, for untyped code
+	objects       func() Manager                                         // the plain manager, for untyped code
+	managers      []*managerEntry                                        // AddManager's, in order; guarded by managersMu
 	byName        map[string]*Field                                      // also by column for relations: "author_id"
 	reverseByName map[string]*Reverse
 	m2mByName     map[string]*Field
 	reverseM2M    map[string]*Field // many-to-many fields of other models pointing here, by related name
 	defaultOrder  []orderTerm       // Ordering, resolved once: every unordered query uses it
+	signals       signalSender      // the model's signals (signals.go); nil for a junction table
 }
 
 // Label is "app.Model", as Django writes it: "blog.Post".
@@ -180,6 +183,12 @@ func columnsOf(m *Meta, fields []string) []string {
 // queries (Objects) and instance operations (Save, Delete, FullClean).
 type Model[T any] struct {
 	*Meta
+
+	// Signals (Django's pre_save, post_save, pre_delete, post_delete and
+	// m2m_changed): see signals.go.
+	PreSave, PostSave     *Signal[SaveEvent[T]]
+	PreDelete, PostDelete *Signal[DeleteEvent[T]]
+	M2MChanged            *Signal[M2MChangedEvent[T]]
 }
 
 var registry struct {
@@ -228,6 +237,7 @@ func Define[T any](app string, declare func(p *T, m *Schema)) *Model[T] {
 	meta.VerboseName = strings.ReplaceAll(snakeCase(typ.Name()), "_", " ")
 	meta.DoesNotExist = &notFoundError{model: meta}
 	meta.setState = func(base unsafe.Pointer, update func(*instanceState)) { setState((*T)(base), update) }
+	meta.objects = plainManager[T](meta)
 
 	p := new(T)
 	s := &Schema{meta: meta, base: unsafe.Pointer(p)}
@@ -288,7 +298,7 @@ func Define[T any](app string, declare func(p *T, m *Schema)) *Model[T] {
 	if err := linkM2M(); err != nil {
 		panic("orm: Define " + meta.Label() + ": " + err.Error())
 	}
-	return &Model[T]{Meta: meta}
+	return newModel[T](meta)
 }
 
 // finish applies Meta options and defaults, then checks the whole model.

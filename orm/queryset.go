@@ -35,7 +35,8 @@ func NewQuerySet[T, S any](m *Model[T], wrap func(QuerySet[T, S]) S) S {
 	return wrap(QuerySet[T, S]{model: m, q: newQuery(m.Meta), wrap: wrap})
 }
 
-// Objects is the model's default manager: a queryset of all its rows.
+// Objects is the model's plain manager: a queryset of all its rows,
+// whatever managers AddManager registers (Django's base manager).
 func (m *Model[T]) Objects() QS[T] {
 	return NewQuerySet(m, func(q QuerySet[T, QS[T]]) QS[T] { return QS[T]{q} })
 }
@@ -769,7 +770,8 @@ type Deleted struct {
 // the database, which refuses at commit if they still point here. It all
 // runs in one transaction, a batch of keys per statement, and reports the
 // total and the count per model label. A model nothing points at (or only
-// DO_NOTHING keys) is deleted in one DELETE. DeletePreview shows what a
+// DO_NOTHING keys) and without delete signal receivers is deleted in one
+// DELETE. DeletePreview shows what a
 // delete would do without doing it.
 func (qs QuerySet[T, S]) Delete(ctx context.Context) (Deleted, error) {
 	q := qs.q
