@@ -79,6 +79,54 @@
 //	connection.cursor().execute(sql, params)   orm.Query / orm.QueryRow / orm.Exec
 //	transaction.atomic()                       orm.Atomic(ctx, func(ctx context.Context) error {…})
 //	transaction.on_commit(fn)                  orm.OnCommit(ctx, fn)
+//	class PostQuerySet(QuerySet): active()     type PostQS struct{ orm.QuerySet[Post, PostQS] }; func (q PostQS) Active() PostQS
+//	objects = PostManager()                    func PostObjects() PostQS { return orm.NewQuerySet(Posts, …) }
+//	….active().popular().order_by(…)           PostObjects().Active().Popular(1000).OrderBy(…)
+//	published = PublishedManager()             var Published = orm.AddManager(Posts, "published", func() PostQS {…})
+//	Meta.default_manager_name                  orm.AddManager(Posts, "published", …, orm.AsDefault())
+//	Post._default_manager (the admin's)        Posts.DefaultManager(), an orm.Manager: rows as any (*Post)
+//
+// Model.Objects is always the plain manager: Go cannot replace it, and
+// related-object access and deletion rely on it seeing every row, as
+// Django's base manager does. AddManager names a manager function so that
+// code holding only a *Meta (the admin) can reach it.
+//
+// # Expressions and aggregation
+//
+//	qs.aggregate(total=Count("id"),            row, err := qs.Aggregate(ctx, orm.A{"total": orm.Count("id"),
+//	    avg=Avg("view_count"))                     "avg": orm.Avg("view_count")}); row.Scan(&stats)
+//	annotate(n=Count("posts"))                 Annotate(orm.A{"n": orm.Count("posts")}); orm.Annotation[int64](user, "n")
+//	.filter(n__gte=5) / .order_by("-n")        .Filter(orm.Q{"n__gte": 5}) (HAVING) / .OrderBy("-n")
+//	Count("items__product", distinct=True)     orm.Count("items__product", orm.Distinct())
+//	Count("id", filter=Q(is_active=True))      orm.Count("id", orm.Where(orm.Q{"is_active": true}))
+//	values("author").annotate(n=Count("id"))   GroupBy("author").Annotate(orm.A{"n": orm.Count("id")}).Values(ctx)
+//	F("price") - F("cost")                     orm.F("price").Sub(orm.F("cost"))
+//	ExpressionWrapper(…, output_field=…)       expr.Output(orm.KindDecimal)
+//	Case(When(x__gte=1, then=Value("a")),      orm.Case(orm.When(orm.Q{"x__gte": 1}, "a"),
+//	    default=Value("b"))                        orm.Else("b"))
+//	Subquery(qs.filter(author=OuterRef("pk"))  orm.Subquery(qs.Filter(orm.Q{"author": orm.OuterRef("pk")})
+//	    .values("title")[:1])                      .Limit(1), "title")
+//	filter(Exists(qs))                         Filter(orm.Exists(qs)), Filter(orm.Not(orm.Exists(qs)))
+//	Coalesce, Lower, Upper, Length, Concat,    orm.Coalesce, orm.Lower, orm.Upper, orm.Length, orm.Concat,
+//	    Now, TruncDate, TruncMonth                 orm.Now, orm.TruncDate, orm.TruncMonth
+//
+// Annotated rows read as typed structs with Scan: the struct's fields are
+// the values by name (snake case of the Go name, or an `orm:"name"` tag),
+// and an embedded model struct is loaded whole beside them. A value that
+// can be NULL (Sum, Avg, Max and Min over no rows, a Subquery with no row)
+// must be read into a pointer; a non-pointer field refuses NULL rather than
+// reading it as zero. Count is never NULL.
+//
+// Where an argument is a field, a string names it (orm.Sum("price")); where
+// it is a result (a Case branch, an operand of Add), a plain Go value is a
+// constant: orm.When(cond, "viral") is Django's then=Value("viral").
+// Results have Django's types: Count is int64, Avg of integers float64,
+// Sum, Avg, Max and Min of decimals decimal.Decimal (exact on SQLite too,
+// through Quarry's own aggregate functions). As in Django, Annotate reuses
+// the multi-valued joins of the Filter calls before it, two aggregates
+// over different multi-valued relations multiply each other's rows (use
+// Distinct or a Subquery), and a GroupBy query ignores Meta.Ordering.
+// Aggregate over an already grouped queryset is not supported.
 //
 // # Relations
 //
@@ -133,13 +181,46 @@
 //     is an explicit RefreshFromDB, one query, and Save leaves their
 //     columns alone.
 //   - Update, BulkCreate and BulkUpdate call no Save and send no signals, as
-//     in Django.
+//     in Django (see Signals).
 //   - Times are stored in UTC; SQLite keeps them as text with microseconds
 //     and decimals as exact text, compared numerically.
 //   - SelectForUpdate outside Atomic is ErrLockOutsideTransaction. SQLite
 //     has no row locks: its transactions take the write lock at BEGIN
 //     (BEGIN IMMEDIATE), which serialises writers instead.
 //   - Raw SQL uses ? placeholders on both engines.
+//
+// # Signals
+//
+// Each model has its own signals, typed by the model, so a receiver gets
+// the instance as a *Post and connects without a sender argument:
+//
+//	@receiver(post_save, sender=User)          disconnect := Users.PostSave.Connect(
+//	def create_profile(sender, instance,           func(ctx context.Context, e orm.SaveEvent[User]) error {
+//	        created, **kwargs):                        if !e.Created { return nil }
+//	    if created:                                    return Profiles.Objects().Create(ctx,
+//	        Profile.objects.create(user=instance)          &Profile{User: orm.FK[User]{ID: e.Instance.ID}})
+//	                                               })
+//	pre_save / post_save                       Posts.PreSave / Posts.PostSave: orm.SaveEvent[Post]{Instance, Created, UpdateFields}
+//	pre_delete / post_delete                   Posts.PreDelete / Posts.PostDelete: orm.DeleteEvent[Post]{Instance}
+//	m2m_changed, sender=Post.tags.through      Posts.M2MChanged: orm.M2MChangedEvent[Post]{Instance, Action, Field: "tags", PKs}
+//	action="pre_add" … "post_clear"            orm.PreAdd, orm.PostAdd, orm.PreRemove, orm.PostRemove, orm.PreClear, orm.PostClear
+//	post_save.disconnect(create_profile, …)    disconnect()
+//
+// Receivers run in the order connected, with the sender's context: using
+// it, they join the sender's transaction. When a signal of an operation
+// has receivers, the operation runs in Atomic (a savepoint inside
+// another), so the first receiver error (a *ReceiverError wrapping it)
+// undoes the save, delete or many-to-many change and what the receivers
+// wrote. Save, Create, GetOrCreate and UpdateOrCreate send the save
+// signals; Model.Delete and QuerySet.Delete send the delete signals for
+// every deleted row, CASCADE included, loading the rows of models with
+// delete receivers (and deleting them one batch of keys at a time rather
+// than in one DELETE); Add, Remove, Set and Clear send m2m_changed. As in
+// Django, QuerySet.Update, BulkCreate, BulkUpdate, the key updates of
+// SET_NULL and friends, and the junction rows a delete removes send
+// nothing. Receivers are global: connect them once, at start (a test
+// disconnects in t.Cleanup). With none connected a signal costs one atomic
+// load.
 //
 // # Errors
 //

@@ -352,6 +352,24 @@ func TestAnnotateCount(t *testing.T) {
 			t.Fatalf("active posts per category = %v", rows)
 		}
 
+		// With SelectRelated, and ordered by the annotation under Distinct.
+		ormtest.AssertNumQueries(t, ctx, 1, func(ctx context.Context) {
+			posts, err := AggPosts.Objects().SelectRelated("author").Annotate(orm.A{"same_category": orm.Count("category__posts")}).
+				OrderBy("-same_category", "title").All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			author, _ := posts[0].Author.Cached()
+			n, _ := orm.Annotation[int64](posts[0], "same_category")
+			if len(posts) != 4 || posts[0].Title != "Django tips" || author.Username != "alice" || n != 2 {
+				t.Fatalf("posts with related author and count = %v", posts)
+			}
+		})
+		cnts, err := orm.Flat[int64](ctx, AggPosts.Objects().Annotate(orm.A{"n": orm.Count("category__posts")}).Distinct().OrderBy("-n"), "n")
+		if err != nil || !slices.Equal(cnts, []int64{2}) {
+			t.Fatalf("distinct counts = %v, %v", cnts, err)
+		}
+
 		// Order.objects.annotate(item_count=Count('items'), product_count=Count('items__product', distinct=True))
 		type orderCounts struct {
 			ID           int64
@@ -759,5 +777,36 @@ func TestExpressionErrors(t *testing.T) {
 			var fe *orm.FieldError
 			_ = errors.As(err, &fe)
 		}
+	})
+}
+
+func TestAnnotatedPrefetch(t *testing.T) {
+	ormtest.Each(t, aggModels, func(t *testing.T, ctx context.Context) {
+		seedAgg(t, ctx)
+		// Each customer's orders, prefetched with their item totals: two queries.
+		ormtest.AssertNumQueries(t, ctx, 2, func(ctx context.Context) {
+			customers, err := AggCustomers.Objects().OrderBy("name").PrefetchRelated(orm.Prefetch{
+				Lookup:   "orders",
+				QuerySet: AggOrders.Objects().Annotate(orm.A{"total": orm.Sum("items__price")}).OrderBy("created_at"),
+			}).All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orders, _ := orm.Prefetched[AggOrder](customers[0], "orders")
+			if len(orders) != 2 {
+				t.Fatalf("Ann's orders = %v", orders)
+			}
+			var totals []string
+			for _, o := range orders {
+				total, err := orm.Annotation[decimal.Decimal](o, "total")
+				if err != nil {
+					t.Fatal(err)
+				}
+				totals = append(totals, total.StringFixed(2))
+			}
+			if !slices.Equal(totals, []string{"55.00", "20.00"}) {
+				t.Fatalf("order totals = %v", totals)
+			}
+		})
 	})
 }

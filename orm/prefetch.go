@@ -271,7 +271,8 @@ func fetchByKeys(ctx context.Context, q *query, keyCol colRef, ids []int64) ([]u
 		bq := q.clone()
 		bq.where = append(bq.where, &keysNode{col: keyCol, ids: part})
 		fields := bq.selected()
-		sql, args, err := bq.selectColsSQL(c.db.dialect, fields, append(bq.relatedCols(), keyCol))
+		extra := append(bq.relatedCols(), bq.annotationCols()...)
+		sql, args, err := bq.selectColsSQL(c.db.dialect, fields, append(extra, keyCol))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -280,6 +281,7 @@ func fetchByKeys(ctx context.Context, q *query, keyCol colRef, ids []int64) ([]u
 			return nil, nil, err
 		}
 		sc := newRowScanner(c.db.dialect, fields, bq.related)
+		sc.annotated(bq)
 		sc.targets = append(sc.targets, nil)
 		for r.Next() {
 			obj := reflect.New(bq.meta.typ).UnsafePointer()

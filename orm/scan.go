@@ -210,11 +210,6 @@ func (q *query) selectValues(ctx context.Context, fields []*Field, names []strin
 		if len(rest) > 0 {
 			return nil, nil, nil, q.meta.unknownField(name)
 		}
-		if col.ann != nil && col.field.Name != col.ann.name {
-			f := *col.field // the value's name in errors and Values maps
-			f.Name = col.ann.name
-			col.field = &f
-		}
 		cols = append(cols, col)
 	}
 	c, err := connFrom(ctx)
