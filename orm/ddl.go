@@ -4,74 +4,26 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // CreateTableSQL returns the statements that create m's table, its
 // constraints and its indexes on the named engine ("postgres", "sqlite").
 // Migrations are generated from the same definitions.
 func CreateTableSQL(vendor string, m *Meta) ([]string, error) {
-	d, err := dialectFor(vendor)
+	if _, err := dialectFor(vendor); err != nil {
+		return nil, err
+	}
+	// Through the schema state, so that the tables tests create and the
+	// tables migrations create come from one definition.
+	s, err := StateOf([]*Meta{m})
 	if err != nil {
 		return nil, err
 	}
-	var cols []string
-	for _, f := range m.Fields {
-		if f.PrimaryKey && f.Kind == KindAuto {
-			cols = append(cols, quote(f.Column)+" "+d.autoPK())
-			continue
-		}
-		col := quote(f.Column) + " " + d.columnType(f)
-		switch {
-		case f.PrimaryKey:
-			col += " NOT NULL PRIMARY KEY"
-		case f.Null:
-			col += " NULL"
-		default:
-			col += " NOT NULL"
-		}
-		if f.Rel != nil {
-			if f.Rel.To == nil {
-				return nil, fmt.Errorf("orm: %s points at %s, which is not a defined model", f, f.Rel.target)
-			}
-			// Deferred, as Django makes them: rows may point at each other
-			// within a transaction, and the deletion collector's order only
-			// has to be right by commit.
-			col += " REFERENCES " + quote(f.Rel.To.Table) + " (" + quote(f.Rel.To.PK.Column) + ") DEFERRABLE INITIALLY DEFERRED"
-		}
-		cols = append(cols, col)
+	t := s.Table(m.Table)
+	if t == nil {
+		return nil, fmt.Errorf("orm: no table state for %s", m.Label())
 	}
-	for _, f := range m.Fields {
-		switch f.Kind {
-		case KindPositiveInteger, KindPositiveSmallInteger:
-			cols = append(cols, "CONSTRAINT "+quote(indexName(m.Table, []string{f.Column}, "check"))+
-				" CHECK ("+quote(f.Column)+" >= 0)")
-		}
-	}
-	for _, c := range m.allConstraints() {
-		switch c.Kind {
-		case "unique":
-			cols = append(cols, "CONSTRAINT "+quote(c.Name)+" UNIQUE ("+quotedColumns(m, c.Fields)+")")
-		case "check":
-			n, err := resolveCond(m, c.Check)
-			if err != nil {
-				return nil, err
-			}
-			cmp := &compiler{d: d, literal: true}
-			if err := n.compile(cmp); err != nil {
-				return nil, err
-			}
-			if cmp.err != nil {
-				return nil, fmt.Errorf("orm: %s: constraint %s: %w", m.Label(), c.Name, cmp.err)
-			}
-			cols = append(cols, "CONSTRAINT "+quote(c.Name)+" CHECK "+cmp.sql.String())
-		}
-	}
-	stmts := []string{"CREATE TABLE " + quote(m.Table) + " (\n    " + strings.Join(cols, ",\n    ") + "\n)"}
-	for _, ix := range m.allIndexes() {
-		stmts = append(stmts, "CREATE INDEX "+quote(ix.Name)+" ON "+quote(m.Table)+" ("+quotedColumns(m, ix.Fields)+")")
-	}
-	return stmts, nil
+	return t.CreateSQL(vendor)
 }
 
 // allIndexes is Meta.Indexes plus an index for every db_index field that
@@ -85,18 +37,6 @@ func (m *Meta) allIndexes() []IndexDef {
 		}
 	}
 	return append(out, m.Indexes...)
-}
-
-func quotedColumns(m *Meta, fields []string) string {
-	parts := make([]string, len(fields))
-	for i, name := range fields {
-		desc := strings.HasPrefix(name, "-")
-		parts[i] = quote(m.Field(strings.TrimPrefix(name, "-")).Column)
-		if desc {
-			parts[i] += " DESC"
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 func dialectFor(vendor string) (dialect, error) {

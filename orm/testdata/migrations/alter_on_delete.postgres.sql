@@ -1,0 +1,4 @@
+-- Alter field author on migt.MigArticle
+-- +goose Up
+
+-- +goose Down
