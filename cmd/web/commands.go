@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 )
@@ -16,6 +17,7 @@ import (
 // reported), flag.ErrHelp after printing its flags, or any other error.
 type command struct {
 	name    string
+	args    string // the positional arguments for the usage line, like "[VERSION]"; empty for none
 	summary string // one line, shown by `web help`
 	run     func(ctx context.Context, env *environment, args []string) error
 }
@@ -26,8 +28,12 @@ type command struct {
 // belongs to, which Go does not allow in a variable's initializer.
 func commands() []command {
 	return []command{
-		{"serve", "run the web server (the default when no command is given)", runServe},
-		{"help", "list the commands, or show one command's flags: web help COMMAND", runHelp},
+		{name: "serve", summary: "run the web server (the default when no command is given)", run: runServe},
+		{name: "makemigrations", summary: "write the next migration from the changes to the models (no database needed)", run: runMakemigrations},
+		{name: "migrate", args: "[VERSION]", summary: "apply pending migrations, or migrate forward or back to VERSION (0 or zero: none)", run: runMigrate},
+		{name: "showmigrations", summary: "list the migrations, applied or pending", run: runShowMigrations},
+		{name: "sqlmigrate", args: "VERSION", summary: "print the SQL of one migration (--down: of its rollback)", run: runSQLMigrate},
+		{name: "help", args: "[COMMAND]", summary: "list the commands, or show one command's flags: web help COMMAND", run: runHelp},
 	}
 }
 
@@ -40,6 +46,8 @@ const defaultCommand = "serve"
 type environment struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	stdin          io.Reader
+	interactive    bool // stdin is a terminal: a command may ask questions
 }
 
 // errUsage means the command line was wrong and the command has already said
@@ -48,7 +56,7 @@ var errUsage = errors.New("usage error")
 
 // run executes the command named by args and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	env := &environment{stdout: stdout, stderr: stderr, getenv: getenv}
+	env := &environment{stdout: stdout, stderr: stderr, getenv: getenv, stdin: os.Stdin, interactive: isTerminal(os.Stdin)}
 	name := defaultCommand
 	if len(args) > 0 {
 		switch {
@@ -124,7 +132,11 @@ func newFlagSet(env *environment, name string) *flag.FlagSet {
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {
 		cmd, _ := lookup(name)
-		fmt.Fprintf(fs.Output(), "Usage: web %s [FLAGS]\n\n%s\n\nFlags:\n", name, cmd.summary)
+		args := ""
+		if cmd.args != "" {
+			args = " " + cmd.args
+		}
+		fmt.Fprintf(fs.Output(), "Usage: web %s%s [FLAGS]\n\n%s\n\nFlags:\n", name, args, cmd.summary)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -145,4 +157,40 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return errUsage
 	}
 	return nil
+}
+
+// parseFlagsArgs parses args into fs, allowing flags before and after the
+// positional arguments (`web migrate 3 --fake` as well as `web migrate
+// --fake 3`, which the flag package alone stops reading at "3"), and
+// returns the positional ones. It rejects fewer than min or more than max.
+func parseFlagsArgs(fs *flag.FlagSet, args []string, min, max int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch {
+	case len(pos) > max:
+		fmt.Fprintf(fs.Output(), "web %s: unexpected argument %q\n", fs.Name(), pos[max])
+	case len(pos) < min:
+		fmt.Fprintf(fs.Output(), "web %s: missing argument\n", fs.Name())
+	default:
+		return pos, nil
+	}
+	fs.Usage()
+	return nil, errUsage
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -21,9 +21,10 @@ const startupPingTimeout = 5 * time.Second
 
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "serve")
-	var cfg baseConfig
+	var cfg migrationsConfig
 	cfg.register(fs, env)
 	addr := fs.String("addr", envOr(env, "ADDR", ":8000"), "address to listen on, [HOST]:PORT (env ADDR)")
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start; refuse to start while any is pending (run web migrate instead)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,10 +43,16 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// /healthz then answers 503, and the site recovers on its own when the
 	// database comes up, which is what orchestrators expect.
 	pingCtx, cancel := context.WithTimeout(ctx, startupPingTimeout)
-	if err := db.Ping(pingCtx); err != nil {
-		log.Error("database unreachable", "error", err)
-	}
+	err = db.Ping(pingCtx)
 	cancel()
+	if err != nil {
+		// Migrations wait for the next start then: failing here would
+		// turn a database outage into a crash loop.
+		log.Error("database unreachable; migrations not checked", "error", err)
+	} else if err := migrateAtStart(ctx, &cfg, db, !*noMigrate, log); err != nil {
+		// A half-migrated or outdated schema must not serve requests.
+		return err
+	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
 	if err != nil {

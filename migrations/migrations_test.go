@@ -1,0 +1,92 @@
+package migrations
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/quarry-go/quarry/orm"
+)
+
+// TestEmbeddedFolders checks that both folders are embedded while they
+// hold no migration (only a README), and that a migrator over them is a
+// no-op rather than goose's "no migrations found" error.
+func TestEmbeddedFolders(t *testing.T) {
+	db, err := orm.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, vendor := range Vendors {
+		fsys, err := FS(vendor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fs.Stat(fsys, "README.md"); err != nil {
+			t.Errorf("%s: %v", vendor, err)
+		}
+		if _, err := List(fsys); err != nil {
+			t.Errorf("%s: %v", vendor, err)
+		}
+	}
+	fsys, _ := FS("sqlite")
+	m, err := New(db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if n, err := m.Up(t.Context(), nil); err != nil {
+		t.Fatalf("Up = %d, %v", n, err)
+	}
+	if _, err := FS("mysql"); err == nil {
+		t.Error("FS(mysql) succeeded")
+	}
+	if _, err := State(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("State: %v", err)
+	}
+}
+
+func TestListAndSQL(t *testing.T) {
+	fsys := fstest.MapFS{
+		"README.md":      {Data: []byte("not a migration")},
+		"notes.sql":      {Data: []byte("-- no version: goose skips it")},
+		"00010_late.sql": {Data: []byte("-- +goose Up\nSELECT 10;\n-- +goose Down\nSELECT -10;\n")},
+		"00002_fn.sql": {Data: []byte(`-- +goose NO TRANSACTION
+-- +goose Up
+-- +goose StatementBegin
+CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;
+-- +goose StatementEnd
+CREATE INDEX CONCURRENTLY i ON t (c);
+
+-- +goose Down
+DROP FUNCTION f();
+`)},
+	}
+	list, err := List(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Name != "00002_fn" || list[1].Version != 10 {
+		t.Fatalf("List = %v, want 00002_fn, 00010_late", list)
+	}
+	up, err := SQL(fsys, list[0], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "-- 00002_fn.sql (up)\n-- +goose NO TRANSACTION: runs outside a transaction\n" +
+		"CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;\nCREATE INDEX CONCURRENTLY i ON t (c);\n"
+	if up != want {
+		t.Errorf("SQL up =\n%s\nwant\n%s", up, want)
+	}
+	down, _ := SQL(fsys, list[1], false)
+	if down != "-- 00010_late.sql (down)\nBEGIN;\nSELECT -10;\nCOMMIT;\n" {
+		t.Errorf("SQL down =\n%s", down)
+	}
+	if strings.Contains(up, "+goose Statement") {
+		t.Error("annotations left in the SQL")
+	}
+}
