@@ -415,16 +415,9 @@ func diffTable(w, t TableState, opts DiffOptions) ([]Operation, error) {
 		}
 		o := &schemaOp{kind: opAddColumn, col: a}
 		if !a.Null && a.Default == "" {
-			if opts.Default == nil {
-				return nil, fmt.Errorf("orm: %s: cannot add non-nullable field %s (column %s of %s) without a default: "+
-					"existing rows need a value; give a one-off default or make the field Null()", t.Model, a.Field, a.Name, t.Name)
-			}
-			v, err := opts.Default(t.Name, a.Name, a.Kind)
+			v, err := askDefault(opts, t, &a, "add non-nullable field", "existing rows need a value; give a one-off default or make the field Null()")
 			if err != nil {
-				return nil, fmt.Errorf("orm: %s: adding non-nullable field %s: %w", t.Model, a.Field, err)
-			}
-			if err := checkLiteral(&a, v); err != nil {
-				return nil, fmt.Errorf("orm: %s: default for %s: %w", t.Model, a.Field, err)
+				return nil, err
 			}
 			o.fill = v
 		}
@@ -442,16 +435,9 @@ func diffTable(w, t TableState, opts DiffOptions) ([]Operation, error) {
 		o := &schemaOp{kind: opAlterColumn, col: prev, col2: c}
 		if prev.Null && !c.Null && c.Default == "" {
 			// As Django asks: rows holding NULL need a value first.
-			if opts.Default == nil {
-				return nil, fmt.Errorf("orm: %s: cannot make field %s (column %s of %s) non-nullable without a default "+
-					"for the rows that hold NULL; give a one-off default", t.Model, c.Field, c.Name, t.Name)
-			}
-			v, err := opts.Default(t.Name, c.Name, c.Kind)
+			v, err := askDefault(opts, t, &c, "make non-nullable field", "the rows that hold NULL need a value; give a one-off default")
 			if err != nil {
-				return nil, fmt.Errorf("orm: %s: making field %s non-nullable: %w", t.Model, c.Field, err)
-			}
-			if err := checkLiteral(&c, v); err != nil {
-				return nil, fmt.Errorf("orm: %s: default for %s: %w", t.Model, c.Field, err)
+				return nil, err
 			}
 			o.fill = v
 		}
@@ -524,4 +510,21 @@ func checkLiteral(c *ColumnState, v any) error {
 		}
 	}
 	return nil
+}
+
+// askDefault asks opts.Default for the one-off value that fills the
+// existing rows of column c, which is becoming NOT NULL; doing names the
+// change in errors ("add non-nullable field").
+func askDefault(opts DiffOptions, t TableState, c *ColumnState, doing, why string) (any, error) {
+	if opts.Default == nil {
+		return nil, fmt.Errorf("orm: %s: cannot %s %s (column %s of %s) without a default: %s", t.Model, doing, c.Field, c.Name, t.Name, why)
+	}
+	v, err := opts.Default(t.Name, c.Name, c.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("orm: %s: %s %s: %w", t.Model, doing, c.Field, err)
+	}
+	if err := checkLiteral(c, v); err != nil {
+		return nil, fmt.Errorf("orm: %s: default for %s: %w", t.Model, c.Field, err)
+	}
+	return v, nil
 }
