@@ -810,3 +810,27 @@ func TestAnnotatedPrefetch(t *testing.T) {
 		})
 	})
 }
+
+func TestWritesThroughAnnotations(t *testing.T) {
+	ormtest.Each(t, aggModels, func(t *testing.T, ctx context.Context) {
+		seedAgg(t, ctx)
+		// Update and Delete of the rows an aggregate condition picks: the
+		// statement narrows by primary key through the grouped query.
+		n, err := AggUsers.Objects().Annotate(orm.A{"n": orm.Count("posts")}).Filter(orm.Q{"n__gte": 1}).Update(ctx, orm.Values{"is_staff": true})
+		if err != nil || n != 2 {
+			t.Fatalf("update of authors with posts = %d, %v", n, err)
+		}
+		staff, _ := orm.Flat[string](ctx, AggUsers.Objects().Filter(orm.Q{"is_staff": true}).OrderBy("username"), "username")
+		if !slices.Equal(staff, []string{"alice", "bob"}) {
+			t.Fatalf("staff = %v", staff)
+		}
+		res, err := AggUsers.Objects().Annotate(orm.A{"n": orm.Count("posts")}).Filter(orm.Q{"n": 0}).Delete(ctx)
+		if err != nil || res.Total != 1 {
+			t.Fatalf("delete of authors without posts = %+v, %v", res, err)
+		}
+		left, _ := orm.Flat[string](ctx, AggUsers.Objects().OrderBy("username"), "username")
+		if !slices.Equal(left, []string{"alice", "bob"}) {
+			t.Fatalf("users left = %v", left)
+		}
+	})
+}
