@@ -1,0 +1,82 @@
+// Package auth is Quarry's Django contrib.auth: users, groups and
+// permissions, argon2id password hashing, database sessions and throttled
+// authentication. It is what the admin builds on; it knows nothing of echo
+// or of the apps.
+//
+// # Models
+//
+// User, Group, Permission, Session and LoginAttempt are ordinary orm models
+// of the app "auth" (tables auth_user, auth_group, auth_permission,
+// auth_session, auth_loginattempt, and the junctions auth_user_groups,
+// auth_user_user_permissions, auth_group_permissions). Models lists them
+// for orm.CreateTables and the migration generator.
+//
+// Quarry has no contenttypes app: a Permission's ContentType is the model's
+// lower-cased label ("blog.post"), enough to build a perm string from an
+// *orm.Meta without a join.
+//
+// # Django → Quarry
+//
+//	User.objects.get(username="a")             auth.Users.Objects().Get(ctx, orm.Q{"username": "a"})
+//	User.objects.create_user(u, e, p)          auth.CreateUser(ctx, u, e, p)
+//	User.objects.create_superuser(u, e, p)     auth.CreateSuperuser(ctx, u, e, p) (*orm.ValidationError on bad input)
+//	user.set_password(raw)                     auth.SetPassword(u, raw); then auth.Users.Save(ctx, u)
+//	user.check_password(raw)                   auth.CheckPassword(ctx, u, raw) (re-hashes and saves weaker hashes)
+//	user.set_unusable_password()               auth.SetUnusablePassword(u)
+//	user.has_usable_password()                 auth.HasUsablePassword(u)
+//	make_password(raw)                         auth.MakePassword(raw)
+//	user.get_full_name()                       u.FullName()
+//	user.groups.add(g)                         u.Groups.Add(ctx, g)
+//	user.user_permissions.add(p)               u.UserPermissions.Add(ctx, p)
+//	group.permissions.add(p)                   g.Permissions.Add(ctx, p)
+//	user.has_perm("blog.add_post")             auth.HasPerm(ctx, u, "blog.add_post")
+//	user.has_perm(f"{app}.{action}_{model}")   auth.HasModelPerm(ctx, u, blog.Posts.Meta, "add")
+//	user.has_module_perms("blog")              auth.HasModulePerms(ctx, u, "blog")
+//	user.get_all_permissions()                 auth.AllPermissions(ctx, u)
+//	create_permissions (post_migrate)          auth.SyncPermissions(ctx)
+//	authenticate(request, username=, password=) auth.Authenticate(ctx, username, password, clientAddr)
+//	django-axes style lockout settings         auth.Throttle{MaxFailures, Window, Lockout, …}; auth.DefaultThrottle
+//	login(request, user)                       store.Login(ctx, sess, u)
+//	logout(request)                            store.Logout(ctx, sess); then set auth.Cookie(sess, secure)
+//	request.session["k"] = v                   sess.Data["k"] = v; store.Save(ctx, sess)
+//	request.session.cycle_key()                store.Rotate(ctx, sess)
+//	request.user                               auth.SessionUser(ctx, sess)
+//	SessionMiddleware                          store.Middleware(next) (net/http; loads, never saves); auth.SessionFrom(ctx)
+//	SESSION_COOKIE_AGE / _SECURE / _HTTPONLY   auth.Store{Age}; auth.Cookie(sess, secure): HttpOnly, SameSite=Lax, Path=/
+//	manage.py clearsessions                    store.Cleanup(ctx); auth.DefaultThrottle.Cleanup(ctx) for old LoginAttempt rows
+//
+// # Choices made
+//
+//   - Passwords are argon2id in Django's encoding,
+//     argon2$argon2id$v=19$m=65536,t=2,p=1$<salt>$<hash> (unpadded base64),
+//     compared in constant time. The parameters travel with each hash, so
+//     raising them upgrades old hashes at the next successful
+//     CheckPassword. An empty password is stored unusable ("!" prefix) and
+//     nothing ever matches it. Raw passwords are never logged; a struct
+//     field of type Secret prints as a mask in every fmt verb, slog and JSON.
+//   - Permissions are cached on the User instance after its first check
+//     (one query: the user's own ∪ their groups'), as Django's
+//     _perm_cache: a User is loaded per request, so a change shows on the
+//     next request. ClearPermCache forgets the set sooner. An inactive user
+//     has no permission and an active superuser every one, without a query.
+//   - Authenticate returns ErrInvalidCredentials for an unknown username,
+//     a wrong password and an inactive user alike, and hashes against a
+//     dummy when the user is missing, so neither the message nor the
+//     timing reveals which usernames exist. Failures are counted per
+//     username (case-insensitive) and per client address in LoginAttempt
+//     rows, so limits hold across processes: after SlowAfter failures each
+//     attempt waits, at MaxFailures the key is locked for Lockout and
+//     Authenticate returns a *ThrottledError (errors.Is ErrThrottled)
+//     saying "Too many failed login attempts; try again in N minutes.".
+//     A success clears the username's count but not the address's. The
+//     caller passes the client address because only it knows which proxy
+//     headers to trust.
+//   - Sessions are JSON in auth_session with a random 256-bit base64url
+//     key, expiring Age (two weeks) after their last Save. Load gives an
+//     empty session, not an error, for an unknown or expired key. Login
+//     rotates the key (against session fixation); Logout deletes the row.
+//     The session does not yet record a hash of the password, so changing
+//     a password does not end other sessions (Django's
+//     update_session_auth_hash); delete the user's sessions to do that:
+//     auth.Sessions.Objects().Filter(orm.Q{"user": u.ID}).Delete(ctx).
+package auth

@@ -1,0 +1,216 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/quarry-go/quarry/orm"
+)
+
+// CookieName is the session cookie's name, Django's default.
+const CookieName = "sessionid"
+
+// DefaultAge is how long a session lives after its last save: Django's
+// SESSION_COOKIE_AGE, two weeks.
+const DefaultAge = 14 * 24 * time.Hour
+
+// Store keeps sessions in the database through the ORM (Django's db
+// session backend). The zero Store is usable: DefaultAge and time.Now.
+type Store struct {
+	Age time.Duration    // lifetime from the last Save; DefaultAge when 0
+	Now func() time.Time // the clock; time.Now when nil (tests inject one)
+}
+
+func (s *Store) now() time.Time {
+	if s != nil && s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Store) age() time.Duration {
+	if s != nil && s.Age > 0 {
+		return s.Age
+	}
+	return DefaultAge
+}
+
+// newKey is 32 random bytes, base64url: 256 bits cannot be guessed, and
+// the alphabet is safe in a cookie without quoting.
+func newKey() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Load returns the session with the key, or a new empty session (Key "")
+// when there is none or it has expired, as Django treats a stale cookie:
+// a caller never has to tell "no session" from "anonymous". Only a
+// database error is an error.
+func (s *Store) Load(ctx context.Context, key string) (*Session, error) {
+	if key == "" || len(key) > 64 {
+		return &Session{Data: map[string]any{}}, nil
+	}
+	sess, err := Sessions.Objects().Get(ctx, orm.Q{"key": key, "expire_at__gt": s.now()})
+	if errors.Is(err, orm.ErrDoesNotExist) {
+		return &Session{Data: map[string]any{}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sess.Data == nil {
+		sess.Data = map[string]any{}
+	}
+	return sess, nil
+}
+
+// Save writes the session and pushes its expiry to now + Age; a session
+// without a key gets a new random one.
+func (s *Store) Save(ctx context.Context, sess *Session) error {
+	if sess.Data == nil {
+		sess.Data = map[string]any{}
+	}
+	sess.ExpireAt = s.now().Add(s.age())
+	if sess.Key == "" {
+		sess.Key = newKey()
+		return Sessions.Save(ctx, sess, orm.ForceInsert())
+	}
+	return Sessions.Save(ctx, sess)
+}
+
+// Delete removes the session with the key; a missing one is no error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if key == "" {
+		return nil
+	}
+	_, err := Sessions.Objects().Filter(orm.Q{"key": key}).Delete(ctx)
+	return err
+}
+
+// Rotate gives the session a new key, keeping its data, and removes the
+// old row. Login calls it so that a key an attacker planted before login
+// (session fixation) is worthless afterwards.
+func (s *Store) Rotate(ctx context.Context, sess *Session) error {
+	return orm.Atomic(ctx, func(ctx context.Context) error {
+		if err := s.Delete(ctx, sess.Key); err != nil {
+			return err
+		}
+		sess.Key = ""
+		return s.Save(ctx, sess)
+	})
+}
+
+// Cleanup deletes expired sessions (Django's clearsessions) and returns
+// how many.
+func (s *Store) Cleanup(ctx context.Context) (int64, error) {
+	d, err := Sessions.Objects().Filter(orm.Q{"expire_at__lte": s.now()}).Delete(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return d.ByModel[Sessions.Label()], nil
+}
+
+// Login records u in the session after a successful Authenticate: the
+// key rotates, the session is saved with the user, and u.LastLogin is
+// set and saved (Django's login() and update_last_login).
+func (s *Store) Login(ctx context.Context, sess *Session, u *User) error {
+	if u == nil || u.ID == 0 {
+		return errors.New("auth: Login needs a saved user")
+	}
+	return orm.Atomic(ctx, func(ctx context.Context) error {
+		if sess.User.ID != 0 && sess.User.ID != u.ID {
+			// Another user's data must not leak into this login.
+			clear(sess.Data)
+		}
+		sess.User.Set(u)
+		if err := s.Rotate(ctx, sess); err != nil {
+			return err
+		}
+		now := s.now()
+		u.LastLogin = &now
+		return Users.Save(ctx, u, orm.UpdateFields("last_login"))
+	})
+}
+
+// Logout deletes the session's row and empties it (Django's flush): the
+// old key is void, and the next Save makes a new anonymous session.
+func (s *Store) Logout(ctx context.Context, sess *Session) error {
+	if err := s.Delete(ctx, sess.Key); err != nil {
+		return err
+	}
+	sess.Key, sess.Data, sess.User = "", map[string]any{}, orm.FK[User]{}
+	sess.ExpireAt = time.Time{}
+	return nil
+}
+
+// SessionUser returns the session's user, or nil for an anonymous
+// session or a user since made inactive or deleted.
+func SessionUser(ctx context.Context, sess *Session) (*User, error) {
+	if sess == nil || sess.User.ID == 0 {
+		return nil, nil
+	}
+	u, err := sess.User.Get(ctx)
+	if errors.Is(err, orm.ErrDoesNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !u.IsActive {
+		return nil, nil
+	}
+	return u, nil
+}
+
+// Cookie is the session cookie for sess: HttpOnly so scripts cannot read
+// the key, SameSite=Lax against cross-site form posts, Secure when served
+// over TLS, and expiring with the session. A session without a key (after
+// Logout) gives a cookie that deletes the browser's copy.
+func Cookie(sess *Session, secure bool) *http.Cookie {
+	c := &http.Cookie{Name: CookieName, Value: sess.Key, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: secure}
+	if sess.Key == "" {
+		c.MaxAge = -1
+		c.Expires = time.Unix(0, 0)
+		return c
+	}
+	c.Expires = sess.ExpireAt
+	c.MaxAge = max(int(time.Until(sess.ExpireAt).Seconds()), 1)
+	return c
+}
+
+type sessionKey struct{}
+
+// WithSession returns a context carrying sess.
+func WithSession(ctx context.Context, sess *Session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, sess)
+}
+
+// SessionFrom returns the session Middleware put in the context, or nil.
+func SessionFrom(ctx context.Context) *Session {
+	s, _ := ctx.Value(sessionKey{}).(*Session)
+	return s
+}
+
+// Middleware loads the request's session (from the cookie, or a new empty
+// one) into the request context for SessionFrom. It does not save: the
+// handler that changes the session saves it and sets Cookie, so a plain
+// page view writes nothing. The request context must carry the database.
+func (s *Store) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := ""
+		if c, err := r.Cookie(CookieName); err == nil {
+			key = c.Value
+		}
+		sess, err := s.Load(r.Context(), key)
+		if err != nil {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithSession(r.Context(), sess)))
+	})
+}

@@ -1,0 +1,184 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/quarry-go/quarry/orm"
+)
+
+func TestSessions(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		clk := newClock()
+		store := &Store{Age: time.Hour, Now: clk.Now}
+
+		sess, err := store.Load(ctx, "")
+		if err != nil || sess.Key != "" || sess.Data == nil {
+			t.Fatalf("empty load: %+v, %v", sess, err)
+		}
+		sess.Data["cart"] = []any{"a", "b"}
+		sess.Data["n"] = 3
+		if err := store.Save(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(sess.Key)
+		if err != nil || len(raw) != 32 {
+			t.Fatalf("key %q is not 32 bytes of base64url", sess.Key)
+		}
+		if !sess.ExpireAt.Equal(clk.Now().Add(time.Hour)) {
+			t.Fatalf("expire at %v", sess.ExpireAt)
+		}
+
+		got, err := store.Load(ctx, sess.Key)
+		if err != nil || got.Key != sess.Key || got.Data["n"] != float64(3) || len(got.Data["cart"].([]any)) != 2 {
+			t.Fatalf("load: %+v, %v", got, err)
+		}
+		// Saving again updates the same row and slides the expiry.
+		clk.Advance(30 * time.Minute)
+		got.Data["n"] = 4
+		if err := store.Save(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := Sessions.Objects().Count(ctx); n != 1 {
+			t.Fatalf("%d session rows", n)
+		}
+		for _, key := range []string{"nope", "", string(make([]byte, 100))} {
+			if s, err := store.Load(ctx, key); err != nil || s.Key != "" {
+				t.Fatalf("unknown key %q: %+v, %v", key, s, err)
+			}
+		}
+
+		// Rotate: same data, new key, old key dead.
+		old := got.Key
+		if err := store.Rotate(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Key == old || got.Key == "" {
+			t.Fatal("rotate kept the key")
+		}
+		if s, _ := store.Load(ctx, old); s.Key != "" {
+			t.Fatal("old key still loads after rotate")
+		}
+		if s, _ := store.Load(ctx, got.Key); s.Data["n"] != float64(4) {
+			t.Fatalf("rotated session lost its data: %v", s.Data)
+		}
+
+		// Expiry and cleanup.
+		other := &Session{Data: map[string]any{"x": 1}}
+		if err := store.Save(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Hour + time.Second)
+		if s, _ := store.Load(ctx, got.Key); s.Key != "" {
+			t.Fatal("expired session loads")
+		}
+		if err := store.Save(ctx, &Session{}); err != nil { // still fresh
+			t.Fatal(err)
+		}
+		if n, err := store.Cleanup(ctx); err != nil || n != 2 {
+			t.Fatalf("cleanup removed %d, %v; want 2", n, err)
+		}
+		if n, _ := Sessions.Objects().Count(ctx); n != 1 {
+			t.Fatalf("%d sessions left, want 1", n)
+		}
+	})
+}
+
+func TestLoginLogout(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		clk := newClock()
+		store := &Store{Now: clk.Now}
+		u := mustUser(t, ctx, "alice", "pw-alice-123")
+
+		sess, _ := store.Load(ctx, "")
+		sess.Data["theme"] = "dark"
+		if err := store.Save(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		planted := sess.Key
+		if err := store.Login(ctx, sess, u); err != nil {
+			t.Fatal(err)
+		}
+		if sess.Key == planted {
+			t.Fatal("login did not rotate the key (session fixation)")
+		}
+		if s, _ := store.Load(ctx, planted); s.Key != "" {
+			t.Fatal("pre-login key still valid")
+		}
+		loaded, _ := store.Load(ctx, sess.Key)
+		if loaded.User.ID != u.ID || loaded.Data["theme"] != "dark" {
+			t.Fatalf("after login: %+v", loaded)
+		}
+		who, err := SessionUser(ctx, loaded)
+		if err != nil || who == nil || who.Username != "alice" {
+			t.Fatalf("SessionUser: %v, %v", who, err)
+		}
+		stored, _ := Users.Objects().Get(ctx, orm.Q{"pk": u.ID})
+		if stored.LastLogin == nil || !stored.LastLogin.Equal(clk.Now()) {
+			t.Fatalf("last_login = %v", stored.LastLogin)
+		}
+
+		// A deactivated user's session is anonymous.
+		if _, err := Users.Objects().Filter(orm.Q{"pk": u.ID}).Update(ctx, orm.Values{"is_active": false}); err != nil {
+			t.Fatal(err)
+		}
+		reloaded, _ := store.Load(ctx, sess.Key)
+		if who, _ := SessionUser(ctx, reloaded); who != nil {
+			t.Fatal("inactive user still logged in")
+		}
+
+		key := sess.Key
+		if err := store.Logout(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		if sess.Key != "" || sess.User.ID != 0 || len(sess.Data) != 0 {
+			t.Fatalf("logout left %+v", sess)
+		}
+		if s, _ := store.Load(ctx, key); s.Key != "" {
+			t.Fatal("logged-out key still loads")
+		}
+		if c := Cookie(sess, true); c.MaxAge >= 0 {
+			t.Fatalf("logout cookie does not delete: %+v", c)
+		}
+	})
+}
+
+func TestCookieAndMiddleware(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		store := &Store{}
+		sess := &Session{Data: map[string]any{"k": "v"}}
+		if err := store.Save(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		c := Cookie(sess, true)
+		if c.Name != CookieName || c.Value != sess.Key || !c.HttpOnly || !c.Secure || c.Path != "/" ||
+			c.SameSite != http.SameSiteLaxMode || !c.Expires.Equal(sess.ExpireAt) {
+			t.Fatalf("cookie %+v", c)
+		}
+		if d := time.Duration(c.MaxAge) * time.Second; d < DefaultAge-time.Minute || d > DefaultAge {
+			t.Fatalf("max age %v", d)
+		}
+		if Cookie(sess, false).Secure {
+			t.Fatal("Secure over plain HTTP")
+		}
+
+		var seen *Session
+		h := store.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen = SessionFrom(r.Context())
+		}))
+		req := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+		req.AddCookie(c)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if seen == nil || seen.Key != sess.Key || seen.Data["k"] != "v" {
+			t.Fatalf("middleware session %+v", seen)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil).WithContext(ctx))
+		if seen == nil || seen.Key != "" {
+			t.Fatalf("no cookie: %+v", seen)
+		}
+	})
+}
