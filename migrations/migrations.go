@@ -323,11 +323,14 @@ func (m *Migrator) byVersion(v int64) (Migration, bool) {
 	return Migration{Version: v, Name: strconv.FormatInt(v, 10)}, false
 }
 
-// Up applies every pending migration, printing a line per migration on w.
-// It returns the number applied.
+// Up applies every pending migration, printing a line per migration on w
+// (nil: nowhere). It returns the number applied.
 func (m *Migrator) Up(ctx context.Context, w io.Writer) (int, error) {
 	if m.provider == nil {
 		return 0, nil
+	}
+	if w == nil {
+		w = io.Discard
 	}
 	return m.upTo(ctx, w, m.migrations[len(m.migrations)-1].Version)
 }
@@ -337,6 +340,9 @@ func (m *Migrator) Up(ctx context.Context, w io.Writer) (int, error) {
 func (m *Migrator) To(ctx context.Context, w io.Writer, target Migration) (int, error) {
 	if m.provider == nil {
 		return 0, nil
+	}
+	if w == nil {
+		w = io.Discard
 	}
 	current, err := m.provider.GetDBVersion(ctx)
 	if err != nil {

@@ -1,8 +1,8 @@
 package migrations
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -12,9 +12,9 @@ import (
 	"github.com/quarry-go/quarry/orm"
 )
 
-// TestEmbeddedFolders checks that both folders are embedded while they
-// hold no migration (only a README), and that a migrator over them is a
-// no-op rather than goose's "no migrations found" error.
+// TestEmbeddedFolders checks that both folders and the state are embedded
+// (each folder keeps a README, so that go:embed works before the first
+// migration) and that the project's migrations apply on SQLite.
 func TestEmbeddedFolders(t *testing.T) {
 	db, err := orm.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
@@ -39,14 +39,17 @@ func TestEmbeddedFolders(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if n, err := m.Up(t.Context(), nil); err != nil {
-		t.Fatalf("Up = %d, %v", n, err)
+	if n, err := m.Up(t.Context(), nil); err != nil || n != len(m.Migrations()) || n == 0 {
+		t.Fatalf("Up = %d, %v (of %d migrations)", n, err, len(m.Migrations()))
+	}
+	if n, err := m.Up(t.Context(), nil); err != nil || n != 0 {
+		t.Fatalf("Up again = %d, %v", n, err)
 	}
 	if _, err := FS("mysql"); err == nil {
 		t.Error("FS(mysql) succeeded")
 	}
-	if _, err := State(); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("State: %v", err)
+	if b, err := State(); err != nil || !bytes.Contains(b, []byte(`"auth_user"`)) {
+		t.Errorf("State: %.80s, %v", b, err)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+
+	"golang.org/x/term"
 )
 
 // A command is one subcommand of web, like one of Django's management
@@ -33,6 +35,7 @@ func commands() []command {
 		{name: "migrate", args: "[VERSION]", summary: "apply pending migrations, or migrate forward or back to VERSION (0 or zero: none)", run: runMigrate},
 		{name: "showmigrations", summary: "list the migrations, applied or pending", run: runShowMigrations},
 		{name: "sqlmigrate", args: "VERSION", summary: "print the SQL of one migration (--down: of its rollback)", run: runSQLMigrate},
+		{name: "createsuperuser", summary: "create a user who can do everything in the admin (asks, or --noinput with QUARRY_SUPERUSER_PASSWORD)", run: runCreateSuperuser},
 		{name: "help", args: "[COMMAND]", summary: "list the commands, or show one command's flags: web help COMMAND", run: runHelp},
 	}
 }
@@ -190,7 +193,6 @@ func parseFlagsArgs(fs *flag.FlagSet, args []string, min, max int) ([]string, er
 	return nil, errUsage
 }
 
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal asks the terminal driver: /dev/null is a character device too,
+// and a command run with it as stdin must not wait for answers.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

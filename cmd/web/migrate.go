@@ -68,7 +68,7 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 	if err := cfg.resolve(env); err != nil {
 		return err
 	}
-	_, m, closeAll, err := cfg.openMigrator(ctx, cfg.logger(env.stderr))
+	db, m, closeAll, err := cfg.openMigrator(ctx, cfg.logger(env.stderr))
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 	if n == 0 {
 		fmt.Fprintln(env.stdout, "  No migrations to apply.")
 	}
-	return nil
+	return afterMigrate(ctx, db)
 }
 
 // migrateAtStart brings the database up to date before serve listens, or,
@@ -132,7 +132,7 @@ func migrateAtStart(ctx context.Context, cfg *migrationsConfig, db *orm.DB, appl
 		v, _ := m.Version(ctx)
 		log.Info("migrations applied", "count", n, "version", v)
 	}
-	return nil
+	return afterMigrate(ctx, db)
 }
 
 // logWriter turns the Migrator's progress lines into log records.

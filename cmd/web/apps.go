@@ -1,0 +1,22 @@
+package main
+
+// The apps web manages are its imports here, as Django's INSTALLED_APPS:
+// importing an app's package defines its models, which makemigrations,
+// migrate and the admin then see.
+import (
+	"context"
+
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
+)
+
+// afterMigrate is Django's post_migrate: once the auth tables exist, every
+// model has its view/add/change/delete permissions. It is quiet and
+// idempotent, so it runs after every migrate and at every start.
+func afterMigrate(ctx context.Context, db *orm.DB) error {
+	ctx = orm.WithDB(ctx, db)
+	if _, err := orm.Exec(ctx, "SELECT 1 FROM auth_permission WHERE 1 = 0"); err != nil {
+		return nil // migrated back before auth, or from another folder (--dir)
+	}
+	return auth.SyncPermissions(ctx)
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
+)
+
+// runCreateSuperuser is Django's createsuperuser: it asks for a username,
+// an email address and a password (twice, not echoed) on a terminal; with
+// --noinput it takes --username, --email and the password from
+// QUARRY_SUPERUSER_PASSWORD, so that scripts never put it on a command line.
+func runCreateSuperuser(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "createsuperuser")
+	var cfg baseConfig
+	cfg.register(fs, env)
+	username := fs.String("username", "", "the superuser's username")
+	email := fs.String("email", "", "the superuser's email address")
+	noInput := fs.Bool("noinput", false, "ask nothing: take --username, --email and the password from QUARRY_SUPERUSER_PASSWORD")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.resolve(env); err != nil {
+		return err
+	}
+	db, err := cfg.openDB(ctx, cfg.logger(env.stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx = orm.WithDB(ctx, db)
+	if _, err := orm.Exec(ctx, "SELECT 1 FROM auth_user WHERE 1 = 0"); err != nil {
+		return errors.New("the database has no users table yet: run `web migrate` first")
+	}
+
+	if *noInput || !env.interactive {
+		password := env.getenv("QUARRY_SUPERUSER_PASSWORD")
+		switch {
+		case *username == "":
+			return errors.New("--username is required when nothing is asked (--noinput, or no terminal)")
+		case password == "":
+			return errors.New("set QUARRY_SUPERUSER_PASSWORD to the password when nothing is asked (--noinput, or no terminal)")
+		}
+		return createSuperuser(ctx, env, *username, *email, password)
+	}
+
+	in := bufio.NewReader(env.stdin)
+	ask := func(prompt, preset string) (string, error) {
+		if preset != "" {
+			return preset, nil
+		}
+		fmt.Fprint(env.stdout, prompt)
+		line, err := in.ReadString('\n')
+		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+			return "", err
+		}
+		return strings.TrimSpace(line), nil
+	}
+	for {
+		name, err := ask("Username: ", *username)
+		if err != nil {
+			return err
+		}
+		addr, err := ask("Email address: ", *email)
+		if err != nil {
+			return err
+		}
+		password, err := readPassword(env, in, "Password: ")
+		if err != nil {
+			return err
+		}
+		again, err := readPassword(env, in, "Password (again): ")
+		if err != nil {
+			return err
+		}
+		if password != again {
+			fmt.Fprintln(env.stderr, "Error: Your passwords didn't match.")
+			continue
+		}
+		err = createSuperuser(ctx, env, name, addr, password)
+		var verr *orm.ValidationError
+		if !errors.As(err, &verr) {
+			return err
+		}
+		// Asked again, as Django does, with only what was wrong to fix.
+		if _, ok := verr.Fields["username"]; ok {
+			*username = ""
+		} else {
+			*username = name
+		}
+		if _, ok := verr.Fields["email"]; ok {
+			*email = ""
+		} else {
+			*email = addr
+		}
+	}
+}
+
+func createSuperuser(ctx context.Context, env *environment, username, email, password string) error {
+	_, err := auth.CreateSuperuser(ctx, username, email, password)
+	var verr *orm.ValidationError
+	if errors.As(err, &verr) {
+		fields := make([]string, 0, len(verr.Fields))
+		for f := range verr.Fields {
+			fields = append(fields, f)
+		}
+		sort.Strings(fields)
+		for _, f := range fields {
+			for _, msg := range verr.Fields[f] {
+				fmt.Fprintf(env.stderr, "Error (%s): %s\n", f, msg)
+			}
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, "Superuser created successfully.")
+	return nil
+}
+
+// readPassword reads a password without echoing it when stdin is the
+// terminal itself, and as a plain line otherwise (tests, pipes).
+func readPassword(env *environment, in *bufio.Reader, prompt string) (string, error) {
+	fmt.Fprint(env.stdout, prompt)
+	if f, ok := env.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.stdout)
+		return string(b), err
+	}
+	line, err := in.ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
