@@ -834,3 +834,37 @@ func TestWritesThroughAnnotations(t *testing.T) {
 		}
 	})
 }
+
+func TestIterPrefetchesPerChunk(t *testing.T) {
+	ormtest.Each(t, aggModels, func(t *testing.T, ctx context.Context) {
+		seedAgg(t, ctx) // 3 customers; Ann has 2 orders, Ben 1
+		for _, chunk := range []int{1, 2, 3, 10} {
+			// one query for the rows (a DECLARE and FETCHes on PostgreSQL),
+			// then one prefetch query per chunk, however many rows
+			counted, counter := orm.CountQueries(ctx)
+			var orders []int
+			for c, err := range AggCustomers.Objects().OrderBy("name").PrefetchRelated("orders").Iter(counted, chunk) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				os, ok := orm.Prefetched[AggOrder](c, "orders")
+				if !ok {
+					t.Fatalf("chunk %d: %s has no prefetched orders", chunk, c.Name)
+				}
+				orders = append(orders, len(os))
+			}
+			if !slices.Equal(orders, []int{2, 1, 0}) {
+				t.Fatalf("chunk %d: orders per customer = %v", chunk, orders)
+			}
+			prefetches := 0
+			for _, q := range counter.Queries() {
+				if strings.Contains(q, "agg_aggorder") {
+					prefetches++
+				}
+			}
+			if want := (3 + chunk - 1) / chunk; prefetches != want {
+				t.Fatalf("chunk %d: %d prefetch queries, want %d:\n%s", chunk, prefetches, want, strings.Join(counter.Queries(), "\n"))
+			}
+		}
+	})
+}

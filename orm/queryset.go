@@ -337,14 +337,8 @@ func (qs QuerySet[T, S]) fetchChunk(ctx context.Context, q *query, chunk int) ([
 			markDeferred(p, q.deferred)
 		}
 	}
-	if len(q.prefetch) > 0 {
-		ptrs := make([]unsafe.Pointer, len(out))
-		for i, p := range out {
-			ptrs[i] = unsafe.Pointer(p)
-		}
-		if err := runPrefetch(ctx, q.meta, ptrs, q.prefetch); err != nil {
-			return nil, err
-		}
+	if err := prefetchAll(ctx, q, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -473,7 +467,8 @@ func (s *rowScanner) scan(r rows, base unsafe.Pointer) error {
 // Iter streams the rows chunkSize at a time (2000 when chunkSize <= 0)
 // without holding them all in memory: through a server-side cursor on
 // PostgreSQL, stepping the statement on SQLite. The loop body may run
-// queries of its own.
+// queries of its own. PrefetchRelated runs once per chunk, one query per
+// lookup, as Django's iterator(chunk_size=…) does.
 func (qs QuerySet[T, S]) Iter(ctx context.Context, chunkSize int) iter.Seq2[*T, error] {
 	if chunkSize <= 0 {
 		chunkSize = 2000
@@ -532,14 +527,57 @@ func (qs QuerySet[T, S]) Iter(ctx context.Context, chunkSize int) iter.Seq2[*T, 
 			if q.deferred != nil {
 				markDeferred(p, q.deferred)
 			}
+			if len(q.prefetch) > 0 {
+				// Prefetching needs the chunk's rows: they are yielded once
+				// it is full (or the rows end).
+				if len(slab) == chunkSize && !yieldChunk(ctx, q, slab, yield) {
+					return
+				}
+				continue
+			}
 			if !yield(p, nil) {
 				return
 			}
 		}
 		if err := r.Err(); err != nil {
 			yield(nil, err)
+			return
+		}
+		if len(q.prefetch) > 0 && len(slab) < chunkSize {
+			yieldChunk(ctx, q, slab, yield)
 		}
 	}
+}
+
+// yieldChunk runs q's PrefetchRelated for a chunk of rows, one query per
+// lookup as for All, then yields the rows; false when the loop stopped.
+func yieldChunk[T any](ctx context.Context, q *query, slab []T, yield func(*T, error) bool) bool {
+	objs := make([]*T, len(slab))
+	for i := range slab {
+		objs[i] = &slab[i]
+	}
+	if err := prefetchAll(ctx, q, objs); err != nil {
+		yield(nil, err)
+		return false
+	}
+	for _, p := range objs {
+		if !yield(p, nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// prefetchAll runs q's PrefetchRelated lookups for objs.
+func prefetchAll[T any](ctx context.Context, q *query, objs []*T) error {
+	if len(q.prefetch) == 0 || len(objs) == 0 {
+		return nil
+	}
+	ptrs := make([]unsafe.Pointer, len(objs))
+	for i, p := range objs {
+		ptrs[i] = unsafe.Pointer(p)
+	}
+	return runPrefetch(ctx, q.meta, ptrs, q.prefetch)
 }
 
 // iterCursor declares a cursor (in the caller's transaction, or one of its
@@ -567,6 +605,9 @@ func (qs QuerySet[T, S]) iterCursor(ctx context.Context, q *query, chunk int, yi
 			objs, err := scanAll[T](r, c.db.dialect, q, fields, chunk)
 			r.Close()
 			if err != nil {
+				return err
+			}
+			if err := prefetchAll(ctx, q, objs); err != nil {
 				return err
 			}
 			for _, p := range objs {
