@@ -101,7 +101,7 @@ func (s *aggSpec) resolve(r *resolver, _ *Field) (resolvedExpr, error) {
 		if e.arg, err = s.arg.resolve(r, nil); err != nil {
 			return nil, err
 		}
-		if e.arg.hasAgg() {
+		if e.arg.hasAgg() && !r.overGroups {
 			return nil, fmt.Errorf("orm: %s of an aggregate: aggregates cannot be nested", s.name())
 		}
 	} else if s.fn != "COUNT" {
@@ -529,6 +529,7 @@ func (e *subqueryExpr) sql(c *compiler) (string, error) {
 			rename[j.alias] = next()
 		}
 		sc.scope = &scope{rename: rename, outer: e.bind, parent: c.scope}
+		sc.derived = nil // the subquery reads its own tables
 		order := e.q.ordering()
 		if e.exists {
 			if !e.q.sliced() {
@@ -704,17 +705,17 @@ func (qs QuerySet[T, S]) Aggregate(ctx context.Context, aggs A) (Row, error) {
 	if len(aggs) == 0 {
 		return nil, errors.New("orm: Aggregate needs at least one aggregate")
 	}
-	if q.aggregated() {
-		return nil, errors.New("orm: Aggregate over a queryset that is already grouped (an aggregate Annotate or GroupBy) is not supported; aggregate its Values in Go, or annotate a Subquery")
-	}
+	// Over a grouped queryset (annotate(n=Count(…)).aggregate(Avg("n"))),
+	// the aggregates read the grouped rows from a derived table.
+	grouped := q.aggregated()
 	base := q.clone()
-	if q.sliced() || q.distinct {
+	if (q.sliced() || q.distinct) && !grouped {
 		// The rows of the slice (or the distinct rows), by primary key.
 		base = newQuery(q.meta)
 		base.where = []node{&leaf{col: colRef{table: q.meta.Table, field: q.meta.PK}, lookup: "in", value: q, valField: q.meta.PK}}
 	}
-	base.joinAny = true
-	r := &resolver{meta: q.meta, table: q.meta.Table, q: base}
+	base.joinAny = !grouped
+	r := &resolver{meta: q.meta, table: q.meta.Table, q: base, overGroups: grouped}
 	names := sortedKeys(aggs)
 	exprs := make([]resolvedExpr, len(names))
 	for i, name := range names {
@@ -726,6 +727,9 @@ func (qs QuerySet[T, S]) Aggregate(ctx context.Context, aggs A) (Row, error) {
 			return nil, fmt.Errorf("orm: Aggregate: %q is not an aggregate (Count, Sum, Avg, Max, Min)", name)
 		}
 		exprs[i] = re
+	}
+	if grouped && len(base.joins) > len(q.joins) {
+		return nil, errGroupedAggregate
 	}
 	row := make(Row, len(names))
 	if q.none {
@@ -743,6 +747,13 @@ func (qs QuerySet[T, S]) Aggregate(ctx context.Context, aggs A) (Row, error) {
 		return nil, err
 	}
 	cmp := newCompiler(c.db.dialect)
+	var fields []*Field // the base fields the derived table has
+	if grouped && q.groupBy == nil {
+		fields = q.selected()
+	}
+	if grouped {
+		cmp.derived = &derivedTable{alias: "quarry_sub", base: q.meta.Table, fields: fields}
+	}
 	cmp.sql.WriteString("SELECT ")
 	for i, re := range exprs {
 		if i > 0 {
@@ -754,7 +765,18 @@ func (qs QuerySet[T, S]) Aggregate(ctx context.Context, aggs A) (Row, error) {
 		}
 		cmp.sql.WriteString(s)
 	}
-	if err := base.writeFrom(cmp); err != nil {
+	if grouped {
+		cmp.derived = nil
+		var order []orderTerm
+		if q.sliced() {
+			order = q.ordering() // it picks the groups of the slice
+		}
+		cmp.sql.WriteString(" FROM (")
+		if err := q.writeSelect(cmp, fields, q.annotationCols(), order); err != nil {
+			return nil, err
+		}
+		cmp.sql.WriteString(") AS quarry_sub")
+	} else if err := base.writeFrom(cmp); err != nil {
 		return nil, err
 	}
 	rs, err := c.query(ctx, cmp.sql.String(), cmp.args)
@@ -780,6 +802,15 @@ func (qs QuerySet[T, S]) Aggregate(ctx context.Context, aggs A) (Row, error) {
 		row[name] = vals[i]
 	}
 	return row, rs.Err()
+}
+
+var errGroupedAggregate = errors.New("orm: Aggregate over a grouped queryset (an aggregate Annotate or GroupBy) can use its annotations and, without GroupBy, the model's own fields")
+
+// derivedTable is the grouped query an Aggregate reads from: annotations
+// and the base model's fields are its columns.
+type derivedTable struct {
+	alias, base string
+	fields      []*Field
 }
 
 // Row is one result of Aggregate: name → value, nil for NULL.

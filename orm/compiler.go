@@ -2,6 +2,7 @@ package orm
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ type compiler struct {
 	scope   *scope
 	out     []*annotation // the annotations in the select list being written
 	aliases int           // subquery table aliases handed out so far (U0, U1, …)
+	derived *derivedTable // set while an Aggregate's select list reads a grouped query
 }
 
 // scope is a subquery being compiled inside another statement: its tables
@@ -44,6 +46,15 @@ func (c *compiler) alias(table string) string {
 
 // colSQL is a column (or an annotation's expression) in the current scope.
 func (c *compiler) colSQL(r colRef) (string, error) {
+	if d := c.derived; d != nil {
+		switch {
+		case r.ann != nil:
+			return quote(d.alias) + "." + quote(r.ann.name), nil
+		case r.table == d.base && slices.Contains(d.fields, r.field):
+			return quote(d.alias) + "." + quote(r.field.Column), nil
+		}
+		return "", errGroupedAggregate
+	}
 	if r.ann != nil {
 		return r.ann.expr.sql(c)
 	}
@@ -57,7 +68,7 @@ func (c *compiler) colSQL(r colRef) (string, error) {
 // this statement's arguments, for expressions that contain conditions or
 // whole queries.
 func (c *compiler) capture(write func(*compiler) error) (string, error) {
-	sub := &compiler{d: c.d, args: c.args, literal: c.literal, scope: c.scope, out: c.out, aliases: c.aliases}
+	sub := &compiler{d: c.d, args: c.args, literal: c.literal, scope: c.scope, out: c.out, aliases: c.aliases, derived: c.derived}
 	err := write(sub)
 	c.args, c.aliases = sub.args, sub.aliases
 	if c.err == nil {

@@ -76,9 +76,10 @@ func (r colRef) sql() string {
 
 // resolver resolves names against a model.
 type resolver struct {
-	meta  *Meta
-	table string // qualifier for columns; "" for DDL
-	q     *query // where joins go; nil where relations cannot be followed (DDL)
+	meta       *Meta
+	table      string // qualifier for columns; "" for DDL
+	q          *query // where joins go; nil where relations cannot be followed (DDL)
+	overGroups bool   // resolving Aggregate over grouped rows: an aggregate annotation is a column there
 }
 
 // walk follows a lookup path through relations ("author__profile__city",

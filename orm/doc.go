@@ -126,7 +126,9 @@
 // the multi-valued joins of the Filter calls before it, two aggregates
 // over different multi-valued relations multiply each other's rows (use
 // Distinct or a Subquery), and a GroupBy query ignores Meta.Ordering.
-// Aggregate over an already grouped queryset is not supported.
+// Aggregate over a grouped queryset reads its groups from a derived table
+// (annotate(n=Count("posts")).aggregate(Avg("n")) is
+// Annotate(orm.A{"n": …}).Aggregate(ctx, orm.A{"avg": orm.Avg("n")})).
 //
 // # Relations
 //

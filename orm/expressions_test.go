@@ -868,3 +868,37 @@ func TestIterPrefetchesPerChunk(t *testing.T) {
 		}
 	})
 }
+
+func TestAggregateOverGroups(t *testing.T) {
+	ormtest.Each(t, aggModels, func(t *testing.T, ctx context.Context) {
+		seedAgg(t, ctx)
+		// User.objects.annotate(n=Count('posts')).aggregate(avg=Avg('n'), most=Max('n'))
+		row, err := AggUsers.Objects().Annotate(orm.A{"n": orm.Count("posts")}).Aggregate(ctx, orm.A{
+			"avg": orm.Avg("n"), "most": orm.Max("n"), "authors": orm.Count("id", orm.Where(orm.Q{"n__gt": 0})),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// alice 3, bob 1, carol 0
+		if avg := row["avg"].(float64); avg < 1.33 || avg > 1.34 || row["most"] != int64(3) || row["authors"] != int64(2) {
+			t.Fatalf("aggregate over annotated users = %v", row)
+		}
+		// Over GroupBy groups, and over a HAVING-filtered slice of them.
+		row, err = AggItems.Objects().GroupBy("order").Annotate(orm.A{"total": orm.Sum("price")}).Aggregate(ctx, orm.A{"biggest": orm.Max("total"), "orders": orm.Count("*")})
+		if err != nil || !row["biggest"].(decimal.Decimal).Equal(dec("100")) || row["orders"] != int64(3) {
+			t.Fatalf("over order totals = %v, %v", row, err)
+		}
+		row, err = AggItems.Objects().GroupBy("order").Annotate(orm.A{"total": orm.Sum("price")}).Filter(orm.Q{"total__lt": 100}).
+			OrderBy("total").Limit(1).Aggregate(ctx, orm.A{"smallest": orm.Sum("total")})
+		if err != nil || !row["smallest"].(decimal.Decimal).Equal(dec("20")) {
+			t.Fatalf("over a slice of groups = %v, %v", row, err)
+		}
+		// A relation is not among the grouped rows' columns.
+		if _, err := AggUsers.Objects().Annotate(orm.A{"n": orm.Count("posts")}).Aggregate(ctx, orm.A{"v": orm.Sum("posts__view_count")}); err == nil || !strings.Contains(err.Error(), "grouped queryset") {
+			t.Fatalf("a relation over groups: %v", err)
+		}
+		if _, err := AggItems.Objects().GroupBy("order").Annotate(orm.A{"total": orm.Sum("price")}).Aggregate(ctx, orm.A{"q": orm.Sum("quantity")}); err == nil || !strings.Contains(err.Error(), "grouped queryset") {
+			t.Fatalf("a field over GroupBy groups: %v", err)
+		}
+	})
+}
