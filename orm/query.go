@@ -607,40 +607,52 @@ func (q *query) compileSubquery(c *compiler) error {
 
 func (q *query) countSQL(d dialect) (string, []any, error) {
 	c := newCompiler(d)
-	if q.sliced() || q.distinct || q.aggregated() {
-		// Order matters only when it picks the rows of a slice; under
-		// DISTINCT it must name selected columns (distinctOrder).
-		fields, extra := q.selected(), []colRef(nil)
-		if q.groupBy != nil {
-			fields, extra = nil, q.groupBy
-		}
-		var order []orderTerm
-		if q.sliced() {
-			var err error
-			if order, err = q.distinctOrder(fields, extra); err != nil {
-				return "", nil, err
-			}
-		}
-		c.sql.WriteString("SELECT COUNT(*) FROM (")
-		if err := q.writeSelect(c, fields, extra, order); err != nil {
-			return "", nil, err
-		}
-		c.sql.WriteString(") AS quarry_count")
-		return c.sql.String(), c.args, nil
-	}
 	c.sql.WriteString("SELECT COUNT(*)")
-	if err := q.writeFrom(c); err != nil {
+	write := q.writeFrom
+	if q.sliced() || q.distinct || q.aggregated() {
+		write = q.writeFromRows
+	}
+	if err := write(c); err != nil {
 		return "", nil, err
 	}
 	return c.sql.String(), c.args, nil
 }
 
-func (q *query) existsSQL(d dialect) (string, []any, error) {
-	if q.aggregated() {
-		sql, args, err := q.countSQL(d)
-		return strings.Replace(sql, "SELECT COUNT(*)", "SELECT 1", 1) + " LIMIT 1", args, err
+// writeFromRows writes FROM the query's rows as a derived table, for
+// counting what a slice, DISTINCT or GROUP BY leaves: the groups' values
+// under GroupBy, else the selected fields.
+func (q *query) writeFromRows(c *compiler) error {
+	fields, extra := q.selected(), []colRef(nil)
+	if q.groupBy != nil {
+		fields, extra = nil, q.groupBy
 	}
+	// Order matters only when it picks the rows of a slice; under
+	// DISTINCT it must name selected columns (distinctOrder).
+	var order []orderTerm
+	if q.sliced() {
+		var err error
+		if order, err = q.distinctOrder(fields, extra); err != nil {
+			return err
+		}
+	}
+	c.sql.WriteString(" FROM (")
+	if err := q.writeSelect(c, fields, extra, order); err != nil {
+		return err
+	}
+	c.sql.WriteString(") AS quarry_count")
+	return nil
+}
+
+func (q *query) existsSQL(d dialect) (string, []any, error) {
 	c := newCompiler(d)
+	if q.aggregated() {
+		c.sql.WriteString("SELECT 1")
+		if err := q.writeFromRows(c); err != nil {
+			return "", nil, err
+		}
+		c.sql.WriteString(" LIMIT 1")
+		return c.sql.String(), c.args, nil
+	}
 	c.sql.WriteString("SELECT 1")
 	if err := q.writeFrom(c); err != nil {
 		return "", nil, err
