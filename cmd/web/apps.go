@@ -15,7 +15,7 @@ import (
 // idempotent, so it runs after every migrate and at every start.
 func afterMigrate(ctx context.Context, db *orm.DB) error {
 	ctx = orm.WithDB(ctx, db)
-	if _, err := orm.Exec(ctx, "SELECT 1 FROM auth_permission WHERE 1 = 0"); err != nil {
+	if !hasTable(ctx, "auth_permission") {
 		return nil // migrated back before auth, or from another folder (--dir)
 	}
 	return auth.SyncPermissions(ctx)

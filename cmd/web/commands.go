@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,8 @@ import (
 	"text/tabwriter"
 
 	"golang.org/x/term"
+
+	"github.com/quarry-go/quarry/orm"
 )
 
 // A command is one subcommand of web, like one of Django's management
@@ -196,3 +199,22 @@ func parseFlagsArgs(fs *flag.FlagSet, args []string, min, max int) ([]string, er
 // isTerminal asks the terminal driver: /dev/null is a character device too,
 // and a command run with it as stdin must not wait for answers.
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// readLine reads one answer; io.EOF only when the input ended before any
+// character of it.
+func readLine(in *bufio.Reader) (string, error) {
+	line, err := in.ReadString('\n')
+	if errors.Is(err, io.EOF) && line != "" {
+		err = nil
+	}
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+// hasTable reports whether the database has the table yet (a command may
+// run before the migration that creates it).
+func hasTable(ctx context.Context, table string) bool {
+	_, err := orm.Exec(ctx, "SELECT 1 FROM "+quoteIdent(table)+" WHERE 1 = 0")
+	return err == nil
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

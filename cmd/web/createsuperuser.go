@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
@@ -39,7 +38,7 @@ func runCreateSuperuser(ctx context.Context, env *environment, args []string) er
 	}
 	defer db.Close()
 	ctx = orm.WithDB(ctx, db)
-	if _, err := orm.Exec(ctx, "SELECT 1 FROM auth_user WHERE 1 = 0"); err != nil {
+	if !hasTable(ctx, "auth_user") {
 		return errors.New("the database has no users table yet: run `web migrate` first")
 	}
 
@@ -60,11 +59,8 @@ func runCreateSuperuser(ctx context.Context, env *environment, args []string) er
 			return preset, nil
 		}
 		fmt.Fprint(env.stdout, prompt)
-		line, err := in.ReadString('\n')
-		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-			return "", err
-		}
-		return strings.TrimSpace(line), nil
+		line, err := readLine(in)
+		return strings.TrimSpace(line), err
 	}
 	for {
 		name, err := ask("Username: ", *username)
@@ -138,9 +134,5 @@ func readPassword(env *environment, in *bufio.Reader, prompt string) (string, er
 		fmt.Fprintln(env.stdout)
 		return string(b), err
 	}
-	line, err := in.ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", err
-	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return readLine(in)
 }

@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/quarry-go/quarry/migrations"
 	"github.com/quarry-go/quarry/orm"
 )
 
@@ -175,22 +175,17 @@ func readState(path string) (*orm.SchemaState, error) {
 	return s, nil
 }
 
-var versionPrefix = regexp.MustCompile(`^(\d+)_.*\.sql$`)
-
-// nextVersion is one more than the latest migration's number; both
-// engines' folders must agree on it.
-func nextVersion(dir string) (int, error) {
-	latest := map[string]int{}
-	for _, vendor := range []string{"postgres", "sqlite"} {
-		entries, err := os.ReadDir(filepath.Join(dir, vendor))
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
+// nextVersion is one more than the latest migration's number, as goose
+// reads the folders; both engines' folders must agree on it.
+func nextVersion(dir string) (int64, error) {
+	latest := map[string]int64{}
+	for _, vendor := range migrations.Vendors {
+		list, err := migrations.List(os.DirFS(filepath.Join(dir, vendor)))
+		if err != nil {
 			return 0, err
 		}
-		for _, e := range entries {
-			if m := versionPrefix.FindStringSubmatch(e.Name()); m != nil {
-				n, _ := strconv.Atoi(m[1])
-				latest[vendor] = max(latest[vendor], n)
-			}
+		if len(list) > 0 {
+			latest[vendor] = list[len(list)-1].Version
 		}
 	}
 	if latest["postgres"] != latest["sqlite"] {
@@ -215,7 +210,7 @@ func renameAnswer(env *environment, in *bufio.Reader, renames listFlag, no bool)
 				table, from, table, to, kind, table, from, to)
 		}
 		fmt.Fprintf(env.stdout, "Did you rename %s.%s to %s.%s (a %s)? [y/N] ", table, from, table, to, kind)
-		line, err := in.ReadString('\n')
+		line, err := readLine(in)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return false, err
 		}
@@ -237,7 +232,7 @@ func defaultAnswer(env *environment, in *bufio.Reader, defaults listFlag) func(t
 		}
 		fmt.Fprintf(env.stdout, "The new column %s.%s (a %s) is NOT NULL and has no default; the existing rows need one.\n"+
 			"Enter a one-off default as an SQL literal (0, 'none', CURRENT_TIMESTAMP), or nothing to stop: ", table, column, kind)
-		line, err := in.ReadString('\n')
+		line, err := readLine(in)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
