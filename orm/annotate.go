@@ -354,8 +354,6 @@ func numberClass(k Kind) string {
 		return "text"
 	case k.isInteger(), k == KindForeignKey, k == KindOneToOne:
 		return "integer"
-	case k == KindDate, k == KindDateTime:
-		return k.String()
 	}
 	return k.String()
 }
