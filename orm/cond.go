@@ -440,13 +440,13 @@ func (n *leaf) compile(c *compiler) error {
 	if !lhsNull && !rhsNull {
 		return n.compileTest(c)
 	}
-	// The test first, then the guards: an annotation's expression binds
-	// values, and SQLite's ? take them in the order of the text.
-	test, err := c.capture(n.compileTest)
-	if err != nil {
+	// The guards are compiled after the test, in the order of the text:
+	// an annotation's expression binds values, and SQLite's ? take them in
+	// that order.
+	c.sql.WriteByte('(')
+	if err := n.compileTest(c); err != nil {
 		return err
 	}
-	c.sql.WriteString("(" + test)
 	if lhsNull {
 		if err := c.notNull(n.col); err != nil {
 			return err
