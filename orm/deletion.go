@@ -60,7 +60,7 @@ func (o BlockingObject) String() string {
 	if s, ok := o.Object.(fmt.Stringer); ok {
 		return s.String()
 	}
-	return fmt.Sprintf("%s object (%v)", o.Model.Name, o.PK)
+	return defaultString(o.Model, o.PK)
 }
 
 // ProtectedError refuses a delete because rows point at what it would

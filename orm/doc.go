@@ -85,11 +85,13 @@
 //	published = PublishedManager()             var Published = orm.AddManager(Posts, "published", func() PostQS {…})
 //	Meta.default_manager_name                  orm.AddManager(Posts, "published", …, orm.AsDefault())
 //	Post._default_manager (the admin's)        Posts.DefaultManager(), an orm.Manager: rows as any (*Post)
+//	post.save(), str(post) (the admin's)       Posts.Meta.Model(), an orm.AnyModel: .Save(ctx, obj), .String(obj)
 //
 // Model.Objects is always the plain manager: Go cannot replace it, and
 // related-object access and deletion rely on it seeing every row, as
 // Django's base manager does. AddManager names a manager function so that
-// code holding only a *Meta (the admin) can reach it.
+// code holding only a *Meta (the admin) can reach it; Meta.Model does the
+// same for the instance operations.
 //
 // # Expressions and aggregation
 //

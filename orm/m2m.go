@@ -496,13 +496,22 @@ func (r *M2M[T]) Set(ctx context.Context, objs []*T) error {
 	if err != nil {
 		return err
 	}
+	return r.set(ctx, ids)
+}
+
+// set is Set once the objects are keys (AnyModel.SetRelated has only
+// keys); check has run.
+func (r *M2M[T]) set(ctx context.Context, ids []int64) error {
 	s := r.signals()
 	return Atomic(ctx, func(ctx context.Context) error {
 		if s == nil {
 			if err := r.delete(ctx, ids, true); err != nil {
 				return err
 			}
-			return r.Add(ctx, objs...)
+			if len(ids) == 0 {
+				return nil
+			}
+			return r.insert(ctx, ids)
 		}
 		related, err := r.related(ctx, nil)
 		if err != nil {

@@ -16,16 +16,28 @@ import (
 
 // Manager is a model's manager seen without its Go type, for code that
 // holds only a *Meta. The chaining methods behave as the typed queryset's;
-// Get's object and List's elements are *T.
+// Get's object and List's elements are *T. PrefetchRelated takes lookup
+// strings only: a Prefetch's queryset is typed.
 type Manager interface {
 	Filter(conds ...Cond) Manager
 	Exclude(conds ...Cond) Manager
 	OrderBy(fields ...string) Manager
 	Limit(n int) Manager
 	Offset(n int) Manager
+	SelectRelated(paths ...string) Manager
+	PrefetchRelated(lookups ...string) Manager
+	Distinct() Manager
+	Annotate(exprs A) Manager
+	GroupBy(fields ...string) Manager
 	Count(ctx context.Context) (int64, error)
+	Exists(ctx context.Context) (bool, error)
 	Get(ctx context.Context, conds ...Cond) (any, error)
 	List(ctx context.Context) ([]any, error)
+	Values(ctx context.Context, fields ...string) ([]map[string]any, error)
+	Aggregate(ctx context.Context, aggs A) (Row, error)
+	Delete(ctx context.Context) (Deleted, error)
+	DeletePreview(ctx context.Context) (*DeletePlan, error)
+	Err() error
 }
 
 // ManagerQuerySet is the queryset a registered manager starts: QS[T], or an
@@ -37,9 +49,20 @@ type ManagerQuerySet[T, S any] interface {
 	OrderBy(fields ...string) S
 	Limit(n int) S
 	Offset(n int) S
+	SelectRelated(paths ...string) S
+	PrefetchRelated(lookups ...any) S
+	Distinct() S
+	Annotate(exprs A) S
+	GroupBy(fields ...string) S
 	Count(ctx context.Context) (int64, error)
+	Exists(ctx context.Context) (bool, error)
 	Get(ctx context.Context, conds ...Cond) (*T, error)
 	All(ctx context.Context) ([]*T, error)
+	Values(ctx context.Context, fields ...string) ([]map[string]any, error)
+	Aggregate(ctx context.Context, aggs A) (Row, error)
+	Delete(ctx context.Context) (Deleted, error)
+	DeletePreview(ctx context.Context) (*DeletePlan, error)
+	Err() error
 }
 
 // ManagerOption modifies AddManager.
@@ -158,8 +181,39 @@ func (e erased[T, S]) Exclude(conds ...Cond) Manager    { return erased[T, S]{e.
 func (e erased[T, S]) OrderBy(fields ...string) Manager { return erased[T, S]{e.qs.OrderBy(fields...)} }
 func (e erased[T, S]) Limit(n int) Manager              { return erased[T, S]{e.qs.Limit(n)} }
 func (e erased[T, S]) Offset(n int) Manager             { return erased[T, S]{e.qs.Offset(n)} }
+func (e erased[T, S]) Distinct() Manager                { return erased[T, S]{e.qs.Distinct()} }
+func (e erased[T, S]) Annotate(exprs A) Manager         { return erased[T, S]{e.qs.Annotate(exprs)} }
+func (e erased[T, S]) GroupBy(fields ...string) Manager { return erased[T, S]{e.qs.GroupBy(fields...)} }
+
+func (e erased[T, S]) SelectRelated(paths ...string) Manager {
+	return erased[T, S]{e.qs.SelectRelated(paths...)}
+}
+
+func (e erased[T, S]) PrefetchRelated(lookups ...string) Manager {
+	args := make([]any, len(lookups))
+	for i, l := range lookups {
+		args[i] = l
+	}
+	return erased[T, S]{e.qs.PrefetchRelated(args...)}
+}
 
 func (e erased[T, S]) Count(ctx context.Context) (int64, error) { return e.qs.Count(ctx) }
+func (e erased[T, S]) Exists(ctx context.Context) (bool, error) { return e.qs.Exists(ctx) }
+func (e erased[T, S]) Err() error                               { return e.qs.Err() }
+
+func (e erased[T, S]) Values(ctx context.Context, fields ...string) ([]map[string]any, error) {
+	return e.qs.Values(ctx, fields...)
+}
+
+func (e erased[T, S]) Aggregate(ctx context.Context, aggs A) (Row, error) {
+	return e.qs.Aggregate(ctx, aggs)
+}
+
+func (e erased[T, S]) Delete(ctx context.Context) (Deleted, error) { return e.qs.Delete(ctx) }
+
+func (e erased[T, S]) DeletePreview(ctx context.Context) (*DeletePlan, error) {
+	return e.qs.DeletePreview(ctx)
+}
 
 func (e erased[T, S]) Get(ctx context.Context, conds ...Cond) (any, error) {
 	obj, err := e.qs.Get(ctx, conds...)

@@ -43,6 +43,7 @@ type Meta struct {
 	typ           reflect.Type
 	setState      func(base unsafe.Pointer, update func(*instanceState)) // the state of an instance, for untyped code
 	objects       func() Manager                                         // the plain manager, for untyped code
+	untyped       AnyModel                                               // Model's answer; nil for a junction table
 	managers      []*managerEntry                                        // AddManager's, in order; guarded by managersMu
 	byName        map[string]*Field                                      // also by column for relations: "author_id"
 	reverseByName map[string]*Reverse
@@ -238,6 +239,7 @@ func Define[T any](app string, declare func(p *T, m *Schema)) *Model[T] {
 	meta.DoesNotExist = &notFoundError{model: meta}
 	meta.setState = func(base unsafe.Pointer, update func(*instanceState)) { setState((*T)(base), update) }
 	meta.objects = plainManager[T](meta)
+	meta.untyped = anyModel[T]{&Model[T]{Meta: meta}}
 
 	p := new(T)
 	s := &Schema{meta: meta, base: unsafe.Pointer(p)}
