@@ -11,5 +11,5 @@ import "embed"
 
 // FS holds the static files, named relative to this folder ("css/quarry.css").
 //
-//go:embed css
+//go:embed css img js
 var FS embed.FS

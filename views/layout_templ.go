@@ -42,7 +42,7 @@ func Layout(title string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " · Quarry</title><link rel=\"stylesheet\" href=\"/static/css/quarry.css\"></head><body><header class=\"site-header\"><a class=\"brand\" href=\"/\">Quarry</a></header><main class=\"content\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " · Quarry</title><link rel=\"stylesheet\" href=\"/static/css/quarry.css\"><link rel=\"icon\" type=\"image/svg+xml\" href=\"/static/img/favicon.svg\"></head><body><header class=\"site-header\"><a class=\"brand\" href=\"/\">Quarry</a></header><main class=\"content\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -1,0 +1,214 @@
+// Quarry admin: progressive enhancement for pages that work without it.
+//
+// Loaded with defer from /static/js/admin.js; the Content-Security-Policy
+// allows no inline script, so everything is wired here by event delegation
+// on the document, which also covers content htmx swaps in later.
+//
+//  - change lists: the "select all" box, shift-click ranges, the
+//    "N of M selected" counter, and "Select all N objects" (select_across);
+//  - change forms: prepopulated fields (a slug filled from the title as the
+//    user types), from the form's data-prepopulated JSON;
+//  - autocomplete widgets: the key input becomes hidden, the search box
+//    appears, and a clicked result fills the key;
+//  - inlines: "Add another" sends the form count and counts the new form in.
+'use strict';
+
+(() => {
+  document.documentElement.classList.add('js');
+
+  // ---- Change list actions -------------------------------------------------
+
+  const actionBoxes = () => Array.from(document.querySelectorAll('input.action-select'));
+  let lastChecked = null;
+
+  function updateCounter() {
+    const boxes = actionBoxes();
+    const n = boxes.filter((b) => b.checked).length;
+    const all = boxes.length > 0 && n === boxes.length;
+    // select_across: every page's objects, offered once the page is ticked.
+    const across = document.querySelector('input.select-across');
+    if (across && !all) across.value = '0';
+    const acrossOn = across?.value === '1';
+    for (const q of document.querySelectorAll('.action-question')) q.hidden = !all || acrossOn;
+    for (const a of document.querySelectorAll('.action-all')) a.hidden = !acrossOn;
+    for (const c of document.querySelectorAll('.action-counter')) {
+      c.textContent = `${n} of ${boxes.length} selected`;
+      c.hidden = boxes.length === 0 || acrossOn;
+    }
+    const toggle = document.getElementById('action-toggle');
+    if (toggle) {
+      toggle.checked = boxes.length > 0 && n === boxes.length;
+      toggle.indeterminate = n > 0 && n < boxes.length;
+    }
+    for (const b of boxes) b.closest('tr')?.classList.toggle('selected', b.checked);
+  }
+
+  document.addEventListener('click', (e) => {
+    const acrossButton = e.target.closest?.('.select-across-button, .clear-selection-button');
+    if (acrossButton) {
+      const on = acrossButton.matches('.select-across-button');
+      for (const i of document.querySelectorAll('input.select-across')) i.value = on ? '1' : '0';
+      if (!on) for (const b of actionBoxes()) b.checked = false;
+      updateCounter();
+      return;
+    }
+    const box = e.target.closest?.('input.action-select');
+    if (!box) return;
+    if (e.shiftKey && lastChecked && lastChecked !== box) {
+      const boxes = actionBoxes();
+      const [a, b] = [boxes.indexOf(lastChecked), boxes.indexOf(box)].sort((x, y) => x - y);
+      if (a >= 0) for (const other of boxes.slice(a, b + 1)) other.checked = box.checked;
+    }
+    lastChecked = box;
+    updateCounter();
+  });
+
+  document.addEventListener('change', (e) => {
+    if (e.target.id === 'action-toggle') {
+      for (const b of actionBoxes()) b.checked = e.target.checked;
+      updateCounter();
+    } else if (e.target.matches('input.action-select')) {
+      updateCounter();
+    }
+  });
+
+  // ---- Prepopulated fields ----------------------------------------------------
+
+  // urlify is Django's URLify: accents dropped, lowercase, other characters
+  // than letters, digits, underscores, hyphens and spaces removed, spaces and
+  // hyphens collapsed to one hyphen, cut to max characters.
+  function urlify(s, max) {
+    s = s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+    s = s.replace(/[^-\w\s]/g, '').trim().replace(/[-\s]+/g, '-');
+    return s.slice(0, max).replace(/-+$/, '');
+  }
+
+  function prepopulate(form) {
+    let entries;
+    try {
+      entries = JSON.parse(form.dataset.prepopulated || '[]');
+    } catch {
+      return;
+    }
+    for (const { Target, Source } of entries) {
+      const target = document.getElementById(Target);
+      const sources = (Source || []).map((id) => document.getElementById(id)).filter(Boolean);
+      if (!target || sources.length === 0) continue;
+      const max = target.maxLength > 0 ? target.maxLength : 50;
+      const value = () => urlify(sources.map((s) => s.value).join(' '), max);
+      // A slug that is already there and not what the sources give was
+      // chosen by someone: leave it alone.
+      let edited = target.value !== '' && target.value !== value();
+      target.addEventListener('input', () => {
+        edited = target.value !== '';
+      });
+      for (const s of sources) {
+        s.addEventListener('input', () => {
+          if (!edited) target.value = value();
+        });
+      }
+    }
+  }
+
+  // ---- Autocomplete ---------------------------------------------------------
+
+  function enhanceAutocomplete(widget) {
+    const key = widget.querySelector('.autocomplete-key');
+    const search = widget.querySelector('.autocomplete-search');
+    if (!key || !search) return;
+    // The label names the search box from now on; a hidden input has none.
+    for (const label of Array.from(key.labels ?? [])) label.htmlFor = search.id;
+    key.type = 'hidden';
+  }
+
+  function choose(widget, value, text) {
+    const key = widget.querySelector('.autocomplete-key');
+    const display = widget.querySelector('.autocomplete-display');
+    const search = widget.querySelector('.autocomplete-search');
+    const results = widget.querySelector('.autocomplete-results');
+    if (key) {
+      key.value = value;
+      key.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+    if (display) display.textContent = text;
+    if (results) results.replaceChildren();
+    if (search) {
+      search.value = '';
+      search.focus();
+    }
+  }
+
+  // widgetFor finds the widget a result belongs to: the one it sits in, or
+  // the one whose key input Options.Field names by id or name.
+  function widgetFor(el) {
+    const inside = el.closest('[data-autocomplete]');
+    if (inside) return inside;
+    const field = el.dataset.field;
+    if (!field) return null;
+    const key = document.getElementById(field) || document.getElementsByName(field)[0];
+    return key?.closest('[data-autocomplete]') ?? null;
+  }
+
+  document.addEventListener('click', (e) => {
+    const option = e.target.closest?.('.autocomplete-option');
+    if (option) {
+      const widget = widgetFor(option);
+      if (widget) choose(widget, option.dataset.value ?? '', option.dataset.label ?? option.textContent);
+      return;
+    }
+    const clear = e.target.closest?.('.autocomplete-clear');
+    if (clear) {
+      const widget = clear.closest('[data-autocomplete]');
+      if (widget) choose(widget, '', '');
+    }
+  });
+
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || !e.target.matches?.('.autocomplete-search')) return;
+    e.target.closest('[data-autocomplete]')?.querySelector('.autocomplete-results')?.replaceChildren();
+  });
+
+  // ---- Inline "Add another" --------------------------------------------------
+
+  // The request carries the current TOTAL_FORMS as total too: the new form
+  // is numbered from it.
+  document.addEventListener('htmx:configRequest', (e) => {
+    const button = e.detail.elt;
+    if (!button?.matches?.('.add-inline')) return;
+    const total = document.getElementById(button.dataset.totalForms);
+    if (total) e.detail.parameters.total = total.value;
+  });
+
+  // Once the form is in, TOTAL_FORMS counts it, and at MAX_NUM_FORMS the
+  // button goes.
+  document.addEventListener('htmx:afterSwap', (e) => {
+    const forms = e.target;
+    if (!forms?.matches?.('[data-inline-forms]')) return;
+    const group = forms.closest('.inline-group');
+    const total = group?.querySelector('input.total-forms');
+    if (!total) return;
+    const n = forms.querySelectorAll(':scope > tr.form-row, :scope > .inline-related').length;
+    total.value = String(n);
+    const max = Number(group.querySelector('input.max-forms')?.value);
+    if (max > 0 && n >= max) group.querySelector('.add-row')?.setAttribute('hidden', '');
+  });
+
+  // ---- Start, and again on what htmx adds -----------------------------------
+
+  function enhance(root) {
+    const within = (sel) => [...(root.matches?.(sel) ? [root] : []), ...root.querySelectorAll(sel)];
+    for (const w of within('[data-autocomplete]:not([data-enhanced])')) {
+      w.dataset.enhanced = '';
+      enhanceAutocomplete(w);
+    }
+    for (const f of within('form[data-prepopulated]:not([data-enhanced])')) {
+      f.dataset.enhanced = '';
+      prepopulate(f);
+    }
+  }
+
+  enhance(document);
+  updateCounter();
+  document.addEventListener('htmx:load', (e) => enhance(e.target));
+  document.addEventListener('htmx:afterSettle', updateCounter);
+})();
