@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"strings"
 	"time"
 
 	"github.com/quarry-go/quarry/orm"
@@ -27,6 +28,12 @@ var Permissions = orm.Define("auth", func(p *Permission, m *orm.Schema) {
 		orm.Ordering("content_type", "codename"))
 })
 
+// String is Django's "app | model | name": "blog | post | Can add post".
+func (p *Permission) String() string {
+	app, model, _ := strings.Cut(p.ContentType, ".")
+	return app + " | " + model + " | " + p.Name
+}
+
 // Perm is the perm string HasPerm takes: "blog.add_post".
 func (p *Permission) Perm() string { return appOf(p.ContentType) + "." + p.Codename }
 
@@ -44,6 +51,8 @@ var Groups = orm.Define("auth", func(g *Group, m *orm.Schema) {
 	m.ManyToMany(&g.Permissions, orm.Blank(), orm.Verbose("permissions"))
 	m.Meta(orm.VerboseName("group"), orm.Ordering("name"))
 })
+
+func (g *Group) String() string { return g.Name }
 
 // User is Django's auth.User. Password holds the encoded hash (see
 // SetPassword), never the raw password.

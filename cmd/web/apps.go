@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 
+	_ "github.com/quarry-go/quarry/admin" // LogEntry, and the admin of auth
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
 )

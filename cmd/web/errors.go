@@ -22,6 +22,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		status, title, detail := describe(err)
+		if id := c.Response().Header().Get(echo.HeaderXRequestID); status >= 500 && id != "" {
+			// The id is in the log line too, so a report names its error.
+			detail += " Request ID: " + id + "."
+		}
 		r := c.Request()
 		var werr error
 		switch {

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/orm"
 )
 
 // shutdownTimeout bounds how long in-flight requests may finish after a
@@ -58,7 +61,33 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, newServer(db, log), ln, log)
+	site := admin.Default
+	if err == nil {
+		if err := printSetupLink(ctx, env, db, site, ln.Addr()); err != nil {
+			log.Warn("could not check for a first user", "error", err)
+		}
+	}
+	return serve(ctx, newServer(db, log, site), ln, log)
+}
+
+// printSetupLink prints, on a database without any user, the one-time
+// link that creates the first superuser in the browser.
+func printSetupLink(ctx context.Context, env *environment, db *orm.DB, site *admin.Site, addr net.Addr) error {
+	ctx = orm.WithDB(ctx, db)
+	if !hasTable(ctx, "auth_user") {
+		return nil
+	}
+	token, err := site.SetupToken(ctx)
+	if err != nil || token == "" {
+		return err
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	fmt.Fprintf(env.stdout, "\nNo user exists yet. Create the first superuser at:\n\n    http://%s/admin/setup/%s/\n\nThe link works once, until the server stops. Or run: web createsuperuser\n\n",
+		net.JoinHostPort(host, port), token)
+	return nil
 }
 
 // serve runs e on ln until ctx is cancelled, then shuts it down gracefully:

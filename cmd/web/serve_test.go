@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -48,11 +47,11 @@ func listenLocal(t *testing.T) net.Listener {
 func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stdout, stderr syncBuffer
 	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite3")}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, io.Discard, &stderr, func(k string) string { return vars[k] })
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, &stdout, &stderr, func(k string) string { return vars[k] })
 	}()
 
 	addr := waitForAddr(t, &stderr, done)
@@ -63,6 +62,24 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /healthz status = %d, want 200", resp.StatusCode)
+	}
+
+	// On an empty database, serve prints the one-time link to the first
+	// superuser's form; the admin itself asks for a login.
+	link := setupLink.FindString(stdout.String())
+	if link == "" {
+		t.Fatalf("no setup link printed; stdout:\n%s", stdout.String())
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for path, want := range map[string]int{link: http.StatusOK, "/admin/": http.StatusFound, "/static/js/htmx.min.js": http.StatusOK} {
+		resp, err := noFollow.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s status = %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 
 	cancel()
@@ -78,6 +95,8 @@ func TestServe(t *testing.T) {
 		t.Errorf("%s still accepts connections after shutdown", addr)
 	}
 }
+
+var setupLink = regexp.MustCompile(`/admin/setup/[A-Za-z0-9_-]+/`)
 
 var servingAddr = regexp.MustCompile(`msg=serving addr=(\S+)`)
 

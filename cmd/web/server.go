@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/static"
 	"github.com/quarry-go/quarry/views"
@@ -33,7 +35,7 @@ var securityHeaders = middleware.SecureConfig{
 
 // newServer builds the web application on db: middleware, routes and the
 // error handler. It does not listen; serve does, and tests call ServeHTTP.
-func newServer(db *orm.DB, log *slog.Logger) *echo.Echo {
+func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -47,6 +49,7 @@ func newServer(db *orm.DB, log *slog.Logger) *echo.Echo {
 	e.Server.IdleTimeout = 2 * time.Minute
 
 	e.Use(
+		middleware.RequestID(),
 		requestLogger(log),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			DisableStackAll: true,
@@ -59,12 +62,19 @@ func newServer(db *orm.DB, log *slog.Logger) *echo.Echo {
 			DisableErrorHandler: true,
 		}),
 		middleware.SecureWithConfig(securityHeaders),
+		// Pages post small forms; the admin, with uploads and CSV imports,
+		// sets its own larger limit.
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+			Limit:   "1M",
+			Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/admin/") },
+		}),
 		withDB(db),
 	)
 
 	e.StaticFS("/static/", static.FS)
 	e.GET("/", home(db))
 	e.GET("/healthz", healthz(db, log))
+	site.Mount(e)
 	return e
 }
 
@@ -91,6 +101,7 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 		LogRemoteIP:     true,
 		LogResponseSize: true,
 		LogError:        true,
+		LogRequestID:    true,
 		// Let errorHandler write the response first, so the status logged is
 		// the one the client got.
 		HandleError: true,
@@ -103,6 +114,7 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 				slog.Duration("latency", v.Latency),
 				slog.Int64("bytes", v.ResponseSize),
 				slog.String("remote_ip", v.RemoteIP),
+				slog.String("request_id", v.RequestID),
 			}
 			switch {
 			case v.Status >= http.StatusInternalServerError:

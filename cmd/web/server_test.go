@@ -12,13 +12,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/orm"
 )
 
 func testServer(t *testing.T, db *orm.DB) *echo.Echo {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return newServer(db, log)
+	return newServer(db, log, admin.Default)
 }
 
 // get sends a GET for target to e and returns the recorded response.

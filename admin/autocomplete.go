@@ -1,0 +1,46 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	ui "github.com/quarry-go/quarry/views/admin"
+)
+
+// autocompleteLimit is how many matches one answer lists.
+const autocompleteLimit = 20
+
+// autocomplete answers an autocomplete widget (htmx): the objects of a
+// foreign key's target whose search fields match term. The target must be
+// registered with SearchFields, as Django requires, and the user must be
+// allowed to use the form the widget is on.
+func (s *Site) autocomplete(r *request) error {
+	if !r.can("add") && !r.can("change") {
+		return r.forbidden()
+	}
+	name := r.c.QueryParam("field")
+	f := r.e.meta.Field(name)
+	if f == nil || f.Rel == nil || !slices.Contains(r.e.opts.AutocompleteFields, name) {
+		return echoBadRequest("No autocomplete field “" + name + "”.")
+	}
+	target := s.lookup(f.Rel.To.App, f.Rel.To.ModelName())
+	if target == nil || len(target.opts.SearchFields) == 0 {
+		return echoBadRequest("The target of “" + name + "” has no search fields.")
+	}
+	qs := target.meta.DefaultManager()
+	if term := strings.TrimSpace(r.c.QueryParam("term")); term != "" {
+		qs = qs.Filter(searchCond(target.opts.SearchFields, term))
+	}
+	cl := &changeList{e: target}
+	objs, err := qs.OrderBy(cl.ordering()...).Limit(autocompleteLimit + 1).List(r.ctx)
+	if err != nil {
+		return err
+	}
+	v := ui.Options{Field: "id_" + name, More: len(objs) > autocompleteLimit}
+	for _, o := range objs[:min(len(objs), autocompleteLimit)] {
+		v.Options = append(v.Options, ui.Option{Value: fmt.Sprint(target.model.PK(o)), Label: target.model.String(o)})
+	}
+	return r.render(http.StatusOK, ui.AutocompleteOptions(v))
+}

@@ -1,0 +1,540 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/quarry-go/quarry/orm"
+	ui "github.com/quarry-go/quarry/views/admin"
+)
+
+// Query parameters of a change list, Django's names.
+const (
+	paramSearch = "q"
+	paramOrder  = "o"
+	paramPage   = "p"
+	paramAll    = "all"
+)
+
+// changeList is one change-list request: its parameters, the filtered
+// queryset and the columns.
+type changeList struct {
+	r       *request
+	e       *entry
+	params  url.Values // the recognised parameters, for building links
+	qs      orm.Manager
+	search  string
+	columns []string
+	order   []orderKey // the sort, by column
+	page    int
+	showAll bool
+	filters []*listFilter
+	dates   *dateDrill
+}
+
+// orderKey is one column of the sort: its index and direction.
+type orderKey struct {
+	col  int
+	desc bool
+}
+
+// newChangeList reads the request's parameters and builds the queryset;
+// unknown parameters are ignored, as a stale bookmark should still open.
+func (r *request) newChangeList(query url.Values) (*changeList, error) {
+	e := r.e
+	cl := &changeList{r: r, e: e, params: url.Values{}, columns: e.opts.displayColumns(), page: 1}
+	qs := e.meta.DefaultManager()
+	var conds []orm.Cond
+	for _, name := range e.opts.ListFilter {
+		lf, err := newListFilter(e, name)
+		if err != nil {
+			return nil, err
+		}
+		if c := lf.read(query, cl.params); c != nil {
+			conds = append(conds, c)
+		}
+		cl.filters = append(cl.filters, lf)
+	}
+	if e.opts.DateHierarchy != "" {
+		cl.dates = newDateDrill(e.meta.Field(e.opts.DateHierarchy))
+		if c := cl.dates.read(query, cl.params); c != nil {
+			conds = append(conds, c)
+		}
+	}
+	if q := strings.TrimSpace(query.Get(paramSearch)); q != "" && len(e.opts.SearchFields) > 0 {
+		cl.search = q
+		cl.params.Set(paramSearch, q)
+		conds = append(conds, searchCond(e.opts.SearchFields, q))
+	}
+	if len(conds) > 0 {
+		qs = qs.Filter(conds...)
+	}
+	cl.order = cl.readOrder(query.Get(paramOrder))
+	if len(cl.order) > 0 {
+		cl.params.Set(paramOrder, formatOrder(cl.order))
+	}
+	if n, err := strconv.Atoi(query.Get(paramPage)); err == nil && n > 0 {
+		cl.page = n
+	}
+	cl.showAll = query.Has(paramAll)
+	cl.qs = qs
+	return cl, nil
+}
+
+// filtered reports whether a filter or search narrows the list.
+func (cl *changeList) filtered() bool {
+	for k := range cl.params {
+		if k != paramOrder {
+			return true
+		}
+	}
+	return false
+}
+
+// searchCond is Django's search: every word must match one of the search
+// fields; "^f" matches the start, "=f" the whole value, else anywhere.
+func searchCond(fields []string, q string) orm.Cond {
+	var terms []orm.Cond
+	for _, word := range strings.Fields(q) {
+		var any []orm.Cond
+		for _, f := range fields {
+			switch {
+			case strings.HasPrefix(f, "^"):
+				any = append(any, orm.Q{f[1:] + "__istartswith": word})
+			case strings.HasPrefix(f, "="):
+				any = append(any, orm.Q{f[1:] + "__iexact": word})
+			default:
+				any = append(any, orm.Q{f + "__icontains": word})
+			}
+		}
+		terms = append(terms, orm.Or(any...))
+	}
+	return orm.And(terms...)
+}
+
+// sortField is the field a column sorts by, or "" when it cannot sort.
+func (cl *changeList) sortField(col string) string {
+	if m, ok := cl.e.opts.Methods[col]; ok {
+		return m.orderField
+	}
+	if col == "__str__" {
+		return ""
+	}
+	if f, _, err := resolvePath(cl.e.meta, col); err == nil && f.Kind != orm.KindJSON {
+		return col
+	}
+	return ""
+}
+
+// readOrder parses Django's "o" parameter: 1-based column numbers, "-"
+// for descending, joined by ".": "2.-1".
+func (cl *changeList) readOrder(s string) []orderKey {
+	var out []orderKey
+	for _, part := range strings.Split(s, ".") {
+		desc := strings.HasPrefix(part, "-")
+		n, err := strconv.Atoi(strings.TrimPrefix(part, "-"))
+		if err != nil || n < 1 || n > len(cl.columns) || cl.sortField(cl.columns[n-1]) == "" {
+			continue
+		}
+		if slices.ContainsFunc(out, func(k orderKey) bool { return k.col == n-1 }) {
+			continue
+		}
+		out = append(out, orderKey{col: n - 1, desc: desc})
+	}
+	return out
+}
+
+func formatOrder(keys []orderKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = strconv.Itoa(k.col + 1)
+		if k.desc {
+			parts[i] = "-" + parts[i]
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// ordering is the queryset's order: the chosen columns, else the admin's
+// or the model's default, always ending with the primary key so pages
+// never overlap.
+func (cl *changeList) ordering() []string {
+	var out []string
+	for _, k := range cl.order {
+		f := cl.sortField(cl.columns[k.col])
+		if k.desc {
+			f = "-" + strings.TrimPrefix(f, "-")
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		out = slices.Clone(cl.e.opts.Ordering)
+		if len(out) == 0 {
+			out = slices.Clone(cl.e.meta.Ordering)
+		}
+	}
+	if !slices.ContainsFunc(out, func(f string) bool {
+		f = strings.TrimPrefix(f, "-")
+		return f == "pk" || f == cl.e.meta.PK.Name
+	}) {
+		out = append(out, "-pk")
+	}
+	return out
+}
+
+// selectRelated are the joins the list needs: ListSelectRelated, or the
+// relations the columns cross.
+func (cl *changeList) selectRelated() []string {
+	if len(cl.e.opts.ListSelectRelated) > 0 {
+		return cl.e.opts.ListSelectRelated
+	}
+	var out []string
+	for _, col := range cl.columns {
+		f, rels, err := resolvePath(cl.e.meta, col)
+		if err != nil {
+			continue
+		}
+		path := make([]string, 0, len(rels)+1)
+		for _, r := range rels {
+			path = append(path, r.Name)
+		}
+		if f.Rel != nil {
+			path = append(path, f.Name)
+		}
+		if len(path) > 0 && !slices.Contains(out, strings.Join(path, "__")) {
+			out = append(out, strings.Join(path, "__"))
+		}
+	}
+	return out
+}
+
+// url is the list's URL with the current parameters changed by set
+// (a nil value removes a parameter); every change but paging goes back
+// to the first page.
+func (cl *changeList) url(set map[string][]string) string {
+	v := url.Values{}
+	for k, vals := range cl.params {
+		v[k] = vals
+	}
+	if _, paging := set[paramPage]; !paging {
+		delete(v, paramPage)
+	}
+	for k, vals := range set {
+		if vals == nil {
+			delete(v, k)
+		} else {
+			v[k] = vals
+		}
+	}
+	if len(v) == 0 {
+		return "?"
+	}
+	return "?" + v.Encode()
+}
+
+func (s *Site) changeList(r *request) error {
+	if err := r.require("view"); err != nil {
+		return err
+	}
+	cl, err := r.newChangeList(r.c.QueryParams())
+	if err != nil {
+		return err
+	}
+	v, err := cl.view(r.ctx, nil, nil)
+	if err != nil {
+		return err
+	}
+	if r.c.Request().Header.Get("HX-Request") == "true" && r.c.Request().Header.Get("HX-Target") == "changelist-results" {
+		return r.render(http.StatusOK, ui.ChangeListResults(v))
+	}
+	return r.render(http.StatusOK, ui.ChangeListPage(v))
+}
+
+// view runs the list's queries and builds the page. editForms, when set,
+// are the bound list_editable forms of a failed save, shown with errors.
+func (cl *changeList) view(ctx context.Context, editForms map[string]*form, formErrors []string) (ui.ChangeList, error) {
+	r, e := cl.r, cl.e
+	v := ui.ChangeList{Page: r.page(e.plural(), r.crumbs()[:2]...), ModelName: e.name(), SearchQuery: cl.search,
+		HasSearch: len(e.opts.SearchFields) > 0, FormErrors: formErrors}
+	v.Page.Title = "Select " + e.name() + " to change"
+	if r.can("add") {
+		v.AddURL = e.url("add/")
+	}
+	v.ExportURL = e.url("export/") + cl.url(map[string][]string{paramPage: nil})
+	if r.can("add") && r.can("change") {
+		v.ImportURL = e.url("import/")
+	}
+	for _, a := range cl.actions() {
+		v.Actions = append(v.Actions, ui.Link{Label: a.label, URL: a.name})
+	}
+	v.Editable = len(e.opts.ListEditable) > 0 && r.can("change")
+	for k, vals := range cl.params {
+		for _, val := range vals {
+			v.Hidden = append(v.Hidden, ui.Param{Name: k, Value: val})
+		}
+	}
+	slices.SortFunc(v.Hidden, func(a, b ui.Param) int { return strings.Compare(a.Name, b.Name) })
+
+	count, estimated, err := cl.count(ctx)
+	if err != nil {
+		return v, err
+	}
+	v.Pagination = ui.Pagination{Count: count, Estimated: estimated, Total: -1, Noun: e.name()}
+	if count != 1 {
+		v.Pagination.Noun = e.meta.VerboseNamePlural
+	}
+	if cl.filtered() {
+		total, err := e.meta.DefaultManager().Count(ctx)
+		if err != nil {
+			return v, err
+		}
+		v.Pagination.Total = total
+	}
+	per := e.opts.ListPerPage
+	pages := max(int((count+int64(per)-1)/int64(per)), 1)
+	qs := cl.qs.OrderBy(cl.ordering()...)
+	if rel := cl.selectRelated(); len(rel) > 0 {
+		qs = qs.SelectRelated(rel...)
+	}
+	switch {
+	case cl.showAll && count <= int64(e.opts.ListMaxShowAll):
+		pages = 1
+	default:
+		cl.showAll = false
+		page := min(cl.page, pages)
+		qs = qs.Offset((page - 1) * per).Limit(per)
+		v.Pagination.Pages = pageLinks(cl, page, pages)
+		if pages > 1 && count <= int64(e.opts.ListMaxShowAll) {
+			v.Pagination.ShowAll = cl.url(map[string][]string{paramAll: {""}})
+		}
+	}
+	objs, err := qs.List(ctx)
+	if err != nil {
+		return v, err
+	}
+	v.Columns = cl.headers()
+	for i, obj := range objs {
+		row, err := cl.row(ctx, i, obj, editForms)
+		if err != nil {
+			return v, err
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	for _, lf := range cl.filters {
+		f, err := lf.view(ctx, cl)
+		if err != nil {
+			return v, err
+		}
+		v.Filters = append(v.Filters, f)
+	}
+	if cl.dates != nil {
+		d, err := cl.dates.view(ctx, cl)
+		if err != nil {
+			return v, err
+		}
+		v.Dates = d
+	}
+	return v, nil
+}
+
+// count is the number of matching rows; with no filter on a large
+// PostgreSQL table it is the planner's estimate, as counting millions of
+// rows for a page header is not worth seconds.
+func (cl *changeList) count(ctx context.Context) (int64, bool, error) {
+	if !cl.filtered() && cl.e.opts.EstimateCountOver >= 0 {
+		if n, ok := estimateRows(ctx, cl.e.meta); ok && n > cl.e.opts.EstimateCountOver {
+			return n, true, nil
+		}
+	}
+	n, err := cl.qs.Count(ctx)
+	return n, false, err
+}
+
+// estimateRows reads PostgreSQL's statistics for the model's table; ok is
+// false on SQLite or before the table was ever analysed.
+func estimateRows(ctx context.Context, meta *orm.Meta) (int64, bool) {
+	db := orm.FromContext(ctx)
+	if db == nil || db.Vendor() != "postgres" {
+		return 0, false
+	}
+	var n float64
+	if err := orm.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)", []any{meta.Table}, &n); err != nil || n < 0 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+// pageLinks is Django's paginator: the first and last two pages and three
+// around the current one, with ellipses between.
+func pageLinks(cl *changeList, current, pages int) []ui.PageLink {
+	if pages <= 1 {
+		return nil
+	}
+	var out []ui.PageLink
+	last := 0
+	for n := 1; n <= pages; n++ {
+		if n > 2 && n < pages-1 && (n < current-3 || n > current+3) {
+			continue
+		}
+		if last != 0 && n != last+1 {
+			out = append(out, ui.PageLink{})
+		}
+		out = append(out, ui.PageLink{Number: n, Current: n == current,
+			URL: cl.url(map[string][]string{paramPage: {strconv.Itoa(n)}})})
+		last = n
+	}
+	return out
+}
+
+// headers are the column headings with their sort links.
+func (cl *changeList) headers() []ui.Column {
+	out := make([]ui.Column, len(cl.columns))
+	for i, col := range cl.columns {
+		h := ui.Column{Label: cl.label(col)}
+		if f, _, err := resolvePath(cl.e.meta, col); err == nil {
+			h.Numeric = widgetOf(f) == "number" && f.Rel == nil && len(f.Choices) == 0
+		}
+		if cl.sortField(col) != "" {
+			pos := slices.IndexFunc(cl.order, func(k orderKey) bool { return k.col == i })
+			// Clicking a column puts it first; clicking the first one flips it.
+			next := []orderKey{{col: i}}
+			if pos >= 0 {
+				h.Priority = pos + 1
+				h.Sorted = "asc"
+				if cl.order[pos].desc {
+					h.Sorted = "desc"
+				}
+				next[0].desc = !cl.order[pos].desc
+				rest := slices.Delete(slices.Clone(cl.order), pos, pos+1)
+				h.RemoveURL = cl.orderURL(rest)
+				next = append(next, rest...)
+			} else {
+				next = append(next, cl.order...)
+			}
+			h.SortURL = cl.orderURL(next)
+		}
+		out[i] = h
+	}
+	return out
+}
+
+func (cl *changeList) orderURL(keys []orderKey) string {
+	if len(keys) == 0 {
+		return cl.url(map[string][]string{paramOrder: nil})
+	}
+	return cl.url(map[string][]string{paramOrder: {formatOrder(keys)}})
+}
+
+// label is a column's heading: the field's verbose name, the Method's
+// label, or the model's name for the object itself.
+func (cl *changeList) label(col string) string {
+	if m, ok := cl.e.opts.Methods[col]; ok {
+		return m.label
+	}
+	if col == "__str__" {
+		return capFirst(cl.e.name())
+	}
+	if f, _, err := resolvePath(cl.e.meta, col); err == nil {
+		return capFirst(f.VerboseName)
+	}
+	return col
+}
+
+// row renders one object's cells.
+func (cl *changeList) row(ctx context.Context, i int, obj any, editForms map[string]*form) (ui.Row, error) {
+	e := cl.e
+	pk := fmt.Sprint(e.model.PK(obj))
+	row := ui.Row{PK: pk}
+	var fm *form
+	if len(e.opts.ListEditable) > 0 && cl.r.can("change") {
+		fm = editForms[pk]
+		if fm == nil {
+			fm = e.newForm(obj, false, "form-"+strconv.Itoa(i)+"-")
+			if err := fm.initial(ctx, e.formFields(e.opts.ListEditable, false)); err != nil {
+				return row, err
+			}
+		}
+		fm.prefix = "form-" + strconv.Itoa(i) + "-"
+	}
+	links := e.opts.links()
+	for _, col := range cl.columns {
+		var cell ui.Cell
+		if fm != nil && slices.Contains(e.opts.ListEditable, col) {
+			ffs := e.formFields([]string{col}, false)
+			if len(ffs) == 1 {
+				uf, err := fm.field(ctx, ffs[0])
+				if err != nil {
+					return row, err
+				}
+				cell.Input = &uf
+				row.Cells = append(row.Cells, cell)
+				continue
+			}
+		}
+		cell = cellOf(e, col, obj)
+		if slices.Contains(links, col) {
+			cell.URL = e.objectURL(pk, "change/")
+			if cell.Empty {
+				cell.Text, cell.Empty = "-", false
+			}
+		}
+		row.Cells = append(row.Cells, cell)
+	}
+	return row, nil
+}
+
+// cellOf is one column's value for obj: a field (across loaded relations),
+// a Method, or the object's string.
+func cellOf(e *entry, col string, obj any) ui.Cell {
+	if col == "__str__" {
+		return ui.Cell{Text: e.model.String(obj)}
+	}
+	if m, ok := e.opts.Methods[col]; ok {
+		v := m.value(obj)
+		if b, ok := v.(bool); ok {
+			return ui.Cell{Bool: &b}
+		}
+		text, ok := methodText(v)
+		return ui.Cell{Text: text, Empty: !ok}
+	}
+	meta, model, cur := e.meta, e.model, obj
+	parts := strings.Split(col, "__")
+	for i, name := range parts {
+		f := meta.Field(name)
+		if f == nil {
+			return ui.Cell{Empty: true}
+		}
+		if f.Rel != nil {
+			rel := model.Related(cur, name)
+			if i == len(parts)-1 {
+				if rel != nil {
+					return ui.Cell{Text: f.Rel.To.Model().String(rel)}
+				}
+				v, _ := model.Get(cur, name)
+				text, ok := displayText(nil, v)
+				return ui.Cell{Text: text, Empty: !ok}
+			}
+			if rel == nil {
+				return ui.Cell{Empty: true}
+			}
+			meta, model, cur = f.Rel.To, f.Rel.To.Model(), rel
+			continue
+		}
+		v, err := model.Get(cur, name)
+		if err != nil {
+			return ui.Cell{Empty: true}
+		}
+		if b, ok := v.(bool); ok && len(f.Choices) == 0 {
+			return ui.Cell{Bool: &b}
+		}
+		text, ok := displayText(f, v)
+		numeric := widgetOf(f) == "number" && len(f.Choices) == 0
+		return ui.Cell{Text: text, Empty: !ok, Numeric: numeric}
+	}
+	return ui.Cell{Empty: true}
+}

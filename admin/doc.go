@@ -1,0 +1,41 @@
+// Package admin is Django's admin site for Quarry: a staff user signs in
+// at /admin/ and manages every registered model in the browser, with the
+// list pages and forms generated from the models' metadata.
+//
+// An app registers a model with its options, as Django's ModelAdmin:
+//
+//	admin.Register(admin.Default, blog.Posts, admin.ModelAdmin[blog.Post]{
+//		ListDisplay:        []string{"title", "author", "is_active", "created_at"},
+//		ListFilter:         []string{"is_active", "category", "created_at"},
+//		SearchFields:       []string{"title", "body"},
+//		PrepopulatedFields: map[string][]string{"slug": {"title"}},
+//		Inlines:            []admin.Inline{admin.Tabular(blog.Comments, admin.InlineOptions{})},
+//	})
+//
+// and the program serves the site with Site.Mount. The URLs are Django's:
+// /admin/, /admin/login/, /admin/logout/, /admin/<app>/<model>/ (the
+// change list), …/add/, …/<pk>/change/, …/<pk>/delete/ and
+// …/<pk>/history/, plus …/export/ and …/import/ for CSV.
+//
+// What Django's admin does, this does:
+//   - labels from verbose_name, select boxes from choices, required exactly
+//     when blank is false, non-editable fields read-only, help text under
+//     the field, Django's error messages beside it;
+//   - permissions per model (view, add, change, delete; superusers have
+//     all): the index shows what the user may use, other pages answer 403;
+//   - a delete confirmation listing what the delete cascades to and what
+//     PROTECT or RESTRICT blocks, refusing while anything blocks it;
+//   - a history of every add, change (naming the fields) and delete.
+//
+// Choices made where Django has settings:
+//   - times are shown and entered in UTC;
+//   - a change list without filters on a large PostgreSQL table shows the
+//     planner's row estimate instead of COUNT(*) (EstimateCountOver);
+//   - the user model's password is never shown or typed in the admin: it
+//     is set by `web createsuperuser` or by its owner;
+//   - sign-in failures are throttled by auth.Throttle, and sessions are
+//     auth's database sessions; every POST carries a CSRF token.
+//
+// Pages are rendered by the components in views/admin, which take plain
+// view models; this package turns metadata into those.
+package admin

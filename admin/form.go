@@ -1,0 +1,576 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime/multipart"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/quarry-go/quarry/orm"
+	ui "github.com/quarry-go/quarry/views/admin"
+)
+
+// formField is one entry of a model's form: a model field, a
+// many-to-many field, or a read-only Method.
+type formField struct {
+	name     string
+	f        *orm.Field // the field; for a many-to-many, its Field
+	m2m      bool
+	readonly bool
+	method   *method
+}
+
+// fieldsetNames lists the field names of each fieldset: Fieldsets, Fields,
+// or every editable field (with read-only and non-editable ones shown on
+// a change form), minus Exclude.
+func (e *entry) fieldsetNames(adding bool) [][]string {
+	o := e.opts
+	if len(o.Fieldsets) > 0 {
+		out := make([][]string, len(o.Fieldsets))
+		for i, fs := range o.Fieldsets {
+			out[i] = e.without(fs.Fields)
+		}
+		return out
+	}
+	if len(o.Fields) > 0 {
+		return [][]string{e.without(o.Fields)}
+	}
+	var names []string
+	for _, f := range e.meta.Fields {
+		if f.PrimaryKey && f.Kind == orm.KindAuto {
+			continue
+		}
+		if f.Editable || (!adding && !f.PrimaryKey) || slices.Contains(o.ReadonlyFields, f.Name) {
+			names = append(names, f.Name)
+		}
+	}
+	for _, f := range e.meta.ManyToMany {
+		if f.Editable && f.Rel.Through != nil && f.Rel.Through.AutoCreated {
+			names = append(names, f.Name)
+		}
+	}
+	for _, name := range o.ReadonlyFields {
+		if _, ok := o.Methods[name]; ok && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return [][]string{e.without(names)}
+}
+
+func (e *entry) without(names []string) []string {
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(e.opts.Exclude, n) })
+}
+
+// formFields resolves names to form fields; adding decides whether
+// non-editable fields are left out (add) or shown read-only (change).
+func (e *entry) formFields(names []string, adding bool) []formField {
+	var out []formField
+	for _, name := range names {
+		ff := formField{name: name, readonly: slices.Contains(e.opts.ReadonlyFields, name)}
+		if m, ok := e.opts.Methods[name]; ok {
+			ff.method, ff.readonly = &m, true
+		} else if f := e.meta.Field(name); f != nil {
+			ff.f = f
+			if !f.Editable || f.Kind == orm.KindUUID {
+				if adding && !ff.readonly {
+					continue
+				}
+				ff.readonly = true
+			}
+		} else if i := slices.IndexFunc(e.meta.ManyToMany, func(f *orm.Field) bool { return f.Name == name }); i >= 0 {
+			ff.f, ff.m2m = e.meta.ManyToMany[i], true
+		} else {
+			continue
+		}
+		out = append(out, ff)
+	}
+	return out
+}
+
+// allFormFields is every form field of the add or change form, in order.
+func (e *entry) allFormFields(adding bool) []formField {
+	var out []formField
+	for _, names := range e.fieldsetNames(adding) {
+		out = append(out, e.formFields(names, adding)...)
+	}
+	return out
+}
+
+// form is a bound or unbound model form: its fields' inputs and errors.
+type form struct {
+	e       *entry
+	adding  bool
+	obj     any
+	prefix  string              // "" for the main form, "comments-0-" for an inline row
+	values  map[string]string   // the submitted (or initial) text by field name
+	multi   map[string][]string // the selected keys of many-to-many fields
+	errors  map[string][]string // by field name; "" for the whole form
+	changed []string            // verbose names of changed fields, for the history
+	files   map[string]*multipart.FileHeader
+	choices map[string][]ui.Option // the options of selects, loaded once per form
+	// exists, when set, remembers the related keys found to exist, so
+	// the rows of one CSV import look each key up once.
+	exists map[string]bool
+}
+
+func (e *entry) newForm(obj any, adding bool, prefix string) *form {
+	return &form{e: e, adding: adding, obj: obj, prefix: prefix, values: map[string]string{},
+		multi: map[string][]string{}, errors: map[string][]string{}, files: map[string]*multipart.FileHeader{},
+		choices: map[string][]ui.Option{}}
+}
+
+// initial fills the form's inputs from its object.
+func (fm *form) initial(ctx context.Context, fields []formField) error {
+	for _, ff := range fields {
+		if ff.method != nil || ff.readonly {
+			continue
+		}
+		if ff.m2m {
+			if fm.adding {
+				continue
+			}
+			keys, err := fm.e.model.RelatedKeys(ctx, fm.obj, ff.name)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				fm.multi[ff.name] = append(fm.multi[ff.name], fmt.Sprint(k))
+			}
+			continue
+		}
+		if fm.adding && !ff.f.HasDefault() && ff.f.Kind != orm.KindBoolean {
+			// A new object's zero value is not a choice the user made: an
+			// empty input lets "required" and untouched inline rows work.
+			continue
+		}
+		v, err := fm.e.model.Get(fm.obj, ff.name)
+		if err != nil {
+			return err
+		}
+		fm.values[ff.name] = inputValue(ff.f, v)
+	}
+	return nil
+}
+
+// bind reads the submitted inputs into the form's object and validates it:
+// conversion errors first, then the model's own validation (FullClean)
+// for the fields on the form. It reports whether the form is valid.
+func (fm *form) bind(ctx context.Context, fields []formField, get func(string) string, getAll func(string) []string) (bool, error) {
+	var onForm []string
+	for _, ff := range fields {
+		if ff.readonly || ff.method != nil {
+			continue
+		}
+		onForm = append(onForm, ff.name)
+		key := fm.prefix + ff.name
+		if ff.m2m {
+			fm.multi[ff.name] = slices.DeleteFunc(getAll(key), func(s string) bool { return s == "" })
+			if len(fm.multi[ff.name]) == 0 && !ff.f.Blank {
+				fm.errors[ff.name] = append(fm.errors[ff.name], string(errRequired))
+			}
+			continue
+		}
+		if ff.f.Kind == orm.KindFile || ff.f.Kind == orm.KindImage {
+			if fh := fm.files[ff.name]; fh != nil {
+				if err := fm.saveFile(ff, fh); err != nil {
+					fm.errors[ff.name] = append(fm.errors[ff.name], err.Error())
+				}
+				continue
+			}
+			if get(key+"-clear") != "" && ff.f.Blank {
+				_ = fm.e.model.Set(fm.obj, ff.name, emptyValue(ff.f))
+				fm.changed = append(fm.changed, ff.f.VerboseName)
+			}
+			if v, _ := fm.e.model.Get(fm.obj, ff.name); inputValue(ff.f, v) == "" && !ff.f.Blank {
+				fm.errors[ff.name] = append(fm.errors[ff.name], string(errRequired))
+			}
+			continue
+		}
+		raw := get(key)
+		fm.values[ff.name] = raw
+		v, err := parseInput(ff.f, raw)
+		var ie inputError
+		if errors.As(err, &ie) {
+			fm.errors[ff.name] = append(fm.errors[ff.name], ie.Error())
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		before, _ := fm.e.model.Get(fm.obj, ff.name)
+		if err := fm.e.model.Set(fm.obj, ff.name, v); err != nil {
+			fm.errors[ff.name] = append(fm.errors[ff.name], "Enter a valid value.")
+			continue
+		}
+		after, _ := fm.e.model.Get(fm.obj, ff.name)
+		if inputValue(ff.f, before) != inputValue(ff.f, after) {
+			fm.changed = append(fm.changed, ff.f.VerboseName)
+		}
+	}
+	if err := fm.checkRelations(ctx, fields); err != nil {
+		return false, err
+	}
+	var exclude []string
+	for _, f := range fm.e.meta.Fields {
+		if !slices.Contains(onForm, f.Name) || len(fm.errors[f.Name]) > 0 {
+			exclude = append(exclude, f.Name)
+		}
+	}
+	err := fm.e.model.FullClean(ctx, fm.obj, exclude...)
+	var verr *orm.ValidationError
+	if errors.As(err, &verr) {
+		for name, msgs := range verr.Fields {
+			if name == orm.NonFieldErrors {
+				name = ""
+			}
+			fm.errors[name] = append(fm.errors[name], msgs...)
+		}
+	} else if err != nil {
+		return false, err
+	}
+	if len(fm.errors) > 0 {
+		return false, nil
+	}
+	for _, ff := range fields {
+		if ff.m2m && !ff.readonly && !fm.adding {
+			keys, err := fm.e.model.RelatedKeys(ctx, fm.obj, ff.name)
+			if err != nil {
+				return false, err
+			}
+			old := make([]string, len(keys))
+			for i, k := range keys {
+				old[i] = fmt.Sprint(k)
+			}
+			if !sameSet(old, fm.multi[ff.name]) {
+				fm.changed = append(fm.changed, ff.f.VerboseName)
+			}
+		}
+	}
+	return true, nil
+}
+
+// checkRelations verifies that chosen foreign keys and many-to-many keys
+// exist, one query per relation, with Django's message when one does not.
+func (fm *form) checkRelations(ctx context.Context, fields []formField) error {
+	for _, ff := range fields {
+		if ff.readonly || ff.method != nil || ff.f.Rel == nil || len(fm.errors[ff.name]) > 0 {
+			continue
+		}
+		var keys []string
+		if ff.m2m {
+			keys = fm.multi[ff.name]
+		} else if v := strings.TrimSpace(fm.values[ff.name]); v != "" {
+			keys = []string{v}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		to := ff.f.Rel.To
+		keys = slices.DeleteFunc(uniq(keys), func(k string) bool { return fm.exists[ff.name+"\x00"+k] })
+		if len(keys) == 0 {
+			continue
+		}
+		parsed := make([]any, 0, len(keys))
+		bad := ""
+		for _, k := range keys {
+			v, err := parseKey(to.PK, k)
+			if err != nil {
+				bad = k
+				break
+			}
+			parsed = append(parsed, v)
+		}
+		if bad == "" {
+			n, err := to.DefaultManager().Filter(orm.Q{"pk__in": parsed}).Count(ctx)
+			if err != nil {
+				return err
+			}
+			if int(n) != len(keys) {
+				bad = "?"
+			} else if fm.exists != nil {
+				for _, k := range keys {
+					fm.exists[ff.name+"\x00"+k] = true
+				}
+			}
+		}
+		if bad != "" {
+			msg := "Select a valid choice. That choice is not one of the available choices."
+			if ff.m2m && bad != "?" {
+				msg = fmt.Sprintf("Select a valid choice. %s is not one of the available choices.", bad)
+			}
+			fm.errors[ff.name] = append(fm.errors[ff.name], msg)
+		}
+	}
+	return nil
+}
+
+func uniq(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func sameSet(a, b []string) bool { return slices.Equal(uniq(a), uniq(b)) }
+
+// saveRelated stores the many-to-many choices once the object is saved.
+func (fm *form) saveRelated(ctx context.Context, fields []formField) error {
+	for _, ff := range fields {
+		if !ff.m2m || ff.readonly {
+			continue
+		}
+		keys := make([]any, len(fm.multi[ff.name]))
+		for i, k := range fm.multi[ff.name] {
+			keys[i] = k
+		}
+		if err := fm.e.model.SetRelated(ctx, fm.obj, ff.name, keys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// integrity turns a unique violation the database found (after a
+// concurrent insert passed FullClean) into Django's form error.
+func (fm *form) integrity(err error) bool {
+	var ie *orm.IntegrityError
+	if !errors.As(err, &ie) || ie.Kind != "unique" {
+		return false
+	}
+	label, field := "field", ""
+	if len(ie.Fields) == 1 {
+		field = ie.Fields[0]
+		if f := fm.e.meta.Field(field); f != nil {
+			label = f.VerboseName
+		}
+	}
+	fm.errors[field] = append(fm.errors[field], fmt.Sprintf("%s with this %s already exists.", capFirst(fm.e.name()), label))
+	return true
+}
+
+// view renders the form's fields for the template.
+func (fm *form) view(ctx context.Context, fields []formField) ([]ui.Field, error) {
+	out := make([]ui.Field, 0, len(fields))
+	for _, ff := range fields {
+		uf, err := fm.field(ctx, ff)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, uf)
+	}
+	return out, nil
+}
+
+func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
+	name := fm.prefix + ff.name
+	uf := ui.Field{Name: name, ID: "id_" + name, Errors: fm.errors[ff.name]}
+	if ff.method != nil {
+		uf.Label, uf.Widget, uf.ReadOnly = ff.method.label, "readonly", true
+		text, ok := methodText(ff.method.value(fm.obj))
+		uf.Value = text
+		if !ok {
+			uf.Value = "-"
+		}
+		return uf, nil
+	}
+	f := ff.f
+	uf.Label, uf.HelpText = capFirst(f.VerboseName), f.HelpText
+	if ff.readonly {
+		uf.Widget, uf.ReadOnly = "readonly", true
+		uf.Value = "-"
+		if ff.m2m {
+			return uf, nil
+		}
+		v, err := fm.e.model.Get(fm.obj, ff.name)
+		if err != nil {
+			return uf, err
+		}
+		if f.Rel != nil {
+			if rel := fm.e.model.Related(fm.obj, f.Name); rel != nil {
+				v = f.Rel.To.Model().String(rel)
+			}
+		}
+		if text, ok := displayText(f, v); ok {
+			uf.Value = text
+		}
+		return uf, nil
+	}
+	uf.Required = !f.Blank && f.Kind != orm.KindBoolean
+	uf.Value = fm.values[ff.name]
+	switch {
+	case ff.m2m:
+		uf.Widget, uf.Values = "select-multiple", fm.multi[ff.name]
+		opts, err := fm.options(ctx, f)
+		if err != nil {
+			return uf, err
+		}
+		uf.Choices = selectOptions(opts, uf.Values)
+	case f.Rel != nil && slices.Contains(fm.e.opts.AutocompleteFields, f.Name):
+		uf.Widget = "autocomplete"
+		uf.AutocompleteURL = fm.e.url("autocomplete/") + "?field=" + f.Name
+		if uf.Value != "" {
+			uf.Display = uf.Value
+			if pk, err := parseKey(f.Rel.To.PK, uf.Value); err == nil {
+				if rel, err := f.Rel.To.DefaultManager().Get(ctx, orm.Q{"pk": pk}); err == nil {
+					uf.Display = f.Rel.To.Model().String(rel)
+				}
+			}
+		}
+	case f.Rel != nil:
+		uf.Widget = "select"
+		opts, err := fm.options(ctx, f)
+		if err != nil {
+			return uf, err
+		}
+		uf.Choices = selectOptions(append([]ui.Option{{Value: "", Label: "---------"}}, opts...), []string{uf.Value})
+	case len(f.Choices) > 0:
+		uf.Widget = "select"
+		var opts []ui.Option
+		if f.Blank || !f.HasDefault() {
+			opts = append(opts, ui.Option{Value: "", Label: "---------"})
+		}
+		for _, c := range f.Choices {
+			opts = append(opts, ui.Option{Value: fmt.Sprint(c.Value), Label: c.Label})
+		}
+		uf.Choices = selectOptions(opts, []string{uf.Value})
+	default:
+		uf.Widget = widgetOf(f)
+		switch uf.Widget {
+		case "text", "email", "url":
+			uf.MaxLength = f.MaxLength
+		case "number":
+			uf.Step, uf.Min, uf.Max = numberBounds(f)
+		case "file":
+			if uf.Value != "" {
+				uf.FileURL = orm.File{Name: uf.Value}.URL()
+			}
+			uf.Required = uf.Required && uf.Value == ""
+		}
+	}
+	return uf, nil
+}
+
+// options lists the objects a relation may point at, loaded once per form.
+func (fm *form) options(ctx context.Context, f *orm.Field) ([]ui.Option, error) {
+	if opts, ok := fm.choices[f.Name]; ok {
+		return opts, nil
+	}
+	to := f.Rel.To
+	objs, err := to.DefaultManager().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := make([]ui.Option, len(objs))
+	for i, o := range objs {
+		m := to.Model()
+		opts[i] = ui.Option{Value: fmt.Sprint(m.PK(o)), Label: m.String(o)}
+	}
+	fm.choices[f.Name] = opts
+	return opts, nil
+}
+
+func selectOptions(opts []ui.Option, selected []string) []ui.Option {
+	out := slices.Clone(opts)
+	for i := range out {
+		out[i].Selected = slices.Contains(selected, out[i].Value)
+	}
+	return out
+}
+
+// widgetOf is the input for a field without choices or relations.
+func widgetOf(f *orm.Field) string {
+	switch f.Kind {
+	case orm.KindText:
+		return "textarea"
+	case orm.KindEmail:
+		return "email"
+	case orm.KindURL:
+		return "url"
+	case orm.KindAuto, orm.KindInteger, orm.KindBigInteger, orm.KindSmallInteger, orm.KindPositiveInteger,
+		orm.KindPositiveSmallInteger, orm.KindFloat, orm.KindDecimal:
+		return "number"
+	case orm.KindBoolean:
+		return "checkbox"
+	case orm.KindDate:
+		return "date"
+	case orm.KindDateTime:
+		return "datetime-local"
+	case orm.KindTime:
+		return "time"
+	case orm.KindJSON:
+		return "json"
+	case orm.KindFile, orm.KindImage:
+		return "file"
+	case orm.KindUUID:
+		return "readonly"
+	}
+	return "text"
+}
+
+// numberBounds are a number input's step, min and max from the field.
+func numberBounds(f *orm.Field) (step, lo, hi string) {
+	switch f.Kind {
+	case orm.KindFloat:
+		return "any", "", ""
+	case orm.KindDecimal:
+		step = "any"
+		if f.DecimalPlaces > 0 {
+			step = "0." + strings.Repeat("0", f.DecimalPlaces-1) + "1"
+		} else if f.MaxDigits > 0 {
+			step = "1"
+		}
+		return step, "", ""
+	case orm.KindPositiveInteger, orm.KindPositiveSmallInteger:
+		lo = "0"
+	}
+	switch f.Kind {
+	case orm.KindSmallInteger:
+		lo, hi = "-32768", "32767"
+	case orm.KindPositiveSmallInteger:
+		hi = "32767"
+	case orm.KindInteger:
+		lo, hi = "-2147483648", "2147483647"
+	case orm.KindPositiveInteger:
+		hi = "2147483647"
+	}
+	return "1", lo, hi
+}
+
+// methodText formats a Method's value.
+func methodText(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "", false
+	case bool:
+		if x {
+			return "Yes", true
+		}
+		return "No", true
+	case string:
+		return x, x != ""
+	case fmt.Stringer:
+		return x.String(), true
+	case int:
+		return strconv.Itoa(x), true
+	}
+	return displayText(nil, v)
+}
+
+// saveFile stores an uploaded file for a File or Image field.
+func (fm *form) saveFile(ff formField, fh *multipart.FileHeader) error {
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := fm.e.model.SaveFile(fm.obj, ff.name, fh.Filename, f); err != nil {
+		if errors.Is(err, orm.ErrNotImage) {
+			return inputError(err.Error())
+		}
+		return inputError("The submitted file could not be saved.")
+	}
+	fm.changed = append(fm.changed, ff.f.VerboseName)
+	return nil
+}

@@ -1,0 +1,284 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
+	ui "github.com/quarry-go/quarry/views/admin"
+)
+
+// MaxBodyBytes bounds a request to the admin: forms are small, CSV
+// imports and uploads are the large ones.
+const MaxBodyBytes = "16M"
+
+// CSRFConfig is the CSRF protection the admin and the apps share: the
+// token travels in the _csrf form field (or the X-CSRF-Token header htmx
+// sends) and in a cookie scripts cannot read.
+func CSRFConfig(secure bool) middleware.CSRFConfig {
+	return middleware.CSRFConfig{
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		CookieName:     "csrftoken",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   secure,
+		CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "CSRF verification failed. Request aborted. Reload the form and try again.")
+		},
+	}
+}
+
+// Mount serves the site under /admin/ on e: Django's URL scheme, with the
+// site's session, CSRF and body-size middleware. The request context must
+// carry the database (orm.WithDB).
+func (s *Site) Mount(e *echo.Echo) {
+	e.GET("/admin", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/admin/") })
+	g := e.Group("/admin", middleware.BodyLimit(MaxBodyBytes), middleware.CSRFWithConfig(CSRFConfig(s.Secure)), s.session)
+	g.GET("/login/", s.loginPage)
+	g.POST("/login/", s.loginPost)
+	g.POST("/logout/", s.logout)
+	// Signing out changes state, so it is a POST (Django 5 refuses GET).
+	g.GET("/logout/", func(echo.Context) error { return echo.ErrMethodNotAllowed })
+	g.GET("/setup/:token/", s.setupPage)
+	g.POST("/setup/:token/", s.setupPost)
+	g.GET("/", s.staff(s.index))
+	g.GET("/:app/", s.staff(s.appIndex))
+	g.GET("/:app/:model/", s.model(s.changeList))
+	g.POST("/:app/:model/", s.model(s.changeListPost))
+	g.GET("/:app/:model/export/", s.model(s.export))
+	g.GET("/:app/:model/import/", s.model(s.importPage))
+	g.POST("/:app/:model/import/", s.model(s.importPost))
+	g.GET("/:app/:model/autocomplete/", s.model(s.autocomplete))
+	g.GET("/:app/:model/inline/:prefix/", s.model(s.inlineRow))
+	g.GET("/:app/:model/add/", s.model(s.addPage))
+	g.POST("/:app/:model/add/", s.model(s.addPost))
+	g.GET("/:app/:model/:pk/", s.model(func(r *request) error {
+		return r.c.Redirect(http.StatusFound, r.e.objectURL(r.c.Param("pk"), "change/"))
+	}))
+	g.GET("/:app/:model/:pk/change/", s.object("view", s.changePage))
+	g.POST("/:app/:model/:pk/change/", s.object("change", s.changePost))
+	g.GET("/:app/:model/:pk/delete/", s.object("delete", s.deletePage))
+	g.POST("/:app/:model/:pk/delete/", s.object("delete", s.deletePost))
+	g.GET("/:app/:model/:pk/history/", s.object("view", s.history))
+}
+
+// request is one admin request: the echo context, the signed-in staff
+// user, and the model entry for model pages.
+type request struct {
+	c    echo.Context
+	ctx  context.Context
+	site *Site
+	sess *auth.Session
+	user *auth.User // nil until staff checks it
+	e    *entry
+}
+
+type requestKey struct{}
+
+// session loads the request's session and its user.
+func (s *Site) session(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		key := ""
+		if ck, err := c.Cookie(auth.CookieName); err == nil {
+			key = ck.Value
+		}
+		sess, err := s.Store.Load(ctx, key)
+		if err != nil {
+			return err
+		}
+		r := &request{c: c, ctx: auth.WithSession(ctx, sess), site: s, sess: sess}
+		if r.user, err = auth.SessionUser(r.ctx, sess); err != nil {
+			return err
+		}
+		c.Set("admin.request", r)
+		c.SetRequest(c.Request().WithContext(r.ctx))
+		return next(c)
+	}
+}
+
+func requestOf(c echo.Context) *request { return c.Get("admin.request").(*request) }
+
+// staff lets active staff users through and sends others to the login
+// page with where they were going.
+func (s *Site) staff(h func(*request) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := requestOf(c)
+		if r.user == nil || !r.user.IsStaff || !r.user.IsActive {
+			if c.Request().Header.Get("HX-Request") == "true" {
+				return echo.NewHTTPError(http.StatusUnauthorized)
+			}
+			return c.Redirect(http.StatusFound, "/admin/login/?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+		}
+		return h(r)
+	}
+}
+
+// model is staff plus the model the URL names: an unregistered one is 404.
+func (s *Site) model(h func(*request) error) echo.HandlerFunc {
+	return s.staff(func(r *request) error {
+		r.e = s.lookup(r.c.Param("app"), r.c.Param("model"))
+		if r.e == nil {
+			return r.notFound("No model " + r.c.Param("app") + "." + r.c.Param("model") + " is registered.")
+		}
+		return h(r)
+	})
+}
+
+// object is model plus the permission and the object the URL's key
+// names: a key that parses to nothing is the 404 page.
+func (s *Site) object(action string, h func(r *request, obj any) error) echo.HandlerFunc {
+	return s.model(func(r *request) error {
+		if err := r.require(action); err != nil {
+			return err
+		}
+		obj, err := r.getObject()
+		if errors.Is(err, errNotFound) {
+			return r.notFound(capFirst(r.e.name()) + " with ID “" + r.c.Param("pk") + "” doesn’t exist. Perhaps it was deleted?")
+		}
+		if err != nil {
+			return err
+		}
+		return h(r, obj)
+	})
+}
+
+// require answers 403 unless the user has the model permission.
+func (r *request) require(action string) error {
+	ok, err := r.e.can(r.ctx, r.user, action)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return r.forbidden()
+	}
+	return nil
+}
+
+func (r *request) can(action string) bool {
+	ok, err := r.e.can(r.ctx, r.user, action)
+	return err == nil && ok
+}
+
+// page fills the shell every page shares; reading the messages clears them.
+func (r *request) page(title string, crumbs ...ui.Link) ui.Page {
+	p := ui.Page{Title: title, SiteHeader: r.site.Header, CSRF: csrfToken(r.c), Breadcrumbs: crumbs}
+	if r.user != nil {
+		p.User = r.user.String()
+		if full := r.user.FullName(); full != "" {
+			p.User = full
+		}
+	}
+	p.Messages = r.takeMessages()
+	return p
+}
+
+// crumbs is Home → the model's list, the trail of a model's pages.
+func (r *request) crumbs(extra ...ui.Link) []ui.Link {
+	out := []ui.Link{{Label: "Home", URL: "/admin/"}}
+	if r.e != nil {
+		out = append(out, ui.Link{Label: capFirst(r.e.meta.App), URL: "/admin/" + r.e.meta.App + "/"},
+			ui.Link{Label: r.e.plural(), URL: r.e.url("")})
+	}
+	return append(out, extra...)
+}
+
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
+	return t
+}
+
+// render writes a page. It renders into a buffer first so a failing
+// component becomes an error page, not half a page with a 200.
+func (r *request) render(status int, t templ.Component) error {
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := t.Render(r.ctx, buf); err != nil {
+		return err
+	}
+	r.c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return r.c.HTMLBlob(status, buf.Bytes())
+}
+
+func (r *request) notFound(msg string) error {
+	return r.render(http.StatusNotFound, ui.ErrorPage(r.page("Not found", r.crumbs()...), http.StatusNotFound, msg))
+}
+
+func (r *request) forbidden() error {
+	return r.render(http.StatusForbidden, ui.ErrorPage(r.page("Permission denied", r.crumbs()...), http.StatusForbidden,
+		"You do not have permission to do this. Ask an administrator for access."))
+}
+
+// redirect answers a POST with 303, so reloading the next page does not
+// post again.
+func (r *request) redirect(to string) error { return r.c.Redirect(http.StatusSeeOther, to) }
+
+// messages live in the session until the next page shows them.
+const messagesKey = "_messages"
+
+func (r *request) message(level, text string) error {
+	list, _ := r.sess.Data[messagesKey].([]any)
+	r.sess.Data[messagesKey] = append(list, map[string]any{"level": level, "text": text})
+	return r.site.Store.Save(r.ctx, r.sess)
+}
+
+func (r *request) takeMessages() []ui.Message {
+	list, _ := r.sess.Data[messagesKey].([]any)
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]ui.Message, 0, len(list))
+	for _, m := range list {
+		if mm, ok := m.(map[string]any); ok {
+			level, _ := mm["level"].(string)
+			text, _ := mm["text"].(string)
+			out = append(out, ui.Message{Level: level, Text: text})
+		}
+	}
+	delete(r.sess.Data, messagesKey)
+	if r.sess.Key != "" {
+		_ = r.site.Store.Save(r.ctx, r.sess) // a failure shows the messages twice, no worse
+	}
+	return out
+}
+
+// getObject loads the object the URL's pk names; a key that does not parse
+// or matches nothing is the caller's 404, told apart from a database error.
+func (r *request) getObject() (any, error) {
+	pk, err := parseKey(r.e.meta.PK, r.c.Param("pk"))
+	if err != nil {
+		return nil, errNotFound
+	}
+	obj, err := r.e.meta.DefaultManager().Get(r.ctx, orm.Q{"pk": pk})
+	if errors.Is(err, orm.ErrDoesNotExist) {
+		return nil, errNotFound
+	}
+	return obj, err
+}
+
+var errNotFound = errors.New("admin: no such object")
+
+func urlPathEscape(s string) string { return url.PathEscape(s) }
+
+// safeNext keeps a login redirect on this site: a path, never a URL to
+// another host ("//evil.example" or "https://…").
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/admin/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/admin/"
+	}
+	return next
+}
+
+func echoBadRequest(msg string) error { return echo.NewHTTPError(http.StatusBadRequest, msg) }

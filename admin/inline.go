@@ -1,0 +1,325 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/quarry-go/quarry/orm"
+	ui "github.com/quarry-go/quarry/views/admin"
+)
+
+// InlineOptions are an inline's options (Django's InlineModelAdmin).
+type InlineOptions struct {
+	// FKName is the foreign key to the parent, needed only when the
+	// inline model has several.
+	FKName string
+	// Fields, ReadonlyFields and Exclude shape each row as ModelAdmin's do.
+	Fields, ReadonlyFields, Exclude []string
+	// Extra is how many empty rows are offered: 3 when 0, none when
+	// negative. Min and Max bound the number of rows (0: no bound).
+	Extra, Min, Max int
+}
+
+// Inline edits the objects of a related model on the parent's form.
+type Inline struct {
+	meta    *orm.Meta
+	stacked bool
+	opts    InlineOptions
+	fk      *orm.Field // the child's key to the parent; set by bind
+	entry   *entry     // the child model with the inline's field options
+}
+
+// Tabular shows the related objects as table rows (Django's TabularInline).
+func Tabular[C any](m *orm.Model[C], o InlineOptions) Inline { return Inline{meta: m.Meta, opts: o} }
+
+// Stacked shows each related object as its own block (StackedInline).
+func Stacked[C any](m *orm.Model[C], o InlineOptions) Inline {
+	return Inline{meta: m.Meta, opts: o, stacked: true}
+}
+
+// bind finds the inline's key to parent and checks its options.
+func (in *Inline) bind(parent *orm.Meta) error {
+	for _, f := range in.meta.Fields {
+		if f.Rel == nil || f.Rel.To != parent || (in.opts.FKName != "" && f.Name != in.opts.FKName) {
+			continue
+		}
+		if in.fk != nil {
+			return fmt.Errorf("inline %s has more than one foreign key to %s: set FKName", in.meta.Label(), parent.Label())
+		}
+		in.fk = f
+	}
+	if in.fk == nil {
+		return fmt.Errorf("inline %s has no foreign key to %s", in.meta.Label(), parent.Label())
+	}
+	in.entry = &entry{meta: in.meta, model: in.meta.Model(), opts: options{
+		Fields: in.opts.Fields, ReadonlyFields: in.opts.ReadonlyFields,
+		Exclude: append(slices.Clone(in.opts.Exclude), in.fk.Name), Methods: map[string]method{},
+	}}
+	return in.entry.check()
+}
+
+func (in *Inline) prefix() string {
+	if in.fk.Rel.RelatedName != "" && !strings.HasSuffix(in.fk.Rel.RelatedName, "+") {
+		return in.fk.Rel.RelatedName
+	}
+	return in.meta.ModelName() + "_set"
+}
+
+func (in *Inline) extra() int {
+	switch {
+	case in.opts.Extra < 0:
+		return 0
+	case in.opts.Extra == 0:
+		return 3
+	}
+	return in.opts.Extra
+}
+
+// formset is an inline's rows on one request.
+type formset struct {
+	in      *Inline
+	forms   []*form
+	deleted []bool // per form: the DELETE box was ticked
+	initial int    // forms for existing objects
+	errors  []string
+}
+
+// existing loads the parent's related objects, in one query.
+func (in *Inline) existing(ctx context.Context, parentPK any) ([]any, error) {
+	if parentPK == nil {
+		return nil, nil
+	}
+	return in.meta.DefaultManager().Filter(orm.Q{in.fk.Name: parentPK}).OrderBy("pk").List(ctx)
+}
+
+// fields are the same on every row, new or not, so a tabular inline's
+// columns line up: the add form's fields.
+func (in *Inline) fields(bool) []formField {
+	return in.entry.allFormFields(true)
+}
+
+// unbound is the formset of a GET: the existing rows and Extra empty ones.
+func (in *Inline) unbound(ctx context.Context, parentPK any) (*formset, error) {
+	objs, err := in.existing(ctx, parentPK)
+	if err != nil {
+		return nil, err
+	}
+	fs := &formset{in: in, initial: len(objs)}
+	for i, obj := range objs {
+		fm := in.entry.newForm(obj, false, in.rowPrefix(i))
+		if err := fm.initial(ctx, in.fields(false)); err != nil {
+			return nil, err
+		}
+		fs.forms = append(fs.forms, fm)
+		fs.deleted = append(fs.deleted, false)
+	}
+	extra := in.extra()
+	if in.opts.Max > 0 {
+		extra = min(extra, max(in.opts.Max-len(objs), 0))
+	}
+	for range extra {
+		fs.addEmpty(ctx)
+	}
+	return fs, nil
+}
+
+func (in *Inline) rowPrefix(i int) string { return in.prefix() + "-" + strconv.Itoa(i) + "-" }
+
+func (fs *formset) addEmpty(ctx context.Context) {
+	fm := fs.in.entry.newForm(fs.in.entry.model.New(), true, fs.in.rowPrefix(len(fs.forms)))
+	_ = fm.initial(ctx, fs.in.fields(true))
+	fs.forms = append(fs.forms, fm)
+	fs.deleted = append(fs.deleted, false)
+}
+
+// maxForms bounds TOTAL_FORMS, as Django's absolute_max, so a forged
+// count cannot make the server build a million forms.
+const maxForms = 1000
+
+// bound reads the submitted rows. Rows for existing objects are matched by
+// key among the parent's objects only; a new row left empty is skipped.
+func (in *Inline) bound(ctx context.Context, parentPK any, get func(string) string, getAll func(string) []string) (*formset, bool, error) {
+	objs, err := in.existing(ctx, parentPK)
+	if err != nil {
+		return nil, false, err
+	}
+	byKey := map[string]any{}
+	for _, o := range objs {
+		byKey[fmt.Sprint(in.entry.model.PK(o))] = o
+	}
+	total, err := strconv.Atoi(get(in.prefix() + "-TOTAL_FORMS"))
+	if err != nil || total < 0 {
+		return nil, false, errManagementForm
+	}
+	total = min(total, maxForms)
+	fs := &formset{in: in}
+	valid := true
+	kept := 0
+	for i := range total {
+		p := in.rowPrefix(i)
+		id := get(p + "id")
+		obj, adding := byKey[id], false
+		if id != "" && obj == nil {
+			fs.errors = append(fs.errors, "The inline value did not match the parent instance.")
+			valid = false
+			continue
+		}
+		fields := in.fields(obj == nil)
+		if obj == nil {
+			if !rowFilled(p, fields, get, getAll) {
+				continue
+			}
+			obj, adding = in.entry.model.New(), true
+		} else {
+			fs.initial++
+		}
+		fm := in.entry.newForm(obj, adding, p)
+		del := get(p+"DELETE") != ""
+		fs.forms = append(fs.forms, fm)
+		fs.deleted = append(fs.deleted, del)
+		if del {
+			if err := fm.initial(ctx, fields); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		kept++
+		ok, err := fm.bind(ctx, fields, get, getAll)
+		if err != nil {
+			return nil, false, err
+		}
+		valid = valid && ok
+	}
+	if in.opts.Min > 0 && kept < in.opts.Min {
+		fs.errors = append(fs.errors, fmt.Sprintf("Please submit at least %d form%s.", in.opts.Min, plural(in.opts.Min)))
+		valid = false
+	}
+	if in.opts.Max > 0 && kept > in.opts.Max {
+		fs.errors = append(fs.errors, fmt.Sprintf("Please submit at most %d form%s.", in.opts.Max, plural(in.opts.Max)))
+		valid = false
+	}
+	return fs, valid, nil
+}
+
+var errManagementForm = inputError("ManagementForm data is missing or has been tampered with.")
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// rowFilled reports whether a new row has any input, so empty extra rows
+// are ignored rather than failing as "required".
+func rowFilled(prefix string, fields []formField, get func(string) string, getAll func(string) []string) bool {
+	for _, ff := range fields {
+		if ff.readonly || ff.method != nil {
+			continue
+		}
+		if ff.m2m {
+			if len(getAll(prefix+ff.name)) > 0 {
+				return true
+			}
+			continue
+		}
+		v := get(prefix + ff.name)
+		if ff.f.Kind == orm.KindBoolean {
+			// An unticked default: only a box ticked against its default counts.
+			def, _ := ff.f.Default().(bool)
+			if (v != "") != def {
+				return true
+			}
+			continue
+		}
+		if strings.TrimSpace(v) != "" && (!ff.f.HasDefault() || v != inputValue(ff.f, ff.f.Default())) {
+			return true
+		}
+	}
+	return false
+}
+
+// save writes the rows once the parent is saved: new and changed rows
+// pointing at it, ticked rows deleted. It returns the history's words.
+func (fs *formset) save(ctx context.Context, parentPK any) ([]string, error) {
+	var msgs []string
+	name := fs.in.meta.VerboseName
+	for i, fm := range fs.forms {
+		model := fs.in.entry.model
+		switch {
+		case fs.deleted[i]:
+			if fm.adding {
+				continue
+			}
+			repr := model.String(fm.obj)
+			if _, err := model.Delete(ctx, fm.obj); err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, fmt.Sprintf("Deleted %s “%s”.", name, repr))
+		case fm.adding:
+			if err := model.Set(fm.obj, fs.in.fk.Name, parentPK); err != nil {
+				return nil, err
+			}
+			if err := model.Save(ctx, fm.obj); err != nil {
+				return nil, err
+			}
+			if err := fm.saveRelated(ctx, fs.in.fields(true)); err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, fmt.Sprintf("Added %s “%s”.", name, model.String(fm.obj)))
+		case len(fm.changed) > 0:
+			if err := model.Save(ctx, fm.obj); err != nil {
+				return nil, err
+			}
+			if err := fm.saveRelated(ctx, fs.in.fields(false)); err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, fmt.Sprintf("Changed %s for %s “%s”.", strings.Join(fm.changed, ", "), name, model.String(fm.obj)))
+		}
+	}
+	return msgs, nil
+}
+
+// view renders the formset; addURL is the htmx endpoint for one more row.
+func (fs *formset) view(ctx context.Context, addURL string) (ui.Inline, error) {
+	in := fs.in
+	v := ui.Inline{Name: capFirst(in.meta.VerboseNamePlural), VerboseName: in.meta.VerboseName, Prefix: in.prefix(), Stacked: in.stacked,
+		Total: len(fs.forms), Initial: fs.initial, Min: in.opts.Min, Max: in.opts.Max, Errors: fs.errors, CanDelete: true}
+	if v.Max == 0 {
+		v.Max = maxForms
+	}
+	for _, ff := range in.fields(true) {
+		if ff.method != nil {
+			v.Headers = append(v.Headers, ff.method.label)
+		} else {
+			v.Headers = append(v.Headers, capFirst(ff.f.VerboseName))
+		}
+	}
+	for i, fm := range fs.forms {
+		row, err := fm.inlineRow(ctx, in.fields(fm.adding))
+		if err != nil {
+			return v, err
+		}
+		row.Delete = fs.deleted[i]
+		v.Forms = append(v.Forms, row)
+	}
+	if in.opts.Max == 0 || len(fs.forms) < in.opts.Max {
+		v.AddURL = addURL
+	}
+	return v, nil
+}
+
+// inlineRow renders one row of an inline.
+func (fm *form) inlineRow(ctx context.Context, fields []formField) (ui.InlineForm, error) {
+	row := ui.InlineForm{Prefix: strings.TrimSuffix(fm.prefix, "-"), Errors: fm.errors[""], CanDelete: !fm.adding}
+	if !fm.adding {
+		row.PK = fmt.Sprint(fm.e.model.PK(fm.obj))
+		row.Title = fm.e.model.String(fm.obj)
+	}
+	fields2, err := fm.view(ctx, fields)
+	row.Fields = fields2
+	return row, err
+}

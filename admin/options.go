@@ -1,0 +1,319 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/quarry-go/quarry/orm"
+)
+
+// ModelAdmin is a model's admin options, Django's ModelAdmin attributes
+// under Go names. Field names are the ORM's ("view_count"); a list_display
+// entry may also name a related field ("category__name") or a Method.
+type ModelAdmin[T any] struct {
+	// ListDisplay are the change list's columns; default: the object's
+	// display string.
+	ListDisplay []string
+	// ListDisplayLinks are the columns linking to the change page;
+	// default: the first column.
+	ListDisplayLinks []string
+	// ListEditable are columns edited in place on the change list.
+	ListEditable []string
+	// ListFilter are the sidebar filters: booleans, fields with choices,
+	// foreign keys and dates.
+	ListFilter []string
+	// SearchFields are searched by the search box, case-insensitively:
+	// "name" contains, "^name" starts with, "=sku" equals; a related field
+	// is written "category__name".
+	SearchFields []string
+	// DateHierarchy is a date or datetime field to drill down by.
+	DateHierarchy string
+	// Ordering is the change list's default order; default: the model's.
+	Ordering []string
+	// ListPerPage is the page size (100); ListMaxShowAll is the most rows
+	// "Show all" will show (200).
+	ListPerPage, ListMaxShowAll int
+	// ListSelectRelated are the relations the list query joins; default:
+	// the foreign keys among ListDisplay, so the page costs the same number
+	// of queries whatever its length.
+	ListSelectRelated []string
+	// ReadonlyFields are shown, not edited, on the form; they may be
+	// Methods too.
+	ReadonlyFields []string
+	// Fields are the form's fields in order; default: every editable
+	// field. Fieldsets, when set, replaces it with titled groups.
+	Fields    []string
+	Fieldsets []Fieldset
+	// Exclude leaves fields out of the form.
+	Exclude []string
+	// PrepopulatedFields fills a field from others in the browser:
+	// {"slug": {"title"}}.
+	PrepopulatedFields map[string][]string
+	// AutocompleteFields are foreign keys chosen by searching the target's
+	// SearchFields instead of from a select of every row.
+	AutocompleteFields []string
+	// Inlines edit related objects on this model's form (Tabular, Stacked).
+	Inlines []Inline
+	// Actions are offered for the selected rows, after "Delete selected".
+	Actions []Action[T]
+	// Methods are computed columns and read-only fields, by the name
+	// ListDisplay and ReadonlyFields use.
+	Methods map[string]Method[T]
+	// EstimateCountOver: a change list without filters shows the database's
+	// estimate of the row count instead of counting, once the estimate
+	// passes this (PostgreSQL only; default 100,000; -1 always counts).
+	EstimateCountOver int64
+}
+
+// Fieldset is a titled group of the form's fields.
+type Fieldset struct {
+	Name        string
+	Fields      []string
+	Description string
+	Collapsed   bool // Django's classes=["collapse"]
+}
+
+// Method is a computed value shown in the change list or as a read-only
+// field: Django's ModelAdmin methods and @admin.display.
+type Method[T any] struct {
+	Label string
+	// Value computes the shown value; a bool shows as an icon, nil as "-".
+	// It must not query: use ListSelectRelated or an annotation.
+	Value func(obj *T) any
+	// OrderField makes the column sortable by that field.
+	OrderField string
+}
+
+// Action is a bulk action on the selected rows of a change list.
+type Action[T any] struct {
+	Name  string // the form value: "mark_approved"
+	Label string // "Mark selected reviews as approved"
+	// Permission is the model permission needed ("change" when empty).
+	Permission string
+	// Run does the work; its message is shown on the next page.
+	Run func(ctx context.Context, objs []*T) (message string, err error)
+}
+
+// options is ModelAdmin without its Go type: methods and actions take
+// the object as any (always a *T).
+type options struct {
+	ListDisplay, ListDisplayLinks, ListEditable, ListFilter []string
+	SearchFields                                            []string
+	DateHierarchy                                           string
+	Ordering                                                []string
+	ListPerPage, ListMaxShowAll                             int
+	ListSelectRelated                                       []string
+	ReadonlyFields, Fields, Exclude                         []string
+	Fieldsets                                               []Fieldset
+	PrepopulatedFields                                      map[string][]string
+	AutocompleteFields                                      []string
+	Inlines                                                 []Inline
+	Actions                                                 []action
+	Methods                                                 map[string]method
+	EstimateCountOver                                       int64
+}
+
+type method struct {
+	label      string
+	value      func(obj any) any
+	orderField string
+}
+
+type action struct {
+	name, label, perm string
+	run               func(ctx context.Context, objs []any) (string, error)
+}
+
+func (ma ModelAdmin[T]) erase() options {
+	o := options{
+		ListDisplay: ma.ListDisplay, ListDisplayLinks: ma.ListDisplayLinks, ListEditable: ma.ListEditable,
+		ListFilter: ma.ListFilter, SearchFields: ma.SearchFields, DateHierarchy: ma.DateHierarchy,
+		Ordering: ma.Ordering, ListPerPage: ma.ListPerPage, ListMaxShowAll: ma.ListMaxShowAll,
+		ListSelectRelated: ma.ListSelectRelated, ReadonlyFields: ma.ReadonlyFields, Fields: ma.Fields,
+		Exclude: ma.Exclude, Fieldsets: ma.Fieldsets, PrepopulatedFields: ma.PrepopulatedFields,
+		AutocompleteFields: ma.AutocompleteFields, Inlines: ma.Inlines, EstimateCountOver: ma.EstimateCountOver,
+		Methods: map[string]method{},
+	}
+	if o.ListPerPage <= 0 {
+		o.ListPerPage = 100
+	}
+	if o.ListMaxShowAll <= 0 {
+		o.ListMaxShowAll = 200
+	}
+	if o.EstimateCountOver == 0 {
+		o.EstimateCountOver = 100_000
+	}
+	for name, m := range ma.Methods {
+		value := m.Value
+		o.Methods[name] = method{label: m.Label, orderField: m.OrderField, value: func(obj any) any {
+			if p, ok := obj.(*T); ok && value != nil {
+				return value(p)
+			}
+			return nil
+		}}
+	}
+	for _, a := range ma.Actions {
+		run, perm := a.Run, a.Permission
+		if perm == "" {
+			perm = "change"
+		}
+		o.Actions = append(o.Actions, action{name: a.Name, label: a.Label, perm: perm,
+			run: func(ctx context.Context, objs []any) (string, error) {
+				typed := make([]*T, 0, len(objs))
+				for _, obj := range objs {
+					if p, ok := obj.(*T); ok {
+						typed = append(typed, p)
+					}
+				}
+				return run(ctx, typed)
+			}})
+	}
+	return o
+}
+
+// check finds options naming what the model does not have.
+func (e *entry) check() error {
+	o, m := &e.opts, e.meta
+	field := func(what, name string) error {
+		if m.Field(name) == nil && !slices.ContainsFunc(m.ManyToMany, func(f *orm.Field) bool { return f.Name == name }) {
+			return fmt.Errorf("%s names %q, which is not a field of %s", what, name, m.Label())
+		}
+		return nil
+	}
+	column := func(what, name string) error {
+		if _, ok := o.Methods[name]; ok || name == "__str__" {
+			return nil
+		}
+		if _, _, err := resolvePath(m, name); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	for _, name := range o.ListDisplay {
+		if err := column("ListDisplay", name); err != nil {
+			return err
+		}
+	}
+	for _, name := range o.ListDisplayLinks {
+		if !slices.Contains(o.displayColumns(), name) {
+			return fmt.Errorf("ListDisplayLinks names %q, which is not in ListDisplay", name)
+		}
+	}
+	for _, name := range o.ListEditable {
+		if err := field("ListEditable", name); err != nil {
+			return err
+		}
+		if !slices.Contains(o.displayColumns(), name) {
+			return fmt.Errorf("ListEditable names %q, which is not in ListDisplay", name)
+		}
+		if slices.Contains(o.links(), name) {
+			return fmt.Errorf("ListEditable names %q, which is also a link to the change page", name)
+		}
+	}
+	for _, name := range o.ListFilter {
+		f, _, err := resolvePath(m, name)
+		if err != nil {
+			return fmt.Errorf("ListFilter: %w", err)
+		}
+		if filterKind(f) == "" {
+			return fmt.Errorf("ListFilter names %q, a %s, which cannot be filtered on (booleans, choices, foreign keys and dates can)", name, f.Kind)
+		}
+	}
+	for _, name := range o.SearchFields {
+		if _, _, err := resolvePath(m, strings.TrimLeft(name, "^=")); err != nil {
+			return fmt.Errorf("SearchFields: %w", err)
+		}
+	}
+	if o.DateHierarchy != "" {
+		f := m.Field(o.DateHierarchy)
+		if f == nil || (f.Kind != orm.KindDate && f.Kind != orm.KindDateTime) {
+			return fmt.Errorf("DateHierarchy names %q, which is not a date field of %s", o.DateHierarchy, m.Label())
+		}
+	}
+	for _, name := range o.ReadonlyFields {
+		if _, ok := o.Methods[name]; !ok {
+			if err := field("ReadonlyFields", name); err != nil {
+				return err
+			}
+		}
+	}
+	formFields := slices.Clone(o.Fields)
+	for _, fs := range o.Fieldsets {
+		formFields = append(formFields, fs.Fields...)
+	}
+	for _, name := range append(formFields, o.Exclude...) {
+		if _, ok := o.Methods[name]; ok && slices.Contains(o.ReadonlyFields, name) {
+			continue
+		}
+		if err := field("Fields", name); err != nil {
+			return err
+		}
+	}
+	for target, sources := range o.PrepopulatedFields {
+		for _, name := range append([]string{target}, sources...) {
+			if err := field("PrepopulatedFields", name); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range o.AutocompleteFields {
+		f := m.Field(name)
+		if f == nil || f.Rel == nil {
+			if err := field("AutocompleteFields", name); err != nil {
+				return err
+			}
+			return fmt.Errorf("AutocompleteFields names %q, which is not a foreign key", name)
+		}
+	}
+	for _, a := range o.Actions {
+		if a.name == "" || a.name == deleteSelected || a.run == nil {
+			return fmt.Errorf("action %q needs a name other than %q and a Run func", a.label, deleteSelected)
+		}
+	}
+	for i := range o.Inlines {
+		if err := o.Inlines[i].bind(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// displayColumns is ListDisplay, or the object's string alone.
+func (o *options) displayColumns() []string {
+	if len(o.ListDisplay) == 0 {
+		return []string{"__str__"}
+	}
+	return o.ListDisplay
+}
+
+// links is ListDisplayLinks, or the first column.
+func (o *options) links() []string {
+	if len(o.ListDisplayLinks) > 0 {
+		return o.ListDisplayLinks
+	}
+	return o.displayColumns()[:1]
+}
+
+// resolvePath follows "category__name" through foreign keys to the last
+// field; rels are the relation fields crossed.
+func resolvePath(m *orm.Meta, path string) (*orm.Field, []*orm.Field, error) {
+	parts := strings.Split(path, "__")
+	var rels []*orm.Field
+	for i, name := range parts {
+		f := m.Field(name)
+		if f == nil {
+			return nil, nil, fmt.Errorf("%q is not a field of %s", path, m.Label())
+		}
+		if i == len(parts)-1 {
+			return f, rels, nil
+		}
+		if f.Rel == nil || f.Rel.To == nil {
+			return nil, nil, fmt.Errorf("%q: %s is not a relation", path, name)
+		}
+		rels = append(rels, f)
+		m = f.Rel.To
+	}
+	return nil, nil, fmt.Errorf("empty field path")
+}
