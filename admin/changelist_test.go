@@ -389,3 +389,15 @@ func TestStackedInlineExcludeOrdering(t *testing.T) {
 			`name="children-TOTAL_FORMS" id="id_children-TOTAL_FORMS" value="2"`)
 	})
 }
+
+func TestInlineRowsKeptAfterErrors(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		f := v.fixtures(0)
+		c := v.as(v.user("root", true, true))
+		form := productForm(f, map[string]string{"name": "", "reviews-TOTAL_FORMS": "2", "reviews-0-rating": "", "reviews-0-body": "",
+			"reviews-1-rating": "4", "reviews-1-body": "Fine"})
+		res := c.post("/admin/admintest/product/add/", form)
+		res.expect(t, http.StatusOK, "This field is required.", `name="reviews-0-rating"`, `name="reviews-1-rating"`, "Fine</textarea>",
+			`name="reviews-TOTAL_FORMS" id="id_reviews-TOTAL_FORMS" value="2"`)
+	})
+}

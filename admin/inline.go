@@ -82,7 +82,7 @@ func (in *Inline) extra() int {
 type formset struct {
 	in      *Inline
 	forms   []*form
-	deleted []bool // per form: the DELETE box was ticked
+	deleted []bool // per form: the DELETE box was ticked, or a new row was left empty
 	initial int    // forms for existing objects
 	errors  []string
 }
@@ -165,11 +165,21 @@ func (in *Inline) bound(ctx context.Context, parentPK any, get func(string) stri
 		if id != "" && obj == nil {
 			fs.errors = append(fs.errors, "The inline value did not match the parent instance.")
 			valid = false
+			// Keep the row's place, so the rows after it keep their numbers.
+			fs.forms = append(fs.forms, in.entry.newForm(in.entry.model.New(), true, p))
+			fs.deleted = append(fs.deleted, true)
 			continue
 		}
 		fields := in.fields(obj == nil)
 		if obj == nil {
 			if !rowFilled(p, fields, get, getAll) {
+				// Shown again as it was, neither validated nor saved.
+				fm := in.entry.newForm(in.entry.model.New(), true, p)
+				if err := fm.initial(ctx, fields); err != nil {
+					return nil, false, err
+				}
+				fs.forms = append(fs.forms, fm)
+				fs.deleted = append(fs.deleted, true)
 				continue
 			}
 			obj, adding = in.entry.model.New(), true
@@ -303,7 +313,7 @@ func (fs *formset) view(ctx context.Context, addURL string) (ui.Inline, error) {
 		if err != nil {
 			return v, err
 		}
-		row.Delete = fs.deleted[i]
+		row.Delete = fs.deleted[i] && !fm.adding
 		v.Forms = append(v.Forms, row)
 	}
 	if in.opts.Max == 0 || len(fs.forms) < in.opts.Max {
