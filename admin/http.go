@@ -20,29 +20,12 @@ import (
 // imports and uploads are the large ones.
 const MaxBodyBytes = "16M"
 
-// CSRFConfig is the CSRF protection the admin and the apps share: the
-// token travels in the _csrf form field (or the X-CSRF-Token header htmx
-// sends) and in a cookie scripts cannot read.
-func CSRFConfig(secure bool) middleware.CSRFConfig {
-	return middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		CookieName:     "csrftoken",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   secure,
-		CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "CSRF verification failed. Request aborted. Reload the form and try again.")
-		},
-	}
-}
-
 // Mount serves the site under /admin/ on e: Django's URL scheme, with the
 // site's session, CSRF and body-size middleware. The request context must
 // carry the database (orm.WithDB).
 func (s *Site) Mount(e *echo.Echo) {
 	e.GET("/admin", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/admin/") })
-	g := e.Group("/admin", middleware.BodyLimit(MaxBodyBytes), middleware.CSRFWithConfig(CSRFConfig(s.Secure)), s.session)
+	g := e.Group("/admin", middleware.BodyLimit(MaxBodyBytes), auth.CSRF(s.Secure), s.Store.Sessions(), s.session)
 	g.GET("/login/", s.loginPage)
 	g.POST("/login/", s.loginPost)
 	g.POST("/logout/", s.logout)
@@ -78,30 +61,17 @@ type request struct {
 	ctx  context.Context
 	site *Site
 	sess *auth.Session
-	user *auth.User // nil until staff checks it
+	user *auth.User // the signed-in user; nil when anonymous
 	e    *entry
 }
 
 type requestKey struct{}
 
-// session loads the request's session and its user.
+// session makes the request's admin state from what auth.Sessions loaded.
 func (s *Site) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		key := ""
-		if ck, err := c.Cookie(auth.CookieName); err == nil {
-			key = ck.Value
-		}
-		sess, err := s.Store.Load(ctx, key)
-		if err != nil {
-			return err
-		}
-		r := &request{c: c, ctx: auth.WithSession(ctx, sess), site: s, sess: sess}
-		if r.user, err = auth.SessionUser(r.ctx, sess); err != nil {
-			return err
-		}
-		c.Set("admin.request", r)
-		c.SetRequest(c.Request().WithContext(r.ctx))
+		c.Set("admin.request", &request{c: c, ctx: ctx, site: s, sess: auth.SessionFrom(ctx), user: auth.UserFrom(ctx)})
 		return next(c)
 	}
 }
@@ -171,7 +141,7 @@ func (r *request) can(action string) bool {
 
 // page fills the shell every page shares; reading the messages clears them.
 func (r *request) page(title string, crumbs ...ui.Link) ui.Page {
-	p := ui.Page{Title: title, SiteHeader: r.site.Header, CSRF: csrfToken(r.c), Breadcrumbs: crumbs}
+	p := ui.Page{Title: title, SiteHeader: r.site.Header, CSRF: auth.CSRFToken(r.c), Breadcrumbs: crumbs}
 	if r.user != nil {
 		p.User = r.user.String()
 		if full := r.user.FullName(); full != "" {
@@ -190,11 +160,6 @@ func (r *request) crumbs(extra ...ui.Link) []ui.Link {
 			ui.Link{Label: r.e.plural(), URL: r.e.url("")})
 	}
 	return append(out, extra...)
-}
-
-func csrfToken(c echo.Context) string {
-	t, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-	return t
 }
 
 // render writes a page. It renders into a buffer first so a failing
