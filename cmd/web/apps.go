@@ -8,6 +8,7 @@ import (
 
 	_ "github.com/quarry-go/quarry/admin" // LogEntry, and the admin of auth
 	"github.com/quarry-go/quarry/auth"
+	_ "github.com/quarry-go/quarry/blog" // posts, comments, profiles
 	"github.com/quarry-go/quarry/orm"
 )
 

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/static"
 	"github.com/quarry-go/quarry/views"
@@ -69,6 +70,11 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 			Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/admin/") },
 		}),
 		withDB(db),
+		// The admin mounts its own session and CSRF middleware, with a
+		// larger body limit; the rest of the site shares these.
+		outsideAdmin(site.Store.Sessions()),
+		outsideAdmin(auth.CSRF(site.Secure)),
+		withChrome,
 	)
 
 	e.StaticFS("/static/", static.FS)
@@ -76,6 +82,32 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	e.GET("/healthz", healthz(db, log))
 	site.Mount(e)
 	return e
+}
+
+// outsideAdmin applies m to every request but the admin's.
+func outsideAdmin(m echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		wrapped := m(next)
+		return func(c echo.Context) error {
+			if p := c.Request().URL.Path; p == "/admin" || strings.HasPrefix(p, "/admin/") {
+				return next(c)
+			}
+			return wrapped(c)
+		}
+	}
+}
+
+// withChrome tells the page shell who is signed in (views.Chrome).
+func withChrome(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		ch := views.Chrome{CSRF: auth.CSRFToken(c), Path: r.URL.RequestURI()}
+		if u := auth.UserFrom(r.Context()); u != nil {
+			ch.User, ch.Staff = u.Username, u.IsStaff
+		}
+		c.SetRequest(r.WithContext(views.WithChrome(r.Context(), ch)))
+		return next(c)
+	}
 }
 
 // withDB puts db into every request's context, where the ORM's queries find it.

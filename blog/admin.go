@@ -1,0 +1,63 @@
+package blog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/orm"
+)
+
+// The blog's admin, as Django's blog/admin.py.
+func init() {
+	admin.Register(admin.Default, Posts, admin.ModelAdmin[Post]{
+		ListDisplay:        []string{"title", "author", "category", "is_active", "view_count", "created_at"},
+		ListFilter:         []string{"is_active", "category", "created_at"},
+		SearchFields:       []string{"title", "body"},
+		DateHierarchy:      "created_at",
+		PrepopulatedFields: map[string][]string{"slug": {"title"}},
+		AutocompleteFields: []string{"author"},
+		ReadonlyFields:     []string{"view_count"},
+		Inlines:            []admin.Inline{admin.Tabular(Comments, admin.InlineOptions{Fields: []string{"author", "body", "approved"}, Extra: 1})},
+	})
+	admin.Register(admin.Default, Categories, admin.ModelAdmin[Category]{
+		ListDisplay:        []string{"name", "slug"},
+		SearchFields:       []string{"name"},
+		PrepopulatedFields: map[string][]string{"slug": {"name"}},
+	})
+	admin.Register(admin.Default, Tags, admin.ModelAdmin[Tag]{
+		ListDisplay:        []string{"name", "slug"},
+		SearchFields:       []string{"name"},
+		PrepopulatedFields: map[string][]string{"slug": {"name"}},
+	})
+	admin.Register(admin.Default, Comments, admin.ModelAdmin[Comment]{
+		ListDisplay:  []string{"__str__", "post", "author", "approved", "created_at"},
+		ListFilter:   []string{"approved", "created_at"},
+		SearchFields: []string{"body", "author__username", "post__title"},
+		Actions: []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approveComments}},
+	})
+	admin.Register(admin.Default, Profiles, admin.ModelAdmin[Profile]{
+		ListDisplay:  []string{"user", "location", "website"},
+		SearchFields: []string{"user__username", "location"},
+	})
+	admin.Register(admin.Default, DeletionLogs, admin.ModelAdmin[DeletionLog]{
+		ListDisplay:  []string{"title", "model", "object_id", "deleted_at"},
+		SearchFields: []string{"title"},
+	})
+}
+
+// approveComments is the Comment admin's action: one UPDATE.
+func approveComments(ctx context.Context, objs []*Comment) (string, error) {
+	ids := make([]int64, len(objs))
+	for i, c := range objs {
+		ids[i] = c.ID
+	}
+	n, err := Comments.Objects().Filter(orm.Q{"pk__in": ids}).Update(ctx, orm.Values{"approved": true})
+	if err != nil {
+		return "", err
+	}
+	if n == 1 {
+		return "1 comment was approved.", nil
+	}
+	return fmt.Sprintf("%d comments were approved.", n), nil
+}
