@@ -34,7 +34,7 @@ func init() {
 		ListDisplay:  []string{"__str__", "post", "author", "approved", "created_at"},
 		ListFilter:   []string{"approved", "created_at"},
 		SearchFields: []string{"body", "author__username", "post__title"},
-		Actions: []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approveComments}},
+		Actions:      []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approveComments}},
 	})
 	admin.Register(admin.Default, Profiles, admin.ModelAdmin[Profile]{
 		ListDisplay:  []string{"user", "location", "website"},
