@@ -188,8 +188,8 @@ func (a anyModel[T]) Related(obj any, field string) any {
 	if target == nil {
 		return nil
 	}
-	// Setting the key's ID (Model.Set) leaves the old object cached: it is
-	// no longer the one the key points at.
+	// Assigning FK.ID directly leaves the old object cached: it is no
+	// longer the one the key points at.
 	if id, _ := f.Rel.To.PK.value(target).(int64); id != *(*int64)(unsafe.Add(base, f.offset)) {
 		return nil
 	}

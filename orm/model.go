@@ -698,11 +698,32 @@ func (f *Field) set(base unsafe.Pointer, v any) error {
 			return &ValueError{Field: f, Value: nil, Want: "a non-nil value (the field is not null)"}
 		}
 		rv.SetZero()
+		f.dropStale(base)
 		return nil
 	}
 	cv, err := f.canonical(v)
 	if err != nil {
 		return err
 	}
-	return assignCanonical(f, rv, cv)
+	if err := assignCanonical(f, rv, cv); err != nil {
+		return err
+	}
+	f.dropStale(base)
+	return nil
+}
+
+// dropStale forgets a relation's cached object once the key no longer
+// points at it, so FK.Get loads the new one (Django clears the cache on
+// assignment too).
+func (f *Field) dropStale(base unsafe.Pointer) {
+	if f.Rel == nil || f.Rel.To == nil {
+		return
+	}
+	obj := (*unsafe.Pointer)(unsafe.Add(base, f.offset+fkObjOffset))
+	if *obj == nil {
+		return
+	}
+	if id, _ := f.Rel.To.PK.value(*obj).(int64); id != *(*int64)(unsafe.Add(base, f.offset)) {
+		*obj = nil
+	}
 }

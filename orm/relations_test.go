@@ -382,7 +382,7 @@ func TestRelationTraversal(t *testing.T) {
 
 func TestRelatedObjectAccess(t *testing.T) {
 	ormtest.Each(t, relModels, func(t *testing.T, ctx context.Context) {
-		alice, _, _ := relFixture(t, ctx)
+		alice, bob, _ := relFixture(t, ctx)
 		post, err := RelPosts.Objects().Get(ctx, orm.Q{"title": "Django tips"})
 		if err != nil {
 			t.Fatal(err)
@@ -402,6 +402,30 @@ func TestRelatedObjectAccess(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+		// Setting the key by name drops the cached author, as assigning
+		// post.author_id does in Django; setting it to the same key keeps it.
+		u, _ := post.Author.Cached()
+		if err := RelPosts.Set(post, "author", u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := post.Author.Cached(); !ok {
+			t.Fatal("setting the same key dropped the cached author")
+		}
+		if err := RelPosts.Set(post, "author", bob.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := post.Author.Cached(); ok {
+			t.Fatal("the old author is still cached after the key changed")
+		}
+		if u, err := post.Author.Get(ctx); err != nil || u.Username != "bob" {
+			t.Fatalf("author after Set = %+v, %v", u, err)
+		}
+		if err := RelPosts.Set(post, "category", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := post.Category.Cached(); ok || post.Category.ID != 0 {
+			t.Fatalf("category after Set(nil) = %+v", post.Category)
+		}
 		var none orm.FK[RelCategory]
 		if _, err := none.Get(ctx); !errors.Is(err, RelCategories.DoesNotExist) {
 			t.Fatalf("NULL key: %v", err)
