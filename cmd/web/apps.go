@@ -10,6 +10,7 @@ import (
 	"github.com/quarry-go/quarry/auth"
 	_ "github.com/quarry-go/quarry/blog" // posts, comments, profiles
 	"github.com/quarry-go/quarry/orm"
+	_ "github.com/quarry-go/quarry/shop" // catalog, customers, orders, reviews
 )
 
 // afterMigrate is Django's post_migrate: once the auth tables exist, every

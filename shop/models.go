@@ -1,0 +1,224 @@
+package shop
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
+)
+
+// Category groups products; a category may sit inside another, and a
+// report on a category includes its sub-categories.
+type Category struct {
+	ID     int64
+	Name   string
+	Slug   string
+	Parent orm.FK[Category]
+}
+
+func (c *Category) String() string { return c.Name }
+
+var Categories = orm.Define("shop", func(c *Category, m *orm.Schema) {
+	m.Char(&c.Name, orm.MaxLength(100), orm.Verbose("name"))
+	m.Slug(&c.Slug, orm.Unique(), orm.Verbose("slug"))
+	m.ForeignKey(&c.Parent, orm.OnDelete(orm.SetNull), orm.Null(), orm.Blank(),
+		orm.RelatedName("children"), orm.Verbose("parent category"))
+	m.Meta(orm.VerboseNamePlural("categories"), orm.Ordering("name"))
+})
+
+// Product is what the shop sells. Money is decimal, never float.
+type Product struct {
+	ID            int64
+	Name          string
+	Slug          string
+	SKU           string
+	Category      orm.FK[Category]
+	Description   string
+	Price         decimal.Decimal
+	SalePrice     *decimal.Decimal
+	CostPrice     decimal.Decimal
+	Stock         int32
+	ReorderLevel  int32
+	IsActive      bool
+	Image         orm.File
+	AverageRating decimal.Decimal
+	CreatedAt     time.Time
+}
+
+func (p *Product) String() string { return p.Name }
+
+// CurrentPrice is what a customer pays now: the sale price while there is
+// one below the list price.
+func (p *Product) CurrentPrice() decimal.Decimal {
+	if p.SalePrice != nil && p.SalePrice.LessThan(p.Price) {
+		return *p.SalePrice
+	}
+	return p.Price
+}
+
+// OnSale reports whether the product sells below its list price.
+func (p *Product) OnSale() bool { return p.SalePrice != nil && p.SalePrice.LessThan(p.Price) }
+
+var Products = orm.Define("shop", func(p *Product, m *orm.Schema) {
+	m.Char(&p.Name, orm.MaxLength(200), orm.Verbose("name"))
+	m.Slug(&p.Slug, orm.MaxLength(200), orm.Unique(), orm.Verbose("slug"))
+	m.Char(&p.SKU, orm.MaxLength(32), orm.Unique(), orm.Verbose("SKU"), orm.HelpText("Stock keeping unit, unique across the shop."))
+	m.ForeignKey(&p.Category, orm.OnDelete(orm.Protect), orm.RelatedName("products"), orm.Verbose("category"))
+	m.Text(&p.Description, orm.Blank(), orm.Verbose("description"))
+	m.Decimal(&p.Price, 10, 2, orm.Verbose("price"))
+	m.Decimal(&p.SalePrice, 10, 2, orm.Null(), orm.Blank(), orm.Verbose("sale price"),
+		orm.HelpText("Leave empty when the product is not on sale."))
+	m.Decimal(&p.CostPrice, 10, 2, orm.Default(decimal.Zero), orm.Verbose("cost price"))
+	m.PositiveInteger(&p.Stock, orm.Default(0), orm.Verbose("stock"))
+	m.PositiveInteger(&p.ReorderLevel, orm.Default(10), orm.Verbose("reorder level"),
+		orm.HelpText("Reorder when the stock falls below this."))
+	m.Boolean(&p.IsActive, orm.Default(true), orm.Verbose("active"))
+	m.Image(&p.Image, orm.UploadTo("products/"), orm.Blank(), orm.Verbose("image"))
+	m.Decimal(&p.AverageRating, 3, 2, orm.Default(decimal.Zero), orm.Editable(false), orm.Verbose("average rating"),
+		orm.HelpText("Kept current from approved reviews."))
+	m.DateTime(&p.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))
+	m.Meta(orm.Ordering("name"),
+		orm.Index("is_active", "category"),
+		orm.Index("-created_at"),
+		orm.CheckConstraint("shop_product_price_nonnegative", orm.Q{"price__gte": 0}))
+})
+
+// Customer is a user who buys: the shop's one-to-one extension of auth.User.
+type Customer struct {
+	ID         int64
+	User       orm.FK[auth.User]
+	Phone      string
+	Address    string
+	City       string
+	PostalCode string
+	Country    string
+}
+
+func (c *Customer) String() string {
+	if u, ok := c.User.Cached(); ok {
+		if name := u.FullName(); name != "" {
+			return name
+		}
+		return u.Username
+	}
+	return "Customer"
+}
+
+var Customers = orm.Define("shop", func(c *Customer, m *orm.Schema) {
+	m.OneToOne(&c.User, orm.OnDelete(orm.Cascade), orm.RelatedName("customer"), orm.Verbose("user"))
+	m.Char(&c.Phone, orm.MaxLength(30), orm.Blank(), orm.Verbose("phone"))
+	m.Char(&c.Address, orm.MaxLength(200), orm.Blank(), orm.Verbose("address"))
+	m.Char(&c.City, orm.MaxLength(100), orm.Blank(), orm.Verbose("city"))
+	m.Char(&c.PostalCode, orm.MaxLength(20), orm.Blank(), orm.Verbose("postal code"))
+	m.Char(&c.Country, orm.MaxLength(100), orm.Blank(), orm.Verbose("country"))
+})
+
+// OrderStatus is Order.status, Django's TextChoices.
+type OrderStatus string
+
+const (
+	StatusPending   OrderStatus = "pending"
+	StatusPaid      OrderStatus = "paid"
+	StatusShipped   OrderStatus = "shipped"
+	StatusCancelled OrderStatus = "cancelled"
+)
+
+var OrderStatuses = orm.NewChoices(
+	orm.C(StatusPending, "Pending"),
+	orm.C(StatusPaid, "Paid"),
+	orm.C(StatusShipped, "Shipped"),
+	orm.C(StatusCancelled, "Cancelled"),
+)
+
+// Order is one checkout. Number is what the customer sees and the URL
+// carries, so sequential ids never leak; CheckoutKey is the form's
+// idempotency key, which makes a re-submitted checkout find its order
+// instead of placing a second one.
+type Order struct {
+	ID              int64
+	Number          uuid.UUID
+	Customer        orm.FK[Customer]
+	Status          OrderStatus
+	ShippingAddress string
+	Total           decimal.Decimal
+	CheckoutKey     *uuid.UUID
+	CreatedAt       time.Time
+}
+
+func (o *Order) String() string { return "Order " + o.Number.String()[:8] }
+
+var Orders = orm.Define("shop", func(o *Order, m *orm.Schema) {
+	m.UUID(&o.Number, orm.Default(uuid.New), orm.Unique(), orm.Editable(false), orm.Verbose("order number"))
+	m.ForeignKey(&o.Customer, orm.OnDelete(orm.Protect), orm.RelatedName("orders"), orm.Verbose("customer"))
+	m.Char(&o.Status, orm.MaxLength(20), orm.Choices(OrderStatuses), orm.Default(StatusPending), orm.Verbose("status"))
+	m.Text(&o.ShippingAddress, orm.Blank(), orm.Verbose("shipping address"))
+	m.Decimal(&o.Total, 12, 2, orm.Default(decimal.Zero), orm.Editable(false), orm.Verbose("total"))
+	m.UUID(&o.CheckoutKey, orm.Null(), orm.Blank(), orm.Unique(), orm.Editable(false), orm.Verbose("checkout key"))
+	m.DateTime(&o.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))
+	m.Meta(orm.Ordering("-created_at"), orm.Index("customer", "-created_at"))
+})
+
+// OrderItem is one line of an order, priced as of the order.
+type OrderItem struct {
+	ID        int64
+	Order     orm.FK[Order]
+	Product   orm.FK[Product]
+	Quantity  int32
+	UnitPrice decimal.Decimal
+}
+
+func (i *OrderItem) String() string {
+	if p, ok := i.Product.Cached(); ok {
+		return p.Name
+	}
+	return "Order item"
+}
+
+// LineTotal is quantity × unit price.
+func (i *OrderItem) LineTotal() decimal.Decimal {
+	return i.UnitPrice.Mul(decimal.NewFromInt32(i.Quantity))
+}
+
+var OrderItems = orm.Define("shop", func(i *OrderItem, m *orm.Schema) {
+	m.ForeignKey(&i.Order, orm.OnDelete(orm.Cascade), orm.RelatedName("items"), orm.Verbose("order"))
+	m.ForeignKey(&i.Product, orm.OnDelete(orm.Protect), orm.RelatedName("order_items"), orm.Verbose("product"))
+	m.PositiveInteger(&i.Quantity, orm.Verbose("quantity"))
+	m.Decimal(&i.UnitPrice, 10, 2, orm.Verbose("unit price"))
+	m.Meta(orm.Ordering("id"), orm.CheckConstraint("shop_orderitem_quantity_positive", orm.Q{"quantity__gte": 1}))
+})
+
+// Review is a customer's rating of a product: one per product and customer,
+// shown once approved.
+type Review struct {
+	ID        int64
+	Product   orm.FK[Product]
+	Customer  orm.FK[Customer]
+	Rating    int16
+	Title     string
+	Body      string
+	Approved  bool
+	CreatedAt time.Time
+}
+
+func (r *Review) String() string { return r.Title }
+
+var Reviews = orm.Define("shop", func(r *Review, m *orm.Schema) {
+	m.ForeignKey(&r.Product, orm.OnDelete(orm.Cascade), orm.RelatedName("reviews"), orm.Verbose("product"))
+	m.ForeignKey(&r.Customer, orm.OnDelete(orm.Cascade), orm.RelatedName("reviews"), orm.Verbose("customer"))
+	m.PositiveSmallInteger(&r.Rating, orm.Verbose("rating"), orm.HelpText("From 1 to 5 stars."))
+	m.Char(&r.Title, orm.MaxLength(200), orm.Verbose("title"))
+	m.Text(&r.Body, orm.Blank(), orm.Verbose("body"))
+	m.Boolean(&r.Approved, orm.Default(false), orm.Verbose("approved"))
+	m.DateTime(&r.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))
+	m.Meta(orm.Ordering("-created_at"),
+		orm.CheckConstraint("shop_review_rating_1_to_5", orm.Q{"rating__gte": 1, "rating__lte": 5}),
+		orm.UniqueConstraint("shop_review_one_per_customer", "product", "customer"))
+})
+
+// Models are the shop's models, for tests and migrations.
+func Models() []*orm.Meta {
+	return []*orm.Meta{Categories.Meta, Products.Meta, Customers.Meta, Orders.Meta, OrderItems.Meta, Reviews.Meta}
+}
