@@ -36,3 +36,11 @@ func loginURL(c Chrome) string {
 	}
 	return "/accounts/login/?next=" + url.QueryEscape(c.Path)
 }
+
+// withNext adds ?next= to path unless next is the site's root.
+func withNext(path, next string) string {
+	if next == "" || next == "/" {
+		return path
+	}
+	return path + "?next=" + url.QueryEscape(next)
+}

@@ -34,7 +34,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		case wantsJSON(r):
 			werr = c.JSON(status, map[string]string{"error": detail})
 		default:
-			werr = render(c, status, views.ErrorPage(status, title, detail))
+			werr = views.Render(c, status, views.ErrorPage(status, title, detail))
 			if werr != nil && !c.Response().Committed {
 				werr = c.String(status, title)
 			}

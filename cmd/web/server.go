@@ -80,6 +80,8 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	e.StaticFS("/static/", static.FS)
 	e.GET("/", home(db))
 	e.GET("/healthz", healthz(db, log))
+	accounts := &auth.Accounts{Store: site.Store, Throttle: site.Throttle, Secure: site.Secure}
+	accounts.Mount(e)
 	site.Mount(e)
 	return e
 }
@@ -166,7 +168,7 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 
 func home(db *orm.DB) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return render(c, http.StatusOK, views.Home(db.Vendor()))
+		return views.Render(c, http.StatusOK, views.Home(db.Vendor()))
 	}
 }
 

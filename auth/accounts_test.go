@@ -1,0 +1,253 @@
+package auth
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/views"
+)
+
+// browser is a client with a cookie jar that does not follow redirects,
+// against a server with the accounts pages behind sessions and CSRF.
+type browser struct {
+	t      *testing.T
+	srv    *httptest.Server
+	client *http.Client
+}
+
+func newBrowser(t *testing.T, ctx context.Context) *browser {
+	t.Helper()
+	e := echo.New()
+	e.Use(
+		func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				c.SetRequest(c.Request().WithContext(orm.WithDB(c.Request().Context(), orm.FromContext(ctx))))
+				return next(c)
+			}
+		},
+		(&Store{}).Sessions(),
+		CSRF(false),
+		func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				ch := views.Chrome{CSRF: CSRFToken(c)}
+				if u := UserFrom(c.Request().Context()); u != nil {
+					ch.User = u.Username
+				}
+				c.SetRequest(c.Request().WithContext(views.WithChrome(c.Request().Context(), ch)))
+				return next(c)
+			}
+		},
+	)
+	(&Accounts{Store: &Store{}, Throttle: Throttle{SlowDelay: -1}}).Mount(e)
+	e.GET("/whoami/", func(c echo.Context) error {
+		if u := UserFrom(c.Request().Context()); u != nil {
+			return c.String(http.StatusOK, u.Username)
+		}
+		return c.String(http.StatusOK, "anonymous")
+	})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &browser{t: t, srv: srv, client: client}
+}
+
+func (b *browser) get(path string) (int, string, http.Header) {
+	b.t.Helper()
+	resp, err := b.client.Get(b.srv.URL + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+// post sends form with the CSRF token a page's form would carry, unless
+// form already sets _csrf.
+func (b *browser) post(path string, form url.Values) (int, string, http.Header) {
+	b.t.Helper()
+	if _, ok := form["_csrf"]; !ok {
+		b.get("/accounts/login/") // the token cookie
+		u, _ := url.Parse(b.srv.URL)
+		for _, c := range b.client.Jar.Cookies(u) {
+			if c.Name == "csrftoken" {
+				form.Set("_csrf", c.Value)
+			}
+		}
+	}
+	resp, err := b.client.PostForm(b.srv.URL+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+func (b *browser) whoami() string {
+	b.t.Helper()
+	_, body, _ := b.get("/whoami/")
+	return body
+}
+
+func TestAccountsSignup(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		mustUser(t, ctx, "taken", "long enough password")
+		cases := []struct {
+			name string
+			form url.Values
+			want []string // messages on the page
+		}{
+			{"empty", url.Values{}, []string{"This field is required."}},
+			{"mismatch", url.Values{"username": {"ann"}, "password1": {"correct horse"}, "password2": {"battery staple"}},
+				[]string{"The two password fields didn’t match."}},
+			{"short", url.Values{"username": {"ann"}, "password1": {"short"}, "password2": {"short"}},
+				[]string{"This password is too short. It must contain at least 8 characters."}},
+			{"taken", url.Values{"username": {"taken"}, "password1": {"correct horse"}, "password2": {"correct horse"}},
+				[]string{UsernameTakenMessage}},
+			{"bad characters", url.Values{"username": {"<script>x"}, "password1": {"correct horse"}, "password2": {"correct horse"}},
+				[]string{"Enter a valid username.", "value=\"&lt;script&gt;x\""}},
+			{"bad email", url.Values{"username": {"ann"}, "email": {"not-an-email"}, "password1": {"correct horse"}, "password2": {"correct horse"}},
+				[]string{"Enter a valid email address."}},
+		}
+		b := newBrowser(t, ctx)
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				status, body, _ := b.post("/accounts/signup/", tc.form)
+				if status != http.StatusOK {
+					t.Fatalf("status %d, want 200 with the form again", status)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(body, w) {
+						t.Errorf("page lacks %q", w)
+					}
+				}
+				if strings.Contains(body, "<script>x") {
+					t.Error("the username was not escaped")
+				}
+			})
+		}
+		if n, _ := Users.Objects().Count(ctx); n != 1 {
+			t.Fatalf("%d users after refused sign-ups, want 1", n)
+		}
+
+		status, _, h := b.post("/accounts/signup/", url.Values{"username": {"ann"}, "email": {"ann@Example.COM"},
+			"password1": {"correct horse"}, "password2": {"correct horse"}, "next": {"/cart/"}})
+		if status != http.StatusSeeOther || h.Get("Location") != "/cart/" {
+			t.Fatalf("sign-up answered %d to %q, want 303 to /cart/", status, h.Get("Location"))
+		}
+		if who := b.whoami(); who != "ann" {
+			t.Fatalf("signed in as %q after sign-up, want ann", who)
+		}
+		u, err := Users.Objects().Get(ctx, orm.Q{"username": "ann"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := CheckPassword(ctx, u, "correct horse"); u.Email != "ann@example.com" || u.IsStaff || !u.IsActive || !ok || err != nil {
+			t.Fatalf("new user = %+v, password check %v %v", u, ok, err)
+		}
+		// A signed-in visitor who opens the form again goes where next says.
+		if status, _, h := b.get("/accounts/signup/?next=/orders/"); status != http.StatusFound || h.Get("Location") != "/orders/" {
+			t.Fatalf("signup page when signed in: %d %q", status, h.Get("Location"))
+		}
+	})
+}
+
+func TestAccountsLoginLogout(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		mustUser(t, ctx, "bob", "right password", func(u *User) { u.IsActive = true })
+		mustUser(t, ctx, "gone", "right password", func(u *User) { u.IsActive = false })
+		b := newBrowser(t, ctx)
+
+		status, body, _ := b.get("/accounts/login/?next=/orders/")
+		if status != http.StatusOK || !strings.Contains(body, `name="next" value="/orders/"`) || !strings.Contains(body, `name="_csrf"`) {
+			t.Fatalf("login page: %d\n%s", status, body)
+		}
+		for _, form := range []url.Values{
+			{"username": {"bob"}, "password": {"wrong"}},
+			{"username": {"gone"}, "password": {"right password"}},
+			{"username": {"nobody"}, "password": {"right password"}},
+			{"username": {"bob"}},
+		} {
+			status, body, _ := b.post("/accounts/login/", form)
+			if status != http.StatusOK || !strings.Contains(body, "Please enter a correct username and password.") {
+				t.Fatalf("login with %v: %d, want the form with Django's message", form, status)
+			}
+		}
+		if who := b.whoami(); who != "anonymous" {
+			t.Fatalf("signed in as %q after failures", who)
+		}
+
+		// An open redirect through next is refused: the login lands on /.
+		status, _, h := b.post("/accounts/login/", url.Values{"username": {"bob"}, "password": {"right password"}, "next": {"//evil.example/"}})
+		if status != http.StatusSeeOther || h.Get("Location") != "/" {
+			t.Fatalf("login answered %d to %q, want 303 to /", status, h.Get("Location"))
+		}
+		if who := b.whoami(); who != "bob" {
+			t.Fatalf("signed in as %q, want bob", who)
+		}
+
+		if status, _, _ := b.get("/accounts/logout/"); status != http.StatusMethodNotAllowed {
+			t.Fatalf("GET logout: %d, want 405 (logging out changes state)", status)
+		}
+		status, _, h = b.post("/accounts/logout/", url.Values{})
+		if status != http.StatusSeeOther || h.Get("Location") != "/" {
+			t.Fatalf("logout: %d %q", status, h.Get("Location"))
+		}
+		if who := b.whoami(); who != "anonymous" {
+			t.Fatalf("still %q after logout", who)
+		}
+		if n, _ := Sessions.Objects().Filter(orm.Q{"user__isnull": false}).Count(ctx); n != 0 {
+			t.Fatalf("%d sessions left with a user after logout", n)
+		}
+	})
+}
+
+func TestAccountsThrottledAndCSRF(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		mustUser(t, ctx, "carol", "right password")
+		b := newBrowser(t, ctx)
+		if status, _, _ := b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"right password"}, "_csrf": {"forged"}}); status != http.StatusForbidden {
+			t.Fatalf("forged CSRF token: %d, want 403", status)
+		}
+		var status int
+		var body string
+		for range 6 {
+			status, body, _ = b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"wrong"}})
+		}
+		if status != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed login attempts") {
+			t.Fatalf("after 6 failures: %d, want 429 with the lock message", status)
+		}
+		// Locked: even the right password is refused, with the same message.
+		status, _, _ = b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"right password"}})
+		if status != http.StatusTooManyRequests {
+			t.Fatalf("right password while locked: %d, want 429", status)
+		}
+	})
+}
+
+func TestSafeNext(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "/"},
+		{"/orders/?page=2", "/orders/?page=2"},
+		{"//evil.example/", "/"},
+		{"/\\evil.example", "/"},
+		{"https://evil.example/", "/"},
+		{"javascript:alert(1)", "/"},
+		{"orders/", "/"},
+	} {
+		if got := SafeNext(tc.in, "/"); got != tc.want {
+			t.Errorf("SafeNext(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
