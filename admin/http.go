@@ -89,7 +89,11 @@ func (s *Site) staff(h func(*request) error) echo.HandlerFunc {
 			}
 			return c.Redirect(http.StatusFound, "/admin/login/?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 		}
-		return h(r)
+		err := h(r)
+		if errors.Is(err, errPermissionDenied) {
+			return r.forbidden()
+		}
+		return err
 	}
 }
 
@@ -122,17 +126,21 @@ func (s *Site) object(action string, h func(r *request, obj any) error) echo.Han
 	})
 }
 
-// require answers 403 unless the user has the model permission.
+// require returns errPermissionDenied unless the user has the model
+// permission. It writes nothing, so a handler cannot carry on after the
+// refusal: the error ends it, and staff answers with the 403 page.
 func (r *request) require(action string) error {
 	ok, err := r.e.can(r.ctx, r.user, action)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return r.forbidden()
+		return errPermissionDenied
 	}
 	return nil
 }
+
+var errPermissionDenied = errors.New("admin: permission denied")
 
 func (r *request) can(action string) bool {
 	ok, err := r.e.can(r.ctx, r.user, action)
