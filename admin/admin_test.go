@@ -2,8 +2,10 @@ package admin
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -320,4 +322,30 @@ func TestEstimatedCount(t *testing.T) {
 	if strings.Contains(res.body, "about 30") {
 		t.Error("a filtered list shows an estimate")
 	}
+}
+
+func TestLoginCookiesSecureOverTLS(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		u := v.user("ann", true, true)
+		auth.SetPassword(u, "correct horse battery")
+		if err := auth.Users.Save(v.ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		for _, overTLS := range []bool{false, true} {
+			c := v.anonymous()
+			c.get("/admin/login/")
+			form := url.Values{"username": {"ann"}, "password": {"correct horse battery"}, "_csrf": {c.cookies["csrftoken"].Value}}
+			req := httptest.NewRequest(http.MethodPost, "/admin/login/", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if overTLS {
+				req.TLS = &tls.ConnectionState{}
+			}
+			res := c.do(req)
+			res.redirectsTo(t, "/admin/")
+			sess := c.cookies[auth.CookieName]
+			if sess == nil || !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode || sess.Secure != overTLS {
+				t.Fatalf("over TLS %v: session cookie %+v", overTLS, sess)
+			}
+		}
+	})
 }

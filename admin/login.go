@@ -2,15 +2,15 @@ package admin
 
 import (
 	"context"
-
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"github.com/labstack/echo/v4"
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
@@ -60,16 +60,19 @@ func (s *Site) loginPost(c echo.Context) error {
 	if err := s.Store.Login(r.ctx, r.sess, u); err != nil {
 		return err
 	}
-	c.SetCookie(auth.Cookie(r.sess, s.Secure))
+	c.SetCookie(auth.Cookie(r.sess, s.secure(c)))
 	return r.redirect(next)
 }
+
+// secure reports whether the request's cookies must be Secure.
+func (s *Site) secure(c echo.Context) bool { return s.Secure || auth.OverTLS(c) }
 
 func (s *Site) logout(c echo.Context) error {
 	r := requestOf(c)
 	if err := s.Store.Logout(r.ctx, r.sess); err != nil {
 		return err
 	}
-	c.SetCookie(auth.Cookie(r.sess, s.Secure))
+	c.SetCookie(auth.Cookie(r.sess, s.secure(c)))
 	return r.redirect("/admin/login/")
 }
 
@@ -161,7 +164,7 @@ func (s *Site) setupPost(c echo.Context) error {
 	if err := s.Store.Login(r.ctx, r.sess, u); err != nil {
 		return err
 	}
-	c.SetCookie(auth.Cookie(r.sess, s.Secure))
+	c.SetCookie(auth.Cookie(r.sess, s.secure(c)))
 	if err := r.message("success", "The superuser “"+u.Username+"” was created and is signed in."); err != nil {
 		return err
 	}

@@ -20,7 +20,8 @@ type Site struct {
 	Store *auth.Store
 	// Throttle limits failed sign-ins.
 	Throttle auth.Throttle
-	// Secure marks cookies Secure; set it when the site is served over TLS.
+	// Secure marks cookies Secure always; without it they are Secure on
+	// requests that came over TLS (auth.OverTLS).
 	Secure bool
 
 	mu      sync.RWMutex

@@ -2,11 +2,14 @@ package auth
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/orm"
 )
@@ -181,4 +184,45 @@ func TestCookieAndMiddleware(t *testing.T) {
 			t.Fatalf("no cookie: %+v", seen)
 		}
 	})
+}
+
+func TestCSRFCookieSecureOverTLS(t *testing.T) {
+	e := echo.New()
+	e.Use(CSRF(false))
+	e.GET("/", func(c echo.Context) error { return c.String(http.StatusOK, CSRFToken(c)) })
+	cases := []struct {
+		name   string
+		proto  string // X-Forwarded-Proto
+		tls    bool
+		secure bool
+	}{
+		{"plain HTTP", "", false, false},
+		{"TLS", "", true, true},
+		{"behind a TLS proxy", "https", false, true},
+		{"a client's own header", "https", false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			if tc.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tc.proto)
+			}
+			if tc.secure {
+				// echo trusts forwarding headers from a private address only.
+				req.RemoteAddr = "10.0.0.2:40000"
+			}
+			if tc.tls {
+				req.TLS = &tls.ConnectionState{}
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			cookies := rec.Result().Cookies()
+			if len(cookies) != 1 || cookies[0].Name != "csrftoken" || !cookies[0].HttpOnly {
+				t.Fatalf("cookies %+v", cookies)
+			}
+			if cookies[0].Secure != tc.secure {
+				t.Fatalf("Secure is %v, want %v", cookies[0].Secure, tc.secure)
+			}
+		})
+	}
 }

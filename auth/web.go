@@ -6,6 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/quarry-go/quarry/views"
 )
 
 // Sessions is Middleware for echo: it loads the request's session and its
@@ -52,8 +54,28 @@ func WithUser(ctx context.Context, u *User) context.Context {
 // CSRF protects every unsafe request with echo's CSRF middleware: the
 // token travels in the _csrf form field (or the X-CSRF-Token header htmx
 // sends) and in a cookie scripts cannot read. Every part of the site uses
-// this one configuration, so they share the token.
+// this one configuration, so they share the token. The cookie is Secure
+// when secure is set or the request came over TLS (OverTLS).
 func CSRF(secure bool) echo.MiddlewareFunc {
+	plain, overTLS := csrf(secure), csrf(true)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		p, t := plain(next), overTLS(next)
+		return func(c echo.Context) error {
+			if OverTLS(c) {
+				return t(c)
+			}
+			return p(c)
+		}
+	}
+}
+
+// OverTLS reports whether the request came over HTTPS, to this server or
+// to a proxy in front of it that says so in X-Forwarded-Proto: cookies
+// set in answer must then be Secure. echo's SchemeExtractor decides which
+// proxies to believe (by default those at private and loopback addresses).
+func OverTLS(c echo.Context) bool { return c.Scheme() == "https" }
+
+func csrf(secure bool) echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
 		CookieName:     "csrftoken",
@@ -71,4 +93,20 @@ func CSRF(secure bool) echo.MiddlewareFunc {
 func CSRFToken(c echo.Context) string {
 	t, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
 	return t
+}
+
+// Chrome tells the page shell who is signed in (views.Chrome), for every
+// page of the site. It goes after Sessions and CSRF.
+func Chrome() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			ch := views.Chrome{CSRF: CSRFToken(c), Path: r.URL.RequestURI()}
+			if u := UserFrom(r.Context()); u != nil {
+				ch.User, ch.Staff = u.Username, u.IsStaff
+			}
+			c.SetRequest(r.WithContext(views.WithChrome(r.Context(), ch)))
+			return next(c)
+		}
+	}
 }
