@@ -15,7 +15,7 @@ const autocompleteLimit = 20
 // autocomplete answers an autocomplete widget (htmx): the objects of a
 // foreign key's target whose search fields match term. The target must be
 // registered with SearchFields, as Django requires, and the user must be
-// allowed to use the form the widget is on.
+// allowed to use the form the widget is on and to view the target.
 func (s *Site) autocomplete(r *request) error {
 	if !r.can("add") && !r.can("change") {
 		return r.forbidden()
@@ -28,6 +28,12 @@ func (s *Site) autocomplete(r *request) error {
 	target := s.lookup(f.Rel.To.App, f.Rel.To.ModelName())
 	if target == nil || len(target.opts.SearchFields) == 0 {
 		return echoBadRequest("The target of “" + name + "” has no search fields.")
+	}
+	// The answers are the target's objects: listing them is viewing them.
+	if ok, err := target.can(r.ctx, r.user, "view"); err != nil {
+		return err
+	} else if !ok {
+		return r.forbidden()
 	}
 	qs := target.meta.DefaultManager()
 	if term := strings.TrimSpace(r.c.QueryParam("term")); term != "" {

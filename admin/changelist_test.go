@@ -250,6 +250,16 @@ func TestAutocomplete(t *testing.T) {
 		}
 		c.get("/admin/admintest/product/autocomplete/?field=name&term=x").expect(t, http.StatusBadRequest)
 		v.as(v.user("nobody", true, false)).get("/admin/admintest/product/autocomplete/?field=category").expect(t, http.StatusForbidden)
+		// Searching the categories is viewing them: a clerk who may add
+		// products but not view categories gets none.
+		clerk := v.as(v.user("clerk", true, false, "admintest.add_product"))
+		res = clerk.get("/admin/admintest/product/autocomplete/?field=category&term=boo")
+		res.expect(t, http.StatusForbidden)
+		if strings.Contains(res.body, "Books") {
+			t.Error("the refusal lists categories")
+		}
+		v.as(v.user("seller", true, false, "admintest.add_product", "admintest.view_category")).
+			get("/admin/admintest/product/autocomplete/?field=category&term=boo").expect(t, http.StatusOK, "Books")
 	})
 }
 
