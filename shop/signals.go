@@ -1,0 +1,72 @@
+package shop
+
+import (
+	"context"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
+)
+
+// The shop's receivers, connected when the package loads (Django's
+// AppConfig.ready). They run in the sender's transaction: a failing one
+// undoes the save or the delete.
+//
+// As in Django, QuerySet.Update and BulkCreate send no signal: code that
+// approves or edits reviews in bulk calls RecomputeRating itself (the
+// admin's approve action does).
+func init() {
+	auth.Users.PostSave.Connect(createCustomer)
+	Reviews.PostSave.Connect(func(ctx context.Context, e orm.SaveEvent[Review]) error {
+		return RecomputeRating(ctx, e.Instance.Product.ID)
+	})
+	Reviews.PostDelete.Connect(func(ctx context.Context, e orm.DeleteEvent[Review]) error {
+		return RecomputeRating(ctx, e.Instance.Product.ID)
+	})
+}
+
+// RecomputeRating sets the product's average_rating to the mean of its
+// approved reviews' ratings (0 when it has none), to two places, from one
+// aggregate query. The mean is Sum/Count in decimal, so that 4.125 rounds
+// to 4.13 on both engines, as PostgreSQL's numeric would.
+func RecomputeRating(ctx context.Context, productID int64) error {
+	row, err := Reviews.Objects().Filter(orm.Q{"product": productID, "approved": true}).
+		Aggregate(ctx, orm.A{"sum": orm.Sum("rating"), "n": orm.Count("id")})
+	if err != nil {
+		return err
+	}
+	var agg struct {
+		Sum *int64
+		N   int64
+	}
+	if err := row.Scan(&agg); err != nil {
+		return err
+	}
+	avg := decimal.Zero
+	if agg.N > 0 && agg.Sum != nil {
+		avg = decimal.NewFromInt(*agg.Sum).DivRound(decimal.NewFromInt(agg.N), 2)
+	}
+	_, err = Products.Objects().Filter(orm.Q{"pk": productID}).Update(ctx, orm.Values{"average_rating": avg})
+	return err
+}
+
+// createCustomer gives every new user a Customer.
+func createCustomer(ctx context.Context, e orm.SaveEvent[auth.User]) error {
+	if !e.Created {
+		return nil
+	}
+	return Customers.Objects().Create(ctx, &Customer{User: orm.FK[auth.User]{ID: e.Instance.ID}})
+}
+
+// CustomerFor returns the user's Customer, creating it when missing (for
+// users made before the shop existed); a concurrent creation is found,
+// not duplicated.
+func CustomerFor(ctx context.Context, u *auth.User) (*Customer, error) {
+	c, _, err := Customers.Objects().GetOrCreate(ctx, orm.Q{"user": u.ID}, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.User.Set(u)
+	return c, nil
+}
