@@ -29,7 +29,7 @@ func (s *Site) addPage(r *request) error {
 			fm.values[ff.name] = v
 		}
 	}
-	sets, err := r.e.inlineFormsets(r.ctx, nil)
+	sets, err := r.inlineFormsets(nil, true)
 	if err != nil {
 		return err
 	}
@@ -41,17 +41,26 @@ func (s *Site) changePage(r *request, obj any) error {
 	if err := fm.initial(r.ctx, r.e.allFormFields(false)); err != nil {
 		return err
 	}
-	sets, err := r.e.inlineFormsets(r.ctx, r.e.model.PK(obj))
+	sets, err := r.inlineFormsets(r.e.model.PK(obj), r.can("change"))
 	if err != nil {
 		return err
 	}
 	return r.renderForm(http.StatusOK, fm, sets)
 }
 
-func (e *entry) inlineFormsets(ctx context.Context, parentPK any) ([]*formset, error) {
+// inlineFormsets are the inlines of a GET that the user may see.
+func (r *request) inlineFormsets(parentPK any, parentEditable bool) ([]*formset, error) {
 	var out []*formset
-	for i := range e.opts.Inlines {
-		fs, err := e.opts.Inlines[i].unbound(ctx, parentPK)
+	for i := range r.e.opts.Inlines {
+		in := &r.e.opts.Inlines[i]
+		perms, err := in.perms(r.ctx, r.user, parentEditable)
+		if err != nil {
+			return nil, err
+		}
+		if !perms.shown() {
+			continue
+		}
+		fs, err := in.unbound(r.ctx, parentPK, perms)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +113,15 @@ func (r *request) saveForm(obj any, adding bool) error {
 	}
 	var sets []*formset
 	for i := range r.e.opts.Inlines {
-		fs, ok, err := r.e.opts.Inlines[i].bound(r.ctx, parentPK, get, getAll)
+		in := &r.e.opts.Inlines[i]
+		perms, err := in.perms(r.ctx, r.user, true)
+		if err != nil {
+			return err
+		}
+		if !perms.shown() {
+			continue // not on the form: its inputs, if any, are forged
+		}
+		fs, ok, err := in.bound(r.ctx, parentPK, perms, get, getAll)
 		var ie inputError
 		if errors.As(err, &ie) {
 			return echo.NewHTTPError(http.StatusBadRequest, ie.Error())
@@ -277,6 +294,13 @@ func (s *Site) inlineRow(r *request) error {
 		if in.prefix() != prefix {
 			continue
 		}
+		perms, err := in.perms(r.ctx, r.user, true)
+		if err != nil {
+			return err
+		}
+		if !perms.add {
+			return r.forbidden()
+		}
 		n, err := strconv.Atoi(r.c.QueryParam(prefix + "-TOTAL_FORMS"))
 		if err != nil || n < 0 || n >= maxForms || (in.opts.Max > 0 && n >= in.opts.Max) {
 			return echoBadRequest("No more rows can be added.")
@@ -289,7 +313,7 @@ func (s *Site) inlineRow(r *request) error {
 		if err != nil {
 			return err
 		}
-		iv, err := (&formset{in: in}).view(r.ctx, r.c.Request().URL.Path+"?index="+strconv.Itoa(i))
+		iv, err := (&formset{in: in, perms: perms}).view(r.ctx, r.c.Request().URL.Path+"?index="+strconv.Itoa(i))
 		if err != nil {
 			return err
 		}

@@ -411,3 +411,89 @@ func TestInlineRowsKeptAfterErrors(t *testing.T) {
 			`name="reviews-TOTAL_FORMS" id="id_reviews-TOTAL_FORMS" value="2"`)
 	})
 }
+
+func TestInlinePermissions(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		f := v.fixtures(1)
+		p := f.products[0]
+		r := &Review{Product: orm.FK[Product]{ID: p.ID}, Rating: 3, Body: "Fine"}
+		if err := reviews.Save(v.ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		change := fmt.Sprintf("/admin/admintest/product/%d/change/", p.ID)
+		edit := func(extra map[string]string) url.Values {
+			form := productForm(f, map[string]string{"name": p.Name, "sku": p.SKU, "slug": p.Slug, "price": "1.50", "stock": "0",
+				"reviews-TOTAL_FORMS": "2", "reviews-INITIAL_FORMS": "1", "reviews-0-id": fmt.Sprint(r.ID), "reviews-0-rating": "1",
+				"reviews-0-body": "Bad", "reviews-0-DELETE": "on", "reviews-1-rating": "5", "reviews-1-body": "Forged"})
+			for k, val := range extra {
+				form.Set(k, val)
+			}
+			return form
+		}
+		productPerms := []string{"admintest.view_product", "admintest.change_product", "admintest.add_product"}
+		same := func(what string) {
+			t.Helper()
+			rs, err := reviews.Objects().All(v.ctx)
+			if err != nil || len(rs) != 1 || rs[0].Rating != 3 || rs[0].Body != "Fine" {
+				t.Fatalf("%s: reviews %+v (%v)", what, rs, err)
+			}
+		}
+
+		// No permission on reviews: the inline is not on the form, and
+		// review inputs in a POST are ignored.
+		none := v.as(v.user("none", true, false, productPerms...))
+		res := none.get(change)
+		res.expect(t, http.StatusOK, "Change product")
+		if strings.Contains(res.body, "reviews-TOTAL_FORMS") || strings.Contains(res.body, "Fine") {
+			t.Error("the reviews inline is shown to a user with no permission on reviews")
+		}
+		none.post(change, edit(nil)).redirectsTo(t, "/admin/admintest/product/")
+		same("no permission")
+		none.get("/admin/admintest/product/inline/reviews/?reviews-TOTAL_FORMS=1").expect(t, http.StatusForbidden)
+
+		// View only: the rows are shown read-only, with no empty rows, no
+		// Delete box and no "Add another"; a forged change, delete or new
+		// row does nothing.
+		viewer := v.as(v.user("viewer", true, false, append(productPerms, "admintest.view_review")...))
+		res = viewer.get(change)
+		res.expect(t, http.StatusOK, "Fine", `name="reviews-TOTAL_FORMS" id="id_reviews-TOTAL_FORMS" value="1"`)
+		for _, bad := range []string{`name="reviews-0-rating"`, `name="reviews-0-DELETE"`, `name="reviews-1-rating"`, "Add another review"} {
+			if strings.Contains(res.body, bad) {
+				t.Errorf("a review viewer's form has %s", bad)
+			}
+		}
+		viewer.post(change, edit(nil)).expect(t, http.StatusOK, "You do not have permission to add reviews.")
+		viewer.post(change, edit(map[string]string{"reviews-TOTAL_FORMS": "1"})).redirectsTo(t, "/admin/admintest/product/")
+		same("view only")
+		viewer.get("/admin/admintest/product/inline/reviews/?reviews-TOTAL_FORMS=1").expect(t, http.StatusForbidden)
+
+		// Add only: empty rows to fill, the existing one still read-only.
+		adder := v.as(v.user("adder", true, false, append(productPerms, "admintest.add_review")...))
+		res = adder.get(change)
+		res.expect(t, http.StatusOK, "Fine", `name="reviews-1-rating"`, "Add another review")
+		if strings.Contains(res.body, `name="reviews-0-rating"`) || strings.Contains(res.body, `name="reviews-0-DELETE"`) {
+			t.Error("a user who may only add reviews may change or delete one")
+		}
+		adder.post(change, edit(nil)).redirectsTo(t, "/admin/admintest/product/")
+		if n, _ := reviews.Objects().Filter(orm.Q{"body": "Forged"}).Count(v.ctx); n != 1 {
+			t.Fatalf("the new review was not added (%d)", n)
+		}
+		if got, err := reviews.Objects().Get(v.ctx, orm.Q{"pk": r.ID}); err != nil || got.Rating != 3 {
+			t.Fatalf("the existing review changed: %+v, %v", got, err)
+		}
+
+		// Change and delete: both happen.
+		editor := v.as(v.user("editor", true, false, append(productPerms, "admintest.change_review", "admintest.delete_review")...))
+		editor.post(change, edit(map[string]string{"reviews-TOTAL_FORMS": "1"})).redirectsTo(t, "/admin/admintest/product/")
+		if _, err := reviews.Objects().Get(v.ctx, orm.Q{"pk": r.ID}); err == nil {
+			t.Fatal("the review was not deleted")
+		}
+
+		// A user who may only view the product sees the rows read-only.
+		res = v.as(v.user("reader", true, false, "admintest.view_product", "admintest.change_review", "admintest.add_review")).get(change)
+		res.expect(t, http.StatusOK, "View product", "Forged")
+		if strings.Contains(res.body, `name="reviews-0-rating"`) || strings.Contains(res.body, "Add another review") {
+			t.Error("a product viewer may edit its reviews")
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
 	ui "github.com/quarry-go/quarry/views/admin"
 )
@@ -78,13 +79,53 @@ func (in *Inline) extra() int {
 	return in.opts.Extra
 }
 
+// inlinePerms are what the user may do with an inline's objects: the
+// child model's own permissions, as Django's InlineModelAdmin checks them.
+// A user who may not change the parent gets none but view.
+type inlinePerms struct{ view, add, change, delete bool }
+
+func (in *Inline) perms(ctx context.Context, u *auth.User, parentEditable bool) (inlinePerms, error) {
+	var p inlinePerms
+	for _, a := range []struct {
+		action string
+		ok     *bool
+	}{{"view", &p.view}, {"add", &p.add}, {"change", &p.change}, {"delete", &p.delete}} {
+		ok, err := auth.HasModelPerm(ctx, u, in.meta, a.action)
+		if err != nil {
+			return p, err
+		}
+		*a.ok = ok
+	}
+	p.view = p.view || p.change
+	if !parentEditable {
+		p.add, p.change, p.delete = false, false, false
+	}
+	return p, nil
+}
+
+// shown reports whether the inline is on the form at all.
+func (p inlinePerms) shown() bool { return p.view || p.add || p.change || p.delete }
+
 // formset is an inline's rows on one request.
 type formset struct {
 	in      *Inline
+	perms   inlinePerms
 	forms   []*form
 	deleted []bool // per form: the DELETE box was ticked, or a new row was left empty
 	initial int    // forms for existing objects
 	errors  []string
+}
+
+// rowFields are a row's fields, all read-only on an existing row the
+// user may not change.
+func (fs *formset) rowFields(adding bool) []formField {
+	fields := fs.in.fields(adding)
+	if !adding && !fs.perms.change {
+		for i := range fields {
+			fields[i].readonly = true
+		}
+	}
+	return fields
 }
 
 // existing loads the parent's related objects, in one query.
@@ -101,16 +142,17 @@ func (in *Inline) fields(bool) []formField {
 	return in.entry.allFormFields(true)
 }
 
-// unbound is the formset of a GET: the existing rows and Extra empty ones.
-func (in *Inline) unbound(ctx context.Context, parentPK any) (*formset, error) {
+// unbound is the formset of a GET: the existing rows and Extra empty ones
+// (none when the user may not add).
+func (in *Inline) unbound(ctx context.Context, parentPK any, perms inlinePerms) (*formset, error) {
 	objs, err := in.existing(ctx, parentPK)
 	if err != nil {
 		return nil, err
 	}
-	fs := &formset{in: in, initial: len(objs)}
+	fs := &formset{in: in, perms: perms, initial: len(objs)}
 	for i, obj := range objs {
 		fm := in.entry.newForm(obj, false, in.rowPrefix(i))
-		if err := fm.initial(ctx, in.fields(false)); err != nil {
+		if err := fm.initial(ctx, fs.rowFields(false)); err != nil {
 			return nil, err
 		}
 		fs.forms = append(fs.forms, fm)
@@ -119,6 +161,9 @@ func (in *Inline) unbound(ctx context.Context, parentPK any) (*formset, error) {
 	extra := in.extra()
 	if in.opts.Max > 0 {
 		extra = min(extra, max(in.opts.Max-len(objs), 0))
+	}
+	if !perms.add {
+		extra = 0
 	}
 	for range extra {
 		fs.addEmpty(ctx)
@@ -141,7 +186,10 @@ const maxForms = 1000
 
 // bound reads the submitted rows. Rows for existing objects are matched by
 // key among the parent's objects only; a new row left empty is skipped.
-func (in *Inline) bound(ctx context.Context, parentPK any, get func(string) string, getAll func(string) []string) (*formset, bool, error) {
+// What perms do not allow is not done: an existing row the user may not
+// change is kept as it is, a Delete box they may not tick is ignored, and
+// a new row they may not add is refused.
+func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, get func(string) string, getAll func(string) []string) (*formset, bool, error) {
 	objs, err := in.existing(ctx, parentPK)
 	if err != nil {
 		return nil, false, err
@@ -155,7 +203,7 @@ func (in *Inline) bound(ctx context.Context, parentPK any, get func(string) stri
 		return nil, false, errManagementForm
 	}
 	total = min(total, maxForms)
-	fs := &formset{in: in}
+	fs := &formset{in: in, perms: perms}
 	valid := true
 	kept := 0
 	for i := range total {
@@ -170,7 +218,7 @@ func (in *Inline) bound(ctx context.Context, parentPK any, get func(string) stri
 			fs.deleted = append(fs.deleted, true)
 			continue
 		}
-		fields := in.fields(obj == nil)
+		fields := fs.rowFields(obj == nil)
 		if obj == nil {
 			if !rowFilled(p, fields, get, getAll) {
 				// Shown again as it was, neither validated nor saved.
@@ -182,17 +230,28 @@ func (in *Inline) bound(ctx context.Context, parentPK any, get func(string) stri
 				fs.deleted = append(fs.deleted, true)
 				continue
 			}
+			if !perms.add {
+				fs.errors = append(fs.errors, fmt.Sprintf("You do not have permission to add %s.", in.meta.VerboseNamePlural))
+				valid = false
+				fm := in.entry.newForm(in.entry.model.New(), true, p)
+				fs.forms = append(fs.forms, fm)
+				fs.deleted = append(fs.deleted, true)
+				continue
+			}
 			obj, adding = in.entry.model.New(), true
 		} else {
 			fs.initial++
 		}
 		fm := in.entry.newForm(obj, adding, p)
-		del := get(p+"DELETE") != ""
+		del := get(p+"DELETE") != "" && !adding && perms.delete
 		fs.forms = append(fs.forms, fm)
 		fs.deleted = append(fs.deleted, del)
-		if del {
+		if del || (!adding && !perms.change) {
 			if err := fm.initial(ctx, fields); err != nil {
 				return nil, false, err
+			}
+			if !del {
+				kept++
 			}
 			continue
 		}
@@ -276,7 +335,7 @@ func (fs *formset) save(ctx context.Context, parentPK any) ([]string, error) {
 			if err := model.Save(ctx, fm.obj); err != nil {
 				return nil, err
 			}
-			if err := fm.saveRelated(ctx, fs.in.fields(true)); err != nil {
+			if err := fm.saveRelated(ctx, fs.rowFields(true)); err != nil {
 				return nil, err
 			}
 			msgs = append(msgs, fmt.Sprintf("Added %s “%s”.", name, model.String(fm.obj)))
@@ -284,7 +343,7 @@ func (fs *formset) save(ctx context.Context, parentPK any) ([]string, error) {
 			if err := model.Save(ctx, fm.obj); err != nil {
 				return nil, err
 			}
-			if err := fm.saveRelated(ctx, fs.in.fields(false)); err != nil {
+			if err := fm.saveRelated(ctx, fs.rowFields(false)); err != nil {
 				return nil, err
 			}
 			msgs = append(msgs, fmt.Sprintf("Changed %s for %s “%s”.", strings.Join(fm.changed, ", "), name, model.String(fm.obj)))
@@ -297,7 +356,7 @@ func (fs *formset) save(ctx context.Context, parentPK any) ([]string, error) {
 func (fs *formset) view(ctx context.Context, addURL string) (ui.Inline, error) {
 	in := fs.in
 	v := ui.Inline{Name: capFirst(in.meta.VerboseNamePlural), VerboseName: in.meta.VerboseName, Prefix: in.prefix(), Stacked: in.stacked,
-		Total: len(fs.forms), Initial: fs.initial, Min: in.opts.Min, Max: in.opts.Max, Errors: fs.errors, CanDelete: true}
+		Total: len(fs.forms), Initial: fs.initial, Min: in.opts.Min, Max: in.opts.Max, Errors: fs.errors, CanDelete: fs.perms.delete}
 	if v.Max == 0 {
 		v.Max = maxForms
 	}
@@ -309,14 +368,15 @@ func (fs *formset) view(ctx context.Context, addURL string) (ui.Inline, error) {
 		}
 	}
 	for i, fm := range fs.forms {
-		row, err := fm.inlineRow(ctx, in.fields(fm.adding))
+		row, err := fm.inlineRow(ctx, fs.rowFields(fm.adding))
 		if err != nil {
 			return v, err
 		}
 		row.Delete = fs.deleted[i] && !fm.adding
+		row.CanDelete = row.CanDelete && fs.perms.delete
 		v.Forms = append(v.Forms, row)
 	}
-	if in.opts.Max == 0 || len(fs.forms) < in.opts.Max {
+	if fs.perms.add && (in.opts.Max == 0 || len(fs.forms) < in.opts.Max) {
 		v.AddURL = addURL
 	}
 	return v, nil
