@@ -2,6 +2,7 @@ package shop
 
 import (
 	"context"
+	"slices"
 
 	"github.com/shopspring/decimal"
 
@@ -14,8 +15,8 @@ import (
 // undoes the save or the delete.
 //
 // As in Django, QuerySet.Update and BulkCreate send no signal: code that
-// approves or edits reviews in bulk calls RecomputeRating itself (the
-// admin's approve action does).
+// approves or edits reviews in bulk calls RecomputeRating itself, as
+// ApproveReviews (the admin's approve action) does.
 func init() {
 	auth.Users.PostSave.Connect(createCustomer)
 	Reviews.PostSave.Connect(func(ctx context.Context, e orm.SaveEvent[Review]) error {
@@ -49,6 +50,35 @@ func RecomputeRating(ctx context.Context, productID int64) error {
 	}
 	_, err = Products.Objects().Filter(orm.Q{"pk": productID}).Update(ctx, orm.Values{"average_rating": avg})
 	return err
+}
+
+// ApproveReviews approves the reviews in one UPDATE and, as that sends no
+// signal, recomputes the rating of each of their products, all in one
+// transaction. It returns how many reviews it approved.
+func ApproveReviews(ctx context.Context, reviews []*Review) (int64, error) {
+	ids := make([]int64, len(reviews))
+	var products []int64
+	for i, r := range reviews {
+		ids[i] = r.ID
+		if !slices.Contains(products, r.Product.ID) {
+			products = append(products, r.Product.ID)
+		}
+	}
+	var n int64
+	err := orm.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		if n, err = Reviews.Objects().Filter(orm.Q{"pk__in": ids, "approved": false}).
+			Update(ctx, orm.Values{"approved": true}); err != nil {
+			return err
+		}
+		for _, id := range products {
+			if err := RecomputeRating(ctx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 // createCustomer gives every new user a Customer.
