@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/orm"
-	"github.com/quarry-go/quarry/views"
 )
 
 // browser is a client with a cookie jar that does not follow redirects,
@@ -36,16 +35,7 @@ func newBrowser(t *testing.T, ctx context.Context) *browser {
 		},
 		(&Store{}).Sessions(),
 		CSRF(false),
-		func(next echo.HandlerFunc) echo.HandlerFunc {
-			return func(c echo.Context) error {
-				ch := views.Chrome{CSRF: CSRFToken(c)}
-				if u := UserFrom(c.Request().Context()); u != nil {
-					ch.User = u.Username
-				}
-				c.SetRequest(c.Request().WithContext(views.WithChrome(c.Request().Context(), ch)))
-				return next(c)
-			}
-		},
+		Chrome(),
 	)
 	(&Accounts{Store: &Store{}, Throttle: Throttle{SlowDelay: -1}}).Mount(e)
 	e.GET("/whoami/", func(c echo.Context) error {

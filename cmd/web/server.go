@@ -12,6 +12,7 @@ import (
 
 	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/blog"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/static"
 	"github.com/quarry-go/quarry/views"
@@ -74,7 +75,7 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 		// larger body limit; the rest of the site shares these.
 		outsideAdmin(site.Store.Sessions()),
 		outsideAdmin(auth.CSRF(site.Secure)),
-		withChrome,
+		auth.Chrome(),
 	)
 
 	e.StaticFS("/static/", static.FS)
@@ -82,6 +83,7 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	e.GET("/healthz", healthz(db, log))
 	accounts := &auth.Accounts{Store: site.Store, Throttle: site.Throttle, Secure: site.Secure}
 	accounts.Mount(e)
+	blog.Mount(e)
 	site.Mount(e)
 	return e
 }
@@ -96,19 +98,6 @@ func outsideAdmin(m echo.MiddlewareFunc) echo.MiddlewareFunc {
 			}
 			return wrapped(c)
 		}
-	}
-}
-
-// withChrome tells the page shell who is signed in (views.Chrome).
-func withChrome(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		ch := views.Chrome{CSRF: auth.CSRFToken(c), Path: r.URL.RequestURI()}
-		if u := auth.UserFrom(r.Context()); u != nil {
-			ch.User, ch.Staff = u.Username, u.IsStaff
-		}
-		c.SetRequest(r.WithContext(views.WithChrome(r.Context(), ch)))
-		return next(c)
 	}
 }
 

@@ -1,0 +1,284 @@
+package blog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/views"
+	pages "github.com/quarry-go/quarry/views/blog"
+)
+
+// PerPage is how many posts a list page shows.
+const PerPage = 10
+
+// maxQuery bounds the search text: longer input is cut, not refused.
+const maxQuery = 200
+
+// Mount registers the blog's public pages on e. They expect the site's
+// middleware in front (database, sessions, CSRF, chrome), as cmd/web sets
+// it up.
+func Mount(e *echo.Echo) {
+	e.GET("/blog/", index)
+	e.GET("/blog/feed/", feed)
+	e.GET("/blog/tag/:slug/", byTag)
+	e.GET("/blog/category/:slug/", byCategory)
+	e.GET("/blog/author/:username/", byAuthor)
+	e.GET("/blog/:slug/", detail)
+	e.POST("/blog/:slug/", comment)
+}
+
+// index is the newest active posts, or a search across titles and bodies
+// with ?q=.
+func index(c echo.Context) error {
+	qs := PostObjects().Active()
+	l := pages.List{Title: "Blog", Empty: "No posts yet."}
+	if q := strings.TrimSpace(c.QueryParam("q")); q != "" {
+		if utf8.RuneCountInString(q) > maxQuery {
+			q = string([]rune(q)[:maxQuery])
+		}
+		qs = qs.Filter(orm.Or(orm.Q{"title__icontains": q}, orm.Q{"body__icontains": q}))
+		l.Title, l.Query = "Search", q
+		l.Empty = "No posts match “" + q + "”."
+	}
+	return list(c, qs, l)
+}
+
+func byTag(c echo.Context) error {
+	ctx := c.Request().Context()
+	tag, err := Tags.Objects().Get(ctx, orm.Q{"slug": c.Param("slug")})
+	if err != nil {
+		return notFound(err, "No tag here.")
+	}
+	return list(c, PostObjects().Active().Filter(orm.Q{"tags": tag.ID}),
+		pages.List{Title: "Posts tagged “" + tag.Name + "”", Empty: "No posts with this tag yet."})
+}
+
+func byCategory(c echo.Context) error {
+	ctx := c.Request().Context()
+	cat, err := Categories.Objects().Get(ctx, orm.Q{"slug": c.Param("slug")})
+	if err != nil {
+		return notFound(err, "No category here.")
+	}
+	return list(c, PostObjects().Active().Filter(orm.Q{"category": cat.ID}),
+		pages.List{Title: cat.Name, Empty: "No posts in this category yet."})
+}
+
+// byAuthor is an active author's posts, headed by their count: one query
+// that annotates the user, as User.objects.annotate(post_count=Count("posts")).
+func byAuthor(c echo.Context) error {
+	ctx := c.Request().Context()
+	author, err := auth.Users.Objects().
+		Filter(orm.Q{"username": c.Param("username"), "is_active": true}).
+		Annotate(orm.A{"post_count": orm.Count("posts", orm.Where(orm.Q{"posts__is_active": true}))}).
+		Get(ctx)
+	if err != nil {
+		return notFound(err, "No author here.")
+	}
+	n, err := orm.Annotation[int64](author, "post_count")
+	if err != nil {
+		return err
+	}
+	name := author.FullName()
+	if name == "" {
+		name = author.Username
+	}
+	return list(c, PostObjects().Active().ByAuthor(author), pages.List{
+		Title: "Posts by " + name,
+		Intro: fmt.Sprintf("%s has written %d %s.", name, n, plural(n, "post", "posts")),
+		Empty: "No posts yet.",
+	})
+}
+
+// list renders one page of qs: a count, then the page's posts with their
+// author and category joined and their tags prefetched — three queries
+// however many posts the page shows.
+func list(c echo.Context, qs PostQS, l pages.List) error {
+	ctx := c.Request().Context()
+	n, err := qs.Count(ctx)
+	if err != nil {
+		return err
+	}
+	page, ok := views.NewPage(int(n), PerPage, c.QueryParam("page"), c.QueryParams())
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such page.")
+	}
+	l.Page = page
+	l.FeedURL = "/blog/feed/"
+	if n > 0 {
+		posts, err := qs.SelectRelated("author", "category").PrefetchRelated("tags").
+			Offset(page.Offset()).Limit(PerPage).All(ctx)
+		if err != nil {
+			return err
+		}
+		l.Posts = make([]pages.PostCard, len(posts))
+		for i, p := range posts {
+			if l.Posts[i], err = card(ctx, p); err != nil {
+				return err
+			}
+		}
+	}
+	return views.Render(c, http.StatusOK, pages.ListPage(l))
+}
+
+// card is a post with its author, category and tags already loaded.
+func card(ctx context.Context, p *Post) (pages.PostCard, error) {
+	pc := pages.PostCard{Title: p.Title, URL: postURL(p), Created: p.CreatedAt, Excerpt: excerpt(p.Body, 240), Views: p.ViewCount}
+	if u, ok := p.Author.Cached(); ok {
+		pc.Author = pages.Link{Label: u.Username, URL: "/blog/author/" + url.PathEscape(u.Username) + "/"}
+	}
+	if cat, ok := p.Category.Cached(); ok {
+		pc.Category = &pages.Link{Label: cat.Name, URL: "/blog/category/" + url.PathEscape(cat.Slug) + "/"}
+	}
+	tags, err := p.Tags.All(ctx)
+	if err != nil {
+		return pc, err
+	}
+	for _, t := range tags {
+		pc.Tags = append(pc.Tags, pages.Link{Label: t.Name, URL: "/blog/tag/" + url.PathEscape(t.Slug) + "/"})
+	}
+	return pc, nil
+}
+
+// activePost is the active post with the URL's slug, with its author and
+// category, or a 404.
+func activePost(c echo.Context) (*Post, error) {
+	p, err := PostObjects().Active().SelectRelated("author", "category").PrefetchRelated("tags").
+		Get(c.Request().Context(), orm.Q{"slug": c.Param("slug")})
+	if err != nil {
+		return nil, notFound(err, "No post here.")
+	}
+	return p, nil
+}
+
+// detail shows a post and its approved comments, and counts the read.
+func detail(c echo.Context) error {
+	p, err := activePost(c)
+	if err != nil {
+		return err
+	}
+	if err := IncrementViews(c.Request().Context(), p); err != nil {
+		return err
+	}
+	d := pages.Detail{Form: pages.CommentForm{}}
+	if c.QueryParam("commented") != "" {
+		d.Notice = "Thank you: your comment will appear once a moderator approves it."
+	}
+	return renderDetail(c, p, d, http.StatusOK)
+}
+
+// comment adds a signed-in reader's comment to a post, unapproved, and
+// sends them back to the post (post/redirect/get).
+func comment(c echo.Context) error {
+	p, err := activePost(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u := auth.UserFrom(ctx)
+	if u == nil {
+		return c.Redirect(http.StatusSeeOther, "/accounts/login/?next="+url.QueryEscape(postURL(p)))
+	}
+	body := strings.TrimSpace(c.FormValue("body"))
+	cm := Comments.New()
+	cm.Post.Set(p)
+	cm.Author.Set(u)
+	cm.Body = body
+	if err := Comments.FullClean(ctx, cm); err != nil {
+		var verr *orm.ValidationError
+		if !errors.As(err, &verr) {
+			return err
+		}
+		d := pages.Detail{Form: pages.CommentForm{Body: body, Errors: verr.Fields["body"]}}
+		for field, msgs := range verr.Fields {
+			if field != "body" {
+				d.Form.Errors = append(d.Form.Errors, msgs...)
+			}
+		}
+		return renderDetail(c, p, d, http.StatusUnprocessableEntity)
+	}
+	if err := Comments.Save(ctx, cm); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, postURL(p)+"?commented=1#comments")
+}
+
+// renderDetail fills in what every rendering of a post's page shows.
+func renderDetail(c echo.Context, p *Post, d pages.Detail, status int) error {
+	ctx := c.Request().Context()
+	var err error
+	if d.Post, err = card(ctx, p); err != nil {
+		return err
+	}
+	d.Paragraphs = paragraphs(p.Body)
+	d.Updated = p.UpdatedAt
+	comments, err := Comments.Objects().Filter(orm.Q{"post": p.ID, "approved": true}).
+		SelectRelated("author").OrderBy("created_at").All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cm := range comments {
+		name := ""
+		if u, ok := cm.Author.Cached(); ok {
+			name = u.Username
+		}
+		d.Comments = append(d.Comments, pages.Comment{Author: name, Body: cm.Body, Created: cm.CreatedAt})
+	}
+	d.SignedIn = auth.UserFrom(ctx) != nil
+	d.LoginURL = "/accounts/login/?next=" + url.QueryEscape(postURL(p)+"#comments")
+	d.Form.Action = postURL(p)
+	d.Form.MaxChars = MaxCommentLength
+	return views.Render(c, status, pages.DetailPage(d))
+}
+
+func postURL(p *Post) string { return "/blog/" + url.PathEscape(p.Slug) + "/" }
+
+// notFound turns a missing row into a 404 with msg; any other error stays
+// a server error.
+func notFound(err error, msg string) error {
+	if errors.Is(err, orm.ErrDoesNotExist) {
+		return echo.NewHTTPError(http.StatusNotFound, msg)
+	}
+	return err
+}
+
+// paragraphs splits a body at blank lines: the body is plain text, shown
+// escaped, never as HTML.
+func paragraphs(body string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// excerpt is the start of s, cut at a word boundary, at most n runes.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

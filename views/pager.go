@@ -1,0 +1,58 @@
+package views
+
+import (
+	"net/url"
+	"strconv"
+)
+
+// Page is one page of a paginated list (Django's Paginator.page): which
+// page it is, how many there are, and the links to the neighbours, which
+// keep the rest of the query string.
+type Page struct {
+	Number   int // 1-based
+	NumPages int // at least 1, even for an empty list
+	Count    int // items in the whole list
+	PerPage  int
+	query    url.Values
+}
+
+// NewPage is page `requested` (the ?page= text; "" is the first) of count
+// items, perPage to a page, within the list whose query string is query.
+// ok is false for a page that does not exist (not a number, or past the
+// end), which handlers answer with 404 as Django's ListView does.
+func NewPage(count, perPage int, requested string, query url.Values) (p Page, ok bool) {
+	p = Page{Number: 1, NumPages: max(1, (count+perPage-1)/perPage), Count: count, PerPage: perPage, query: query}
+	if requested == "" {
+		return p, true
+	}
+	n, err := strconv.Atoi(requested)
+	if err != nil || n < 1 || n > p.NumPages {
+		return p, false
+	}
+	p.Number = n
+	return p, true
+}
+
+// Offset is the index of the page's first item.
+func (p Page) Offset() int { return (p.Number - 1) * p.PerPage }
+
+// HasPrev and HasNext tell whether there are neighbours to link to.
+func (p Page) HasPrev() bool { return p.Number > 1 }
+func (p Page) HasNext() bool { return p.Number < p.NumPages }
+
+// URL is the query string of page n, keeping the other parameters.
+func (p Page) URL(n int) string {
+	q := url.Values{}
+	for k, v := range p.query {
+		q[k] = v
+	}
+	if n == 1 {
+		q.Del("page")
+	} else {
+		q.Set("page", strconv.Itoa(n))
+	}
+	if len(q) == 0 {
+		return "?"
+	}
+	return "?" + q.Encode()
+}
