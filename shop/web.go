@@ -1,0 +1,86 @@
+package shop
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/quarry-go/quarry/auth"
+	shopviews "github.com/quarry-go/quarry/views/shop"
+)
+
+// The storefront. Its handlers rely on the middleware the server applies
+// to every page: the database in the context (orm.WithDB), the session and
+// its user (auth.Store.Sessions), CSRF (auth.CSRF) and the page chrome
+// (views.WithChrome). User mistakes come back as *echo.HTTPError with a
+// message for the user, which the server's error handler turns into a page.
+
+// placeholderImage stands in for a product without a photo.
+const placeholderImage = "/static/img/product-placeholder.svg"
+
+// Mount registers the storefront's routes on e.
+func Mount(e *echo.Echo) {
+	e.GET("/", home)
+	e.GET("/products/", catalog)
+	e.GET("/products/:slug/", productDetail)
+	e.POST("/products/:slug/review/", postReview)
+	e.GET("/cart/", showCart)
+	e.POST("/cart/add/", addToCart)
+	e.POST("/cart/update/", updateCart)
+	e.POST("/cart/remove/", removeFromCart)
+	e.GET("/checkout/", showCheckout)
+	e.POST("/checkout/", placeOrder)
+	e.GET("/orders/", orderList)
+	e.GET("/orders/:number/", orderDetail)
+}
+
+// shell is what every storefront page shows around its content.
+func shell(ctx context.Context, title string) shopviews.Shell {
+	return shopviews.Shell{
+		Title:     title,
+		CartCount: cartFrom(auth.SessionFrom(ctx)).units(),
+		SignedIn:  auth.UserFrom(ctx) != nil,
+	}
+}
+
+// toLogin sends an anonymous visitor to the login page, which returns to
+// path once they have signed in.
+func toLogin(c echo.Context, path string) error {
+	return c.Redirect(http.StatusSeeOther, "/accounts/login/?next="+url.QueryEscape(path))
+}
+
+// money is a price as the shop shows it.
+func money(d decimal.Decimal) string { return "$" + d.StringFixed(2) }
+
+func productURL(p *Product) string { return "/products/" + p.Slug + "/" }
+
+func imageURL(p *Product) string {
+	if p.Image.Name == "" {
+		return placeholderImage
+	}
+	return p.Image.URL()
+}
+
+// listPrice is the price struck through beside a sale price; "" when the
+// product is not on sale.
+func listPrice(p *Product) string {
+	if !p.OnSale() {
+		return ""
+	}
+	return money(p.Price)
+}
+
+// rating is a product's average for display; "" before any approved
+// review, when the average is zero.
+func rating(p *Product) string {
+	if p.AverageRating.IsZero() {
+		return ""
+	}
+	return p.AverageRating.StringFixed(2)
+}
+
+// dateFormat is how the storefront shows a day.
+const dateFormat = "2 January 2006"

@@ -1,0 +1,432 @@
+package shop
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/views"
+	shopviews "github.com/quarry-go/quarry/views/shop"
+)
+
+// homeShelf is how many products each row of the home page shows.
+const homeShelf = 8
+
+// home shows the best-rated products in stock and the newest sales: two
+// queries.
+func home(c echo.Context) error {
+	ctx := c.Request().Context()
+	featured, err := ProductObjects().InStock().SelectRelated("category").
+		OrderBy("-average_rating", "-created_at", "pk").Limit(homeShelf).All(ctx)
+	if err != nil {
+		return err
+	}
+	sale, err := ProductObjects().InStock().OnSale().SelectRelated("category").
+		OrderBy("-created_at", "pk").Limit(homeShelf).All(ctx)
+	if err != nil {
+		return err
+	}
+	return views.Render(c, http.StatusOK, shopviews.HomePage(shopviews.Home{
+		Shell:    shell(ctx, "Shop"),
+		Featured: cards(featured),
+		OnSale:   cards(sale),
+	}))
+}
+
+func cards(products []*Product) []shopviews.ProductCard {
+	out := make([]shopviews.ProductCard, len(products))
+	for i, p := range products {
+		out[i] = shopviews.ProductCard{
+			Name:      p.Name,
+			URL:       productURL(p),
+			ImageURL:  imageURL(p),
+			Price:     money(p.CurrentPrice()),
+			ListPrice: listPrice(p),
+			InStock:   p.IsActive && p.Stock > 0,
+			Rating:    rating(p),
+		}
+		if cat, ok := p.Category.Cached(); ok {
+			out[i].Category = cat.Name
+		}
+	}
+	return out
+}
+
+// catalogSorts are the catalog's orders, by the sort parameter's value;
+// the first is the default. Every order ends in the primary key, so that
+// pages never share or skip a product.
+var catalogSorts = []struct {
+	value, label string
+	fields       []string
+}{
+	{"", "Name", []string{"name", "pk"}},
+	{"price", "Price: low to high", []string{"current_price", "name", "pk"}},
+	{"-price", "Price: high to low", []string{"-current_price", "name", "pk"}},
+	{"rating", "Best rated", []string{"-average_rating", "name", "pk"}},
+	{"newest", "Newest", []string{"-created_at", "pk"}},
+}
+
+// perPageChoices are the page sizes a visitor may pick; the first is the
+// default.
+var perPageChoices = []int{12, 24, 48}
+
+// maxSearchWords bounds the conditions one search adds to the query.
+const maxSearchWords = 8
+
+// catalog is /products/: three queries whatever the filters and the page
+// size (the categories, the count, the page).
+func catalog(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := c.QueryParams()
+	categories, err := Categories.Objects().All(ctx)
+	if err != nil {
+		return err
+	}
+
+	qs := ProductObjects().Filter(orm.Q{"is_active": true})
+	params := url.Values{}
+	search := strings.TrimSpace(q.Get("q"))
+	if search != "" {
+		params.Set("q", search)
+		// Every word must appear in the name or the description.
+		for i, word := range strings.Fields(search) {
+			if i == maxSearchWords {
+				break
+			}
+			qs = qs.Filter(orm.Or(orm.Q{"name__icontains": word}, orm.Q{"description__icontains": word}))
+		}
+	}
+	slug := q.Get("category")
+	if slug != "" {
+		var cat *Category
+		for _, k := range categories {
+			if k.Slug == slug {
+				cat = k
+			}
+		}
+		if cat == nil {
+			return echo.NewHTTPError(http.StatusNotFound, "There is no such category.")
+		}
+		params.Set("category", slug)
+		qs = qs.ByCategory(cat)
+	}
+	inStock, onSale := q.Get("in_stock") != "", q.Get("on_sale") != ""
+	if inStock {
+		params.Set("in_stock", "1")
+		qs = qs.InStock()
+	}
+	if onSale {
+		params.Set("on_sale", "1")
+		qs = qs.OnSale()
+	}
+	sort := catalogSorts[0]
+	for _, s := range catalogSorts {
+		if s.value == q.Get("sort") {
+			sort = s
+		}
+	}
+	if sort.value != "" {
+		params.Set("sort", sort.value)
+	}
+	perPage := perPageChoices[0]
+	if n, err := strconv.Atoi(q.Get("per_page")); err == nil && n != perPage {
+		for _, choice := range perPageChoices {
+			if choice == n {
+				perPage = n
+				params.Set("per_page", q.Get("per_page"))
+			}
+		}
+	}
+
+	total, err := qs.Count(ctx)
+	if err != nil {
+		return err
+	}
+	numPages := max(int((total+int64(perPage)-1)/int64(perPage)), 1)
+	page := 1
+	if p := q.Get("page"); p != "" {
+		if page, err = strconv.Atoi(p); err != nil || page < 1 || page > numPages {
+			return echo.NewHTTPError(http.StatusNotFound, "That page does not exist.")
+		}
+	}
+	var products []*Product
+	if total > 0 {
+		products, err = qs.Annotate(orm.A{"current_price": currentPrice()}).SelectRelated("category").
+			OrderBy(sort.fields...).Offset((page - 1) * perPage).Limit(perPage).All(ctx)
+		if err != nil {
+			return err
+		}
+	}
+
+	view := shopviews.Catalog{
+		Shell:      shell(ctx, "Products"),
+		Query:      search,
+		Categories: categoryOptions(categories, slug),
+		InStock:    inStock,
+		OnSale:     onSale,
+		Products:   cards(products),
+		Total:      total,
+		Page:       page,
+		NumPages:   numPages,
+	}
+	for _, s := range catalogSorts {
+		view.Sorts = append(view.Sorts, shopviews.Option{Value: s.value, Label: s.label, Selected: s.value == sort.value})
+	}
+	for _, n := range perPageChoices {
+		v := strconv.Itoa(n)
+		view.PerPage = append(view.PerPage, shopviews.Option{Value: v, Label: v, Selected: n == perPage})
+	}
+	pageURL := func(n int) string {
+		v := url.Values{}
+		for k, vals := range params {
+			v[k] = vals
+		}
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
+		}
+		if len(v) == 0 {
+			return "/products/"
+		}
+		return "/products/?" + v.Encode()
+	}
+	if page > 1 {
+		view.PrevURL = pageURL(page - 1)
+	}
+	if page < numPages {
+		view.NextURL = pageURL(page + 1)
+	}
+	for _, n := range pageNumbers(page, numPages) {
+		switch n {
+		case 0:
+			view.Pages = append(view.Pages, shopviews.PageLink{Label: "…"})
+		case page:
+			view.Pages = append(view.Pages, shopviews.PageLink{Label: strconv.Itoa(n), Current: true})
+		default:
+			view.Pages = append(view.Pages, shopviews.PageLink{Label: strconv.Itoa(n), URL: pageURL(n)})
+		}
+	}
+	return views.Render(c, http.StatusOK, shopviews.CatalogPage(view))
+}
+
+// currentPrice is Product.CurrentPrice in SQL, for sorting by what a
+// customer pays.
+func currentPrice() orm.Expr {
+	return orm.Case(orm.When(orm.Q{"sale_price__lt": orm.F("price")}, orm.F("sale_price")), orm.Else(orm.F("price")))
+}
+
+// pageNumbers are the page links around the current page: the first and
+// last two, and two either side of current; 0 marks a gap.
+func pageNumbers(current, last int) []int {
+	var out []int
+	for n := 1; n <= last; n++ {
+		if n <= 2 || n > last-2 || n >= current-2 && n <= current+2 {
+			out = append(out, n)
+		} else if out[len(out)-1] != 0 {
+			out = append(out, 0)
+		}
+	}
+	return out
+}
+
+// categoryOptions lists the categories as a tree, each under its parent
+// and indented by its depth.
+func categoryOptions(categories []*Category, selected string) []shopviews.Option {
+	children := map[int64][]*Category{}
+	known := map[int64]bool{}
+	for _, k := range categories {
+		known[k.ID] = true
+	}
+	for _, k := range categories {
+		parent := k.Parent.ID
+		if !known[parent] {
+			parent = 0
+		}
+		children[parent] = append(children[parent], k)
+	}
+	out := []shopviews.Option{{Value: "", Label: "All categories", Selected: selected == ""}}
+	seen := map[int64]bool{}
+	var walk func(parent int64, depth int)
+	walk = func(parent int64, depth int) {
+		for _, k := range children[parent] {
+			if seen[k.ID] {
+				continue
+			}
+			seen[k.ID] = true
+			out = append(out, shopviews.Option{Value: k.Slug, Label: strings.Repeat("\u00a0\u00a0", depth) + k.Name, Selected: k.Slug == selected})
+			walk(k.ID, depth+1)
+		}
+	}
+	walk(0, 0)
+	return out
+}
+
+// activeProduct is the product on sale at slug, or a 404.
+func activeProduct(ctx context.Context, slug string) (*Product, error) {
+	p, err := ProductObjects().SelectRelated("category").Get(ctx, orm.Q{"slug": slug, "is_active": true})
+	if errors.Is(err, orm.ErrDoesNotExist) {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "This product does not exist or is no longer sold.")
+	}
+	return p, err
+}
+
+// productDetail is /products/<slug>/: the product and its approved
+// reviews in two queries, and two more for a signed-in visitor, to know
+// whether they may review it.
+func productDetail(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, err := activeProduct(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	view, err := productView(ctx, p)
+	if err != nil {
+		return err
+	}
+	view.Thanks = c.QueryParam("reviewed") != ""
+	if u := auth.UserFrom(ctx); u != nil {
+		reviewed, err := Reviews.Objects().Filter(orm.Q{"product": p.ID, "customer__user": u.ID}).Exists(ctx)
+		if err != nil {
+			return err
+		}
+		bought := false
+		if !reviewed {
+			if bought, err = hasBought(ctx, u, p); err != nil {
+				return err
+			}
+		}
+		switch {
+		case reviewed:
+			view.ReviewNote = "You have reviewed this product. Thank you!"
+		case bought:
+			view.Review = &shopviews.ReviewForm{}
+		default:
+			view.ReviewNote = "Only customers who bought this product can review it."
+		}
+	} else {
+		view.ReviewNote = "Log in to review products you have bought."
+	}
+	return views.Render(c, http.StatusOK, shopviews.ProductDetail(view))
+}
+
+// productView is the product page without its review form.
+func productView(ctx context.Context, p *Product) (shopviews.ProductPage, error) {
+	reviews, err := Reviews.Objects().Filter(orm.Q{"product": p.ID, "approved": true}).
+		SelectRelated("customer__user").OrderBy("-created_at", "-pk").All(ctx)
+	if err != nil {
+		return shopviews.ProductPage{}, err
+	}
+	view := shopviews.ProductPage{
+		Shell:         shell(ctx, p.Name),
+		ID:            p.ID,
+		Name:          p.Name,
+		Description:   p.Description,
+		ImageURL:      imageURL(p),
+		Price:         money(p.CurrentPrice()),
+		ListPrice:     listPrice(p),
+		Stock:         int(p.Stock),
+		AverageRating: rating(p),
+		ReviewURL:     productURL(p) + "review/",
+	}
+	if cat, ok := p.Category.Cached(); ok {
+		view.Category = shopviews.Link{Label: cat.Name, URL: "/products/?category=" + url.QueryEscape(cat.Slug)}
+	}
+	for _, r := range reviews {
+		author := "A customer"
+		if cu, ok := r.Customer.Cached(); ok {
+			author = cu.String()
+		}
+		view.Reviews = append(view.Reviews, shopviews.Review{
+			Rating: int(r.Rating),
+			Title:  r.Title,
+			Body:   r.Body,
+			Author: author,
+			Date:   r.CreatedAt.Format(dateFormat),
+			ISO:    r.CreatedAt.Format("2006-01-02"),
+		})
+	}
+	return view, nil
+}
+
+// hasBought reports whether u has ordered p, in an order not cancelled.
+func hasBought(ctx context.Context, u *auth.User, p *Product) (bool, error) {
+	return OrderItems.Objects().Filter(orm.Q{"product": p.ID, "order__customer__user": u.ID}).
+		Exclude(orm.Q{"order__status": StatusCancelled}).Exists(ctx)
+}
+
+// postReview saves a buyer's review, unapproved until staff approve it.
+func postReview(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := auth.UserFrom(ctx)
+	slug := c.Param("slug")
+	if u == nil {
+		return toLogin(c, "/products/"+slug+"/")
+	}
+	p, err := activeProduct(ctx, slug)
+	if err != nil {
+		return err
+	}
+	bought, err := hasBought(ctx, u, p)
+	if err != nil {
+		return err
+	}
+	if !bought {
+		return echo.NewHTTPError(http.StatusForbidden, "Only customers who bought this product can review it.")
+	}
+	customer, err := CustomerFor(ctx, u)
+	if err != nil {
+		return err
+	}
+	form := shopviews.ReviewForm{
+		Rating: strings.TrimSpace(c.FormValue("rating")),
+		Title:  strings.TrimSpace(c.FormValue("title")),
+		Body:   strings.TrimSpace(c.FormValue("body")),
+		Errors: map[string]string{},
+	}
+	r := Reviews.New()
+	r.Product.ID, r.Customer.ID, r.Title, r.Body = p.ID, customer.ID, form.Title, form.Body
+	if n, err := strconv.Atoi(form.Rating); err != nil || n < 1 || n > 5 {
+		form.Errors["rating"] = "Choose a rating from 1 to 5 stars."
+	} else {
+		r.Rating = int16(n)
+	}
+	err = Reviews.FullClean(ctx, r, "rating")
+	var verr *orm.ValidationError
+	if errors.As(err, &verr) {
+		for field, msgs := range verr.Fields {
+			if field == orm.NonFieldErrors {
+				// The one unique constraint: one review per product and customer.
+				form.Errors[""] = "You have already reviewed this product."
+			} else if form.Errors[field] == "" {
+				form.Errors[field] = msgs[0]
+			}
+		}
+	} else if err != nil {
+		return err
+	}
+	if len(form.Errors) == 0 {
+		err = Reviews.Save(ctx, r)
+		var ierr *orm.IntegrityError
+		if errors.As(err, &ierr) && ierr.Kind == "unique" {
+			// A second review sent at the same moment, past FullClean's check.
+			form.Errors[""] = "You have already reviewed this product."
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(form.Errors) > 0 {
+		view, err := productView(ctx, p)
+		if err != nil {
+			return err
+		}
+		view.Review = &form
+		return views.Render(c, http.StatusBadRequest, shopviews.ProductDetail(view))
+	}
+	return c.Redirect(http.StatusSeeOther, productURL(p)+"?reviewed=1#reviews")
+}
