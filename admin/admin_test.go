@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
@@ -345,6 +347,89 @@ func TestLoginCookiesSecureOverTLS(t *testing.T) {
 			sess := c.cookies[auth.CookieName]
 			if sess == nil || !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode || sess.Secure != overTLS {
 				t.Fatalf("over TLS %v: session cookie %+v", overTLS, sess)
+			}
+		}
+	})
+}
+
+// TestChangeListQueriesEveryFeature registers products with every change
+// list feature at once, editable foreign keys included, and checks that a
+// page costs the same number of queries for 2 rows as for 12.
+func TestChangeListQueriesEveryFeature(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		for _, autocomplete := range []bool{false, true} {
+			site := NewSite()
+			Register(site, categories, ModelAdmin[Category]{SearchFields: []string{"name"}})
+			ma := ModelAdmin[Product]{
+				ListDisplay:   []string{"name", "category", "category__parent", "price", "is_active", "status", "released", "on_sale"},
+				ListEditable:  []string{"category", "status", "is_active", "released"},
+				ListFilter:    []string{"is_active", "status", "category", "created_at"},
+				SearchFields:  []string{"^name", "=sku", "category__name"},
+				DateHierarchy: "created_at",
+				Methods: map[string]Method[Product]{
+					"on_sale": {Label: "On sale", Value: func(p *Product) any { return p.Stock > 0 && p.IsActive }},
+				},
+			}
+			if autocomplete {
+				ma.AutocompleteFields = []string{"category"}
+			}
+			Register(site, products, ma)
+			srv := echo.New()
+			db := orm.FromContext(v.ctx)
+			count := 0
+			srv.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+				return func(c echo.Context) error {
+					ctx := orm.Observe(orm.WithDB(c.Request().Context(), db), func(orm.QueryEvent) { count++ })
+					c.SetRequest(c.Request().WithContext(ctx))
+					return next(c)
+				}
+			})
+			site.Mount(srv)
+			w := &env{t: t, ctx: v.ctx, site: site, srv: srv}
+			c := w.as(v.user(fmt.Sprintf("root%v", autocomplete), true, true))
+			f := &fixtures{books: &Category{Name: "Books"}, games: &Category{Name: "Games"}}
+			for _, cat := range []*Category{f.books, f.games} {
+				if err := categories.Save(v.ctx, cat); err != nil {
+					t.Fatal(err)
+				}
+			}
+			page := "/admin/admintest/product/?q=product&is_active__exact=1&o=2.-4"
+			counts := map[int]int{}
+			for _, total := range []int{2, 12} {
+				for i := len(f.products); i < total; i++ {
+					p := products.New()
+					p.Name, p.SKU, p.Slug = fmt.Sprintf("Product %02d %v", i, autocomplete), fmt.Sprintf("SKU-%02d-%v", i, autocomplete), fmt.Sprintf("p-%d-%v", i, autocomplete)
+					p.Category.Set(f.books)
+					if i%2 == 1 {
+						p.Category.Set(f.games)
+					}
+					if err := products.Save(v.ctx, p); err != nil {
+						t.Fatal(err)
+					}
+					f.products = append(f.products, p)
+				}
+				count = 0
+				c.get(page).expect(t, http.StatusOK, `name="form-0-category"`, `name="form-0-status"`)
+				counts[total] = count
+			}
+			if counts[2] != counts[12] {
+				t.Fatalf("autocomplete %v: a change list page runs %d queries for 2 rows and %d for 12", autocomplete, counts[2], counts[12])
+			}
+			// session, user, count, total count, rows, the categories of
+			// the editable select (or none, with autocomplete), the
+			// category filter's choices, the date hierarchy's periods.
+			want := 8
+			if autocomplete {
+				want = 7
+			}
+			if counts[2] != want {
+				t.Errorf("autocomplete %v: a change list page runs %d queries, want %d", autocomplete, counts[2], want)
+			}
+			if _, err := products.Objects().Delete(v.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := categories.Objects().Delete(v.ctx); err != nil {
+				t.Fatal(err)
 			}
 		}
 	})

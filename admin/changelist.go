@@ -35,6 +35,9 @@ type changeList struct {
 	showAll bool
 	filters []*listFilter
 	dates   *dateDrill
+	// choices are the options of the editable columns' selects, shared by
+	// the rows so that a page loads each relation's options once.
+	choices map[string][]ui.Option
 }
 
 // orderKey is one column of the sort: its index and direction.
@@ -47,7 +50,7 @@ type orderKey struct {
 // unknown parameters are ignored, as a stale bookmark should still open.
 func (r *request) newChangeList(query url.Values) (*changeList, error) {
 	e := r.e
-	cl := &changeList{r: r, e: e, params: url.Values{}, columns: e.opts.displayColumns(), page: 1}
+	cl := &changeList{r: r, e: e, params: url.Values{}, columns: e.opts.displayColumns(), page: 1, choices: map[string][]ui.Option{}}
 	qs := e.meta.DefaultManager()
 	var conds []orm.Cond
 	for _, name := range e.opts.ListFilter {
@@ -460,6 +463,7 @@ func (cl *changeList) row(ctx context.Context, i int, obj any, editForms map[str
 			}
 		}
 		fm.prefix = "form-" + strconv.Itoa(i) + "-"
+		fm.choices = cl.choices
 	}
 	links := e.opts.links()
 	for _, col := range cl.columns {

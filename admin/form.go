@@ -412,9 +412,13 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 		uf.AutocompleteURL = fm.e.url("autocomplete/") + "?field=" + f.Name
 		if uf.Value != "" {
 			uf.Display = uf.Value
-			if pk, err := parseKey(f.Rel.To.PK, uf.Value); err == nil {
+			to := f.Rel.To.Model()
+			if rel := fm.e.model.Related(fm.obj, f.Name); rel != nil && fmt.Sprint(to.PK(rel)) == uf.Value {
+				// Loaded with the object (a change list's select_related).
+				uf.Display = to.String(rel)
+			} else if pk, err := parseKey(f.Rel.To.PK, uf.Value); err == nil {
 				if rel, err := f.Rel.To.DefaultManager().Get(ctx, orm.Q{"pk": pk}); err == nil {
-					uf.Display = f.Rel.To.Model().String(rel)
+					uf.Display = to.String(rel)
 				}
 			}
 		}

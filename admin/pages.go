@@ -249,6 +249,7 @@ func (cl *changeList) saveEditable() error {
 	fields := e.formFields(e.opts.ListEditable, false)
 	params, _ := r.c.FormParams()
 	forms := map[string]*form{}
+	exists := map[string]bool{} // related keys found, checked once for all rows
 	valid := true
 	for i := range total {
 		p := "form-" + strconv.Itoa(i) + "-"
@@ -257,6 +258,7 @@ func (cl *changeList) saveEditable() error {
 			continue // deleted or filtered out since the page was shown
 		}
 		fm := e.newForm(obj, false, p)
+		fm.exists = exists
 		ok, err := fm.bind(r.ctx, fields, r.c.FormValue, func(n string) []string { return params[n] })
 		if err != nil {
 			return err
