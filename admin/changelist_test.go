@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -276,24 +277,49 @@ func TestEscaping(t *testing.T) {
 		if err := categories.Save(v.ctx, f.books); err != nil {
 			t.Fatal(err)
 		}
+		// A child category, for the stacked inline's titles.
+		child := &Category{Name: evil + "child"}
+		child.Parent.Set(f.books)
+		if err := categories.Save(v.ctx, child); err != nil {
+			t.Fatal(err)
+		}
 		c := v.as(v.user("root", true, true))
-		// Logged, so that the history and the index show it too.
+		// Logged, so that the history and the index show it too; the
+		// success message is on the next page.
 		c.post(fmt.Sprintf("/admin/admintest/product/%d/change/", p.ID), productForm(f, map[string]string{"name": evil, "sku": p.SKU, "slug": p.Slug}))
+		check := func(what string, res *response) {
+			t.Helper()
+			if strings.Contains(res.body, "<script>alert") || strings.Contains(res.body, `alert("x")`) {
+				t.Errorf("%s renders the name unescaped", what)
+			}
+			if !strings.Contains(res.body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&#39;&#34;") {
+				t.Errorf("%s does not show the name as text:\n%s", what, res.body)
+			}
+		}
 		for _, path := range []string{"/admin/", "/admin/admintest/product/", "/admin/admintest/product/?q=" + url.QueryEscape(evil),
 			fmt.Sprintf("/admin/admintest/product/%d/change/", p.ID), fmt.Sprintf("/admin/admintest/product/%d/delete/", p.ID),
 			fmt.Sprintf("/admin/admintest/product/%d/history/", p.ID), fmt.Sprintf("/admin/admintest/category/%d/delete/", f.books.ID),
-			"/admin/admintest/product/autocomplete/?field=category&term=script"} {
+			fmt.Sprintf("/admin/admintest/category/%d/change/", f.books.ID), "/admin/admintest/category/?q=" + url.QueryEscape(evil),
+			"/admin/admintest/product/autocomplete/?field=category&term=script",
+			fmt.Sprintf("/admin/admintest/product/?category__id__exact=%d", f.books.ID)} {
 			res := c.get(path)
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("%s: %d", path, res.StatusCode)
 			}
-			if strings.Contains(res.body, "<script>alert") {
-				t.Errorf("%s renders the name unescaped", path)
-			}
-			if !strings.Contains(res.body, "&lt;script&gt;alert(") {
-				t.Errorf("%s does not show the name as text", path)
-			}
+			check(path, res)
 		}
+		// The success message, the bulk delete's confirmation, a form's
+		// errors and an import's preview.
+		c.post(fmt.Sprintf("/admin/admintest/product/%d/change/", p.ID), productForm(f, map[string]string{"name": evil, "sku": p.SKU, "slug": p.Slug}))
+		check("the success message", c.get("/admin/admintest/tag/"))
+		check("delete selected", c.post("/admin/admintest/product/", url.Values{"action": {deleteSelected}, "_selected_action": {fmt.Sprint(p.ID)}}))
+		check("a form with errors", c.post("/admin/admintest/product/add/", productForm(f, map[string]string{"name": evil, "price": "x"})))
+		var file strings.Builder
+		w := csv.NewWriter(&file)
+		w.Write(strings.Split(importHeader, ","))
+		w.Write([]string{"", evil, "EVIL-1", "evil", fmt.Sprint(f.books.ID), "1", "0", "1", "draft", "", evil, ""})
+		w.Flush()
+		check("an import preview", c.upload("/admin/admintest/product/import/", file.String()))
 	})
 }
 
