@@ -127,9 +127,21 @@ var documents = orm.Define("admintest", func(d *Document, m *orm.Schema) {
 	m.BigInteger(&d.Views)
 })
 
+// Pin holds its tag with RESTRICT, for the delete page's blockers.
+type Pin struct {
+	ID  int64
+	Tag orm.FK[Tag]
+}
+
+func (p *Pin) String() string { return fmt.Sprintf("pin %d", p.ID) }
+
+var pins = orm.Define("admintest", func(p *Pin, m *orm.Schema) {
+	m.ForeignKey(&p.Tag, orm.OnDelete(orm.Restrict))
+})
+
 func testModels() []*orm.Meta {
 	return append(append(auth.Models(), Models()...), categories.Meta, tags.Meta, products.Meta,
-		products.Meta.ManyToMany[0].Rel.Through, reviews.Meta, documents.Meta)
+		products.Meta.ManyToMany[0].Rel.Through, reviews.Meta, documents.Meta, pins.Meta)
 }
 
 // testSite registers the test app with the options the tests exercise.
@@ -203,8 +215,11 @@ func each(t *testing.T, fn func(t *testing.T, env *env)) {
 }
 
 // newEnv serves a fresh test site on the database in ctx.
-func newEnv(t *testing.T, ctx context.Context) *env {
-	v := &env{t: t, ctx: ctx, site: testSite(), srv: echo.New()}
+func newEnv(t *testing.T, ctx context.Context) *env { return siteEnv(t, ctx, testSite()) }
+
+// siteEnv serves site on the database in ctx.
+func siteEnv(t *testing.T, ctx context.Context, site *Site) *env {
+	v := &env{t: t, ctx: ctx, site: site, srv: echo.New()}
 	db := orm.FromContext(ctx)
 	v.srv.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
