@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -24,10 +25,18 @@ const startupPingTimeout = 5 * time.Second
 
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "serve")
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start; refuse to start while any is pending (run web migrate instead)")
+	return startServer(ctx, env, fs, args, func() bool { return !*noMigrate }, nil)
+}
+
+// startServer is serve and demo: it parses fs (with the flags every server
+// has added) from args, opens and migrates the database (when migrate says
+// so), runs prepare, and serves until ctx ends.
+func startServer(ctx context.Context, env *environment, fs *flag.FlagSet, args []string, migrate func() bool,
+	prepare func(ctx context.Context, db *orm.DB) error) error {
 	var cfg migrationsConfig
 	cfg.register(fs, env)
 	addr := fs.String("addr", envOr(env, "ADDR", ":8000"), "address to listen on, [HOST]:PORT (env ADDR)")
-	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start; refuse to start while any is pending (run web migrate instead)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -52,9 +61,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		// Migrations wait for the next start then: failing here would
 		// turn a database outage into a crash loop.
 		log.Error("database unreachable; migrations not checked", "error", err)
-	} else if err := migrateAtStart(ctx, &cfg, db, !*noMigrate, log); err != nil {
+	} else if err := migrateAtStart(ctx, &cfg, db, migrate(), log); err != nil {
 		// A half-migrated or outdated schema must not serve requests.
 		return err
+	} else if prepare != nil {
+		if err := prepare(ctx, db); err != nil {
+			return err
+		}
 	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)

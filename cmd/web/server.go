@@ -14,8 +14,8 @@ import (
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/blog"
 	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/shop"
 	"github.com/quarry-go/quarry/static"
-	"github.com/quarry-go/quarry/views"
 )
 
 // healthTimeout bounds the database ping behind /healthz, so that a stuck
@@ -79,11 +79,11 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	)
 
 	e.StaticFS("/static/", static.FS)
-	e.GET("/", home(db))
 	e.GET("/healthz", healthz(db, log))
 	accounts := &auth.Accounts{Store: site.Store, Throttle: site.Throttle, Secure: site.Secure}
 	accounts.Mount(e)
 	blog.Mount(e)
+	shop.Mount(e)
 	site.Mount(e)
 	return e
 }
@@ -153,12 +153,6 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			return nil
 		},
 	})
-}
-
-func home(db *orm.DB) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		return views.Render(c, http.StatusOK, views.Home(db.Vendor()))
-	}
 }
 
 // health is the body of /healthz.

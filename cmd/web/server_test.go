@@ -14,6 +14,7 @@ import (
 
 	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/orm/ormtest"
 )
 
 func testServer(t *testing.T, db *orm.DB) *echo.Echo {
@@ -34,8 +35,10 @@ func get(t *testing.T, e *echo.Echo, target string, header ...string) *httptest.
 	return rec
 }
 
+// TestHome: the site's front page is the storefront, in the site layout,
+// on a database with every app's tables.
 func TestHome(t *testing.T) {
-	e := testServer(t, openSQLite(t))
+	e := testServer(t, orm.FromContext(ormtest.Open(t, "sqlite", orm.Models()...)))
 	rec := get(t, e, "/")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET / status = %d, want 200; body:\n%s", rec.Code, rec.Body)
@@ -45,10 +48,10 @@ func TestHome(t *testing.T) {
 	}
 	body := rec.Body.String()
 	for _, want := range []string{
-		"<title>Home · Quarry</title>",
+		"· Quarry</title>",
 		`<link rel="stylesheet" href="/static/css/quarry.css">`,
-		"Django's ORM and admin, done the Go way.",
-		"SQLite",
+		`<a href="/products/">Shop</a>`,
+		`<a href="/blog/">Blog</a>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("GET / body lacks %q; body:\n%s", want, body)
