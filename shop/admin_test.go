@@ -1,0 +1,132 @@
+package shop_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/shop"
+)
+
+// adminClient is a signed-in superuser's browser on the default admin
+// site, which the shop registers with.
+type adminClient struct {
+	t       *testing.T
+	srv     *echo.Echo
+	cookies map[string]*http.Cookie
+}
+
+func newAdminClient(t *testing.T, ctx context.Context) *adminClient {
+	t.Helper()
+	if err := auth.SyncPermissions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u := auth.Users.New()
+	u.Username, u.IsStaff, u.IsSuperuser, u.IsActive = "boss", true, true, true
+	auth.SetUnusablePassword(u)
+	if err := auth.Users.Save(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	srv := echo.New()
+	db := orm.FromContext(ctx)
+	srv.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.SetRequest(c.Request().WithContext(orm.WithDB(c.Request().Context(), db)))
+			return next(c)
+		}
+	})
+	admin.Default.Mount(srv)
+	sess := &auth.Session{Data: map[string]any{}}
+	if err := admin.Default.Store.Login(ctx, sess, u); err != nil {
+		t.Fatal(err)
+	}
+	return &adminClient{t: t, srv: srv, cookies: map[string]*http.Cookie{auth.CookieName: auth.Cookie(sess, false)}}
+}
+
+func (c *adminClient) do(req *http.Request) (int, string, string) {
+	for _, ck := range c.cookies {
+		req.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	c.srv.ServeHTTP(rec, req)
+	res := rec.Result()
+	for _, ck := range res.Cookies() {
+		c.cookies[ck.Name] = ck
+	}
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header.Get("Location")
+}
+
+// get fetches path and wants a 200 page containing every string in want.
+func (c *adminClient) get(path string, want ...string) {
+	c.t.Helper()
+	status, body, _ := c.do(httptest.NewRequest(http.MethodGet, path, nil))
+	if status != http.StatusOK {
+		c.t.Fatalf("GET %s: %d\n%s", path, status, body)
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			c.t.Fatalf("GET %s: no %q in the page\n%s", path, w, body)
+		}
+	}
+}
+
+// action runs a change list action on the objects with the given keys.
+func (c *adminClient) action(path, name string, pks ...int64) {
+	c.t.Helper()
+	form := url.Values{"action": {name}, "_csrf": {c.cookies["csrftoken"].Value}}
+	for _, pk := range pks {
+		form.Add("_selected_action", strconv.FormatInt(pk, 10))
+	}
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if status, body, _ := c.do(req); status != http.StatusSeeOther {
+		c.t.Fatalf("POST %s action %s: %d\n%s", path, name, status, body)
+	}
+}
+
+func TestShopAdmin(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		c := newAdminClient(t, ctx)
+		el := newCategory(t, ctx, "electronics", nil)
+		phones := newCategory(t, ctx, "phones", el)
+		phone := newProduct(t, ctx, phones, "Pocket Phone", "300", "250", 2, func(p *shop.Product) { p.ReorderLevel = 5 })
+		cable := newProduct(t, ctx, el, "Long Cable", "10", "", 50)
+		buyer := newCustomer(t, ctx, "ann")
+		o, err := shop.PlaceOrder(ctx, buyer, []shop.CartLine{{phone.ID, 1}, {cable.ID, 3}}, shop.Checkout{Key: uuid.New()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r1 := newReview(t, ctx, phone, buyer, 4, false)
+		r2 := newReview(t, ctx, phone, newCustomer(t, ctx, "bob"), 1, false)
+
+		c.get("/admin/shop/", "Products", "Categories", "Customers", "Orders", "Reviews")
+		c.get("/admin/shop/product/", "Pocket Phone", "Long Cable", "On sale", "Low stock", "Average rating", `name="form-0-stock"`)
+		c.get("/admin/shop/product/?q=pocket", "Pocket Phone")
+		c.get("/admin/shop/category/", "electronics", "phones")
+		c.get("/admin/shop/customer/", "ann", "bob")
+		c.get("/admin/shop/order/?status__exact=pending", o.Number.String()[:8], "Pending")
+		c.get("/admin/shop/order/"+strconv.FormatInt(o.ID, 10)+"/change/", o.Number.String(), "280.00", `class="field-items-0-unit_price"><div class="readonly">250.00`, `class="field-items-1-quantity"><div class="readonly">3`)
+		c.get("/admin/shop/review/", "4 stars", "1 stars")
+
+		c.action("/admin/shop/review/", "approve", r1.ID, r2.ID)
+		if got := ratingOf(t, ctx, phone); got != "2.50" {
+			t.Fatalf("after the approve action: average = %s, want 2.50", got)
+		}
+		c.action("/admin/shop/product/", "restock", phone.ID, cable.ID)
+		if stockOf(t, ctx, phone.ID) != 5 || stockOf(t, ctx, cable.ID) != 47 {
+			t.Fatalf("after restock: stocks %d, %d; want 5, 47", stockOf(t, ctx, phone.ID), stockOf(t, ctx, cable.ID))
+		}
+	})
+}
