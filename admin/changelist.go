@@ -292,11 +292,11 @@ func (cl *changeList) view(ctx context.Context, editForms map[string]*form, form
 		v.Pagination.Noun = e.meta.VerboseNamePlural
 	}
 	if cl.filtered() {
-		total, err := e.meta.DefaultManager().Count(ctx)
+		total, estimated, err := cl.total(ctx)
 		if err != nil {
 			return v, err
 		}
-		v.Pagination.Total = total
+		v.Pagination.Total, v.Pagination.TotalEstimated = total, estimated
 	}
 	per := e.opts.ListPerPage
 	pages := max(int((count+int64(per)-1)/int64(per)), 1)
@@ -355,6 +355,18 @@ func (cl *changeList) count(ctx context.Context) (int64, bool, error) {
 		}
 	}
 	n, err := cl.qs.Count(ctx)
+	return n, false, err
+}
+
+// total is the number of rows with no filter, shown beside a filtered
+// count: estimated on a large table as count's is.
+func (cl *changeList) total(ctx context.Context) (int64, bool, error) {
+	if cl.e.opts.EstimateCountOver >= 0 {
+		if n, ok := estimateRows(ctx, cl.e.meta); ok && n > cl.e.opts.EstimateCountOver {
+			return n, true, nil
+		}
+	}
+	n, err := cl.e.meta.DefaultManager().Count(ctx)
 	return n, false, err
 }
 

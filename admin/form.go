@@ -387,8 +387,18 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 		if err != nil {
 			return uf, err
 		}
-		if f.Rel != nil {
-			if rel := fm.e.model.Related(fm.obj, f.Name); rel != nil {
+		if f.Rel != nil && v != nil {
+			// The related object's string, as Django shows it: loaded
+			// with the object, or fetched (one query per such field).
+			rel := fm.e.model.Related(fm.obj, f.Name)
+			if rel == nil {
+				var err error
+				rel, err = f.Rel.To.DefaultManager().Get(ctx, orm.Q{"pk": v})
+				if err != nil && !errors.Is(err, orm.ErrDoesNotExist) {
+					return uf, err
+				}
+			}
+			if rel != nil {
 				v = f.Rel.To.Model().String(rel)
 			}
 		}

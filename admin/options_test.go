@@ -189,3 +189,32 @@ func TestRestrictBlocksDelete(t *testing.T) {
 		c.post(del, url.Values{"post": {"yes"}}).redirectsTo(t, "/admin/admintest/tag/")
 	})
 }
+
+// TestReadonlyForeignKey shows a read-only foreign key by its object's
+// string, not its key.
+func TestReadonlyForeignKey(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		f := v.fixtures(1)
+		r := &Review{Rating: 4}
+		r.Product.Set(f.products[0])
+		if err := reviews.Save(v.ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		site := NewSite()
+		Register(site, reviews, ModelAdmin[Review]{ReadonlyFields: []string{"product"}})
+		w := siteEnv(t, v.ctx, site)
+		c := w.as(v.user("root", true, true))
+		change := fmt.Sprintf("/admin/admintest/review/%d/change/", r.ID)
+		res := c.get(change)
+		res.expect(t, http.StatusOK, "Product 00")
+		if strings.Contains(res.body, `name="product"`) {
+			t.Error("a read-only foreign key has an input")
+		}
+		// Saving leaves it alone.
+		c.post(change, url.Values{"rating": {"2"}, "body": {""}, "_save": {"1"}}).redirectsTo(t, "/admin/admintest/review/")
+		got, err := reviews.Objects().Get(v.ctx, orm.Q{"pk": r.ID})
+		if err != nil || got.Product.ID != f.products[0].ID || got.Rating != 2 {
+			t.Fatalf("saved %+v, %v", got, err)
+		}
+	})
+}

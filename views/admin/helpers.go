@@ -355,6 +355,14 @@ func intcomma(n int64) string {
 }
 
 // countText is "12 products", "about 1,200 products".
+// totalText is the unfiltered count beside it: "(130 total)".
+func totalText(p Pagination) string {
+	if p.TotalEstimated {
+		return "(about " + intcomma(p.Total) + " total)"
+	}
+	return "(" + intcomma(p.Total) + " total)"
+}
+
 func countText(p Pagination) string {
 	s := intcomma(p.Count) + " " + p.Noun
 	if p.Estimated {

@@ -162,9 +162,11 @@ type Pagination struct {
 	Count     int64 // matching objects
 	Total     int64 // all objects, when a filter or search is active; -1 when not shown
 	Estimated bool  // Count is the planner's estimate, not COUNT(*)
-	Pages     []PageLink
-	ShowAll   string // the "Show all" URL; "" when not offered
-	Noun      string // "product" or "products", agreeing with Count
+	// TotalEstimated: Total is the planner's estimate.
+	TotalEstimated bool
+	Pages          []PageLink
+	ShowAll        string // the "Show all" URL; "" when not offered
+	Noun           string // "product" or "products", agreeing with Count
 }
 
 // PageLink is one page number, or an ellipsis when Number is 0.
