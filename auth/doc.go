@@ -43,7 +43,7 @@
 //	request.user                               auth.SessionUser(ctx, sess)
 //	SessionMiddleware                          store.Middleware(next) (net/http; loads, never saves); auth.SessionFrom(ctx)
 //	SESSION_COOKIE_AGE / _SECURE / _HTTPONLY   auth.Store{Age}; auth.Cookie(sess, secure): HttpOnly, SameSite=Lax, Path=/
-//	manage.py clearsessions                    store.Cleanup(ctx); auth.DefaultThrottle.Cleanup(ctx) for old LoginAttempt rows
+//	manage.py clearsessions                    store.Cleanup(ctx), which Login also runs hourly (Store.CleanupEvery); auth.DefaultThrottle.Cleanup(ctx) for old LoginAttempt rows
 //
 // # Choices made
 //

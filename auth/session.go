@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/quarry-go/quarry/orm"
@@ -23,6 +24,13 @@ const DefaultAge = 14 * 24 * time.Hour
 type Store struct {
 	Age time.Duration    // lifetime from the last Save; DefaultAge when 0
 	Now func() time.Time // the clock; time.Now when nil (tests inject one)
+	// CleanupEvery is how often a Login also runs Cleanup, so that expired
+	// sessions do not pile up without a clearsessions job: an hour when 0,
+	// never when negative.
+	CleanupEvery time.Duration
+
+	mu          sync.Mutex
+	lastCleanup time.Time
 }
 
 func (s *Store) now() time.Time {
@@ -114,12 +122,39 @@ func (s *Store) Cleanup(ctx context.Context) (int64, error) {
 	return d.ByModel[Sessions.Label()], nil
 }
 
+// cleanupDue reports whether this Login should run Cleanup, and if so
+// marks it done, so that one Login per period does it.
+func (s *Store) cleanupDue() bool {
+	every := s.CleanupEvery
+	if every < 0 {
+		return false
+	}
+	if every == 0 {
+		every = time.Hour
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.lastCleanup.IsZero() && now.Sub(s.lastCleanup) < every {
+		return false
+	}
+	s.lastCleanup = now
+	return true
+}
+
 // Login records u in the session after a successful Authenticate: the
 // key rotates, the session is saved with the user, and u.LastLogin is
-// set and saved (Django's login() and update_last_login).
+// set and saved (Django's login() and update_last_login). Logins are what
+// add sessions, so once per CleanupEvery a Login also deletes the
+// expired ones.
 func (s *Store) Login(ctx context.Context, sess *Session, u *User) error {
 	if u == nil || u.ID == 0 {
 		return errors.New("auth: Login needs a saved user")
+	}
+	if s.cleanupDue() {
+		if _, err := s.Cleanup(ctx); err != nil {
+			return err
+		}
 	}
 	return orm.Atomic(ctx, func(ctx context.Context) error {
 		if sess.User.ID != 0 && sess.User.ID != u.ID {

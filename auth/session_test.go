@@ -226,3 +226,49 @@ func TestCSRFCookieSecureOverTLS(t *testing.T) {
 		})
 	}
 }
+
+func TestLoginCleansUpHourly(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		clk := newClock()
+		store := &Store{Age: time.Minute, Now: clk.Now}
+		u, err := CreateUser(ctx, "ann", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		expired := func() int64 {
+			t.Helper()
+			n, err := Sessions.Objects().Filter(orm.Q{"expire_at__lte": clk.Now()}).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		login := func() {
+			t.Helper()
+			if err := store.Login(ctx, &Session{Data: map[string]any{}}, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		login() // the first Login cleans up (nothing yet)
+		clk.Advance(2 * time.Minute)
+		login() // within the hour: the first session is left, expired
+		if n := expired(); n != 1 {
+			t.Fatalf("%d expired sessions, want 1", n)
+		}
+		clk.Advance(time.Hour)
+		login()
+		if n := expired(); n != 0 {
+			t.Fatalf("%d expired sessions after an hour's Login, want 0", n)
+		}
+		if n, _ := Sessions.Objects().Count(ctx); n != 1 {
+			t.Fatalf("%d sessions, want the new one", n)
+		}
+		// Negative: never.
+		store.CleanupEvery = -1
+		clk.Advance(2 * time.Hour)
+		login()
+		if n := expired(); n != 1 {
+			t.Fatalf("%d expired sessions with cleanup off, want 1", n)
+		}
+	})
+}
