@@ -170,3 +170,42 @@ func TestBadKeysAreNotFound(t *testing.T) {
 		untouched(t, v, f, "bad keys")
 	})
 }
+
+// TestBadInputIsNotAServerError sends what a stale bookmark, a mistyped
+// URL or a tampered form sends: the answer is a page or a 400, never 500.
+func TestBadInputIsNotAServerError(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		f := v.fixtures(3)
+		root := v.as(v.user("root", true, true))
+		list := "/admin/admintest/product/"
+		for _, q := range []string{"?p=99999999999999999999", "?p=abc", "?o=1.1.-1.99.x", "?o=-0", "?all=1&p=2",
+			"?created_at__year=2026&created_at__month=2&created_at__day=31", "?created_at__year=0", "?created_at__month=13",
+			"?category__id__exact=99999999999999999999", "?category__isnull=maybe", "?status__exact=%00", "?q=%00%ff",
+			"?created_at__gte=2026-02-30", "?released__isnull=True", "?q=" + strings.Repeat("x", 5000)} {
+			t.Run(q[:min(len(q), 40)], func(t *testing.T) {
+				root.get(list + q).expect(t, http.StatusOK)
+				if res := root.get(list + "export/" + q); res.StatusCode != http.StatusOK {
+					t.Fatalf("export: %d", res.StatusCode)
+				}
+			})
+		}
+		for _, form := range []url.Values{
+			{"_save": {"1"}, "form-TOTAL_FORMS": {"abc"}},
+			{"_save": {"1"}, "form-TOTAL_FORMS": {"-1"}},
+		} {
+			root.post(list, form).expect(t, http.StatusBadRequest)
+		}
+		// Forms that do not parse are shown again with errors.
+		root.post(list, url.Values{"_save": {"1"}, "form-TOTAL_FORMS": {"99999999"}, "form-0-id": {"x"}}).redirectsTo(t, list)
+		root.post(list, url.Values{"action": {"nosuch"}, "_selected_action": {"x", "-1", ""}}).redirectsTo(t, list)
+		root.post(list, url.Values{"action": {"deactivate"}, "_selected_action": {"x", "99999999999999999999"}}).redirectsTo(t, list)
+		root.get("/admin/admintest/product/autocomplete/?field=category&term=%00").expect(t, http.StatusOK)
+		root.get("/admin/admintest/product/autocomplete/").expect(t, http.StatusBadRequest)
+		root.get("/admin/admintest/product/inline/reviews/?reviews-TOTAL_FORMS=5000").expect(t, http.StatusBadRequest)
+		change := fmt.Sprintf("/admin/admintest/product/%d/change/", f.products[0].ID)
+		root.post(change, productForm(f, map[string]string{"reviews-TOTAL_FORMS": "x"})).expect(t, http.StatusBadRequest)
+		root.post(change, productForm(f, map[string]string{"price": "1e999999", "stock": "99999999999", "released": "2026-13-01",
+			"category": "x", "status": "\x00"})).expect(t, http.StatusOK, "Please correct the errors below.")
+		untouched(t, v, f, "bad input")
+	})
+}
