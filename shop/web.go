@@ -42,7 +42,6 @@ func shell(ctx context.Context, title string) shopviews.Shell {
 	return shopviews.Shell{
 		Title:     title,
 		CartCount: cartFrom(auth.SessionFrom(ctx)).units(),
-		SignedIn:  auth.UserFrom(ctx) != nil,
 	}
 }
 

@@ -176,6 +176,7 @@ func catalog(c echo.Context) error {
 		Page:       page,
 		NumPages:   numPages,
 	}
+	view.OwnSearch = true
 	for _, s := range catalogSorts {
 		view.Sorts = append(view.Sorts, shopviews.Option{Value: s.value, Label: s.label, Selected: s.value == sort.value})
 	}

@@ -245,6 +245,16 @@ func TestStorefrontProductPage(t *testing.T) {
 		r.expect(t, http.StatusOK, "Sold out")
 		r.lacks(t, `action="/cart/add/"`)
 
+		// The product and its reviews; for a signed-in visitor also the
+		// session, the user, and whether they reviewed or bought it.
+		ormtest.AssertNumQueries(t, sf.ctx, 2, func(ctx context.Context) {
+			b.in(ctx).get("/products/laptop/").expect(t, http.StatusOK)
+		})
+		buy(t, sf.ctx, bob, s.phone)
+		ormtest.AssertNumQueries(t, sf.ctx, 6, func(ctx context.Context) {
+			sf.as(bob).in(ctx).get("/products/phone-x/").expect(t, http.StatusOK, "Write a review")
+		})
+
 		b.get("/products/no-such-thing/").expect(t, http.StatusNotFound, "This product does not exist or is no longer sold.")
 		b.get("/products/old-radio/").expect(t, http.StatusNotFound, "no longer sold")
 	})
@@ -283,6 +293,10 @@ func TestStorefrontCart(t *testing.T) {
 		// 3 × 450 + 15
 		r.expect(t, http.StatusOK, "Phone X", "Novel", `value="3"`, "$1350.00", "$1365.00", `<span class="badge">4`)
 		r.inOrder(t, "Novel", "Phone X")
+		// The session, then the cart's products in one query.
+		ormtest.AssertNumQueries(t, sf.ctx, 2, func(ctx context.Context) {
+			b.in(ctx).get("/cart/").expect(t, http.StatusOK)
+		})
 
 		b.post("/cart/update/", form("product", id(s.phone), "quantity", "1")).redirectsTo(t, "/cart/")
 		b.get("/cart/").expect(t, http.StatusOK, "$465.00")
@@ -340,7 +354,7 @@ func TestStorefrontCartSurvivesLogin(t *testing.T) {
 		b := sf.anonymous()
 		b.post("/cart/add/", form("product", id(s.novel), "quantity", "2")).redirectsTo(t, "/cart/")
 		b.login(newCustomer(t, sf.ctx, "ann"))
-		b.get("/cart/").expect(t, http.StatusOK, "Novel", `value="2"`, "My orders")
+		b.get("/cart/").expect(t, http.StatusOK, "Novel", `value="2"`, "Signed in as <strong>ann</strong>")
 	})
 }
 

@@ -39,7 +39,7 @@ func HomePage(h Home) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"shop-hero\"><h1>Quarry Shop</h1><p class=\"lead\">Good things, honestly priced.</p><form class=\"shop-search\" method=\"get\" action=\"/products/\" role=\"search\"><label for=\"home-q\" class=\"visually-hidden\">Search products</label> <input type=\"search\" id=\"home-q\" name=\"q\" placeholder=\"Search products\"> <button type=\"submit\" class=\"button\">Search</button></form></section><section aria-labelledby=\"featured-heading\"><h2 id=\"featured-heading\">Featured</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"shop-hero\"><h1>Quarry Shop</h1><p class=\"lead\">Good things, honestly priced. <a href=\"/products/\">See every product</a>.</p></section><section aria-labelledby=\"featured-heading\"><h2 id=\"featured-heading\">Featured</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

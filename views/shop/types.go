@@ -9,7 +9,7 @@ package shopviews
 type Shell struct {
 	Title     string
 	CartCount int  // units in the cart, for the cart link
-	SignedIn  bool // shows the orders link
+	OwnSearch bool // the page has its own search box, so the frame shows none
 }
 
 // Link is a labelled URL.
