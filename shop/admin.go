@@ -2,10 +2,23 @@ package shop
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/views"
+	adminui "github.com/quarry-go/quarry/views/admin"
+	shopviews "github.com/quarry-go/quarry/views/shop"
 )
 
 // The shop's admin, as Django's shop/admin.py.
@@ -91,4 +104,111 @@ func restockProducts(ctx context.Context, objs []*Product) (string, error) {
 		return "1 product was restocked.", nil
 	}
 	return fmt.Sprintf("%d products were restocked.", n), nil
+}
+
+// ReportDays are the sales chart's choices of period.
+var ReportDays = []int{7, 14, 30, 90}
+
+// MountReports serves the shop's reports page at /admin/shop/reports/ on
+// e, beside site.Mount(e), with the site's session and CSRF middleware:
+// the admin has no hook for pages of an app's own. Staff users who may
+// view orders see it; others are sent to the admin's login page or
+// refused. Its query parameters are days (one of ReportDays, default 30)
+// and category (a category's slug for the low-stock list, default every
+// category).
+func MountReports(e *echo.Echo, site *admin.Site) {
+	e.GET("/admin/shop/reports/", func(c echo.Context) error { return reportsPage(c, site) },
+		auth.CSRF(site.Secure), site.Store.Sessions())
+}
+
+func reportsPage(c echo.Context, site *admin.Site) error {
+	ctx := c.Request().Context()
+	u := auth.UserFrom(ctx)
+	if u == nil || !u.IsStaff {
+		return c.Redirect(http.StatusFound, "/admin/login/?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+	}
+	if ok, err := auth.HasModelPerm(ctx, u, Orders.Meta, "view"); err != nil {
+		return err
+	} else if !ok {
+		return echo.NewHTTPError(http.StatusForbidden, "You do not have permission to view the shop's reports.")
+	}
+	days := 30
+	if raw := c.QueryParam("days"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || !slices.Contains(ReportDays, n) {
+			return echo.NewHTTPError(http.StatusBadRequest, "Choose a period of 7, 14, 30 or 90 days.")
+		}
+		days = n
+	}
+	r, err := Reports(ctx, c.QueryParam("category"), days)
+	if errors.Is(err, ErrUnknownCategory) {
+		return echo.NewHTTPError(http.StatusBadRequest, "There is no such category.")
+	}
+	if err != nil {
+		return err
+	}
+	r.Page = adminui.Page{Title: "Shop reports", SiteHeader: site.Header, User: u.String(), CSRF: auth.CSRFToken(c),
+		Breadcrumbs: []adminui.Link{{Label: "Home", URL: "/admin/"}, {Label: "Shop", URL: "/admin/shop/"}}}
+	if full := u.FullName(); full != "" {
+		r.Page.User = full
+	}
+	return views.Render(c, http.StatusOK, shopviews.ReportsPage(r))
+}
+
+// ErrUnknownCategory is Reports' answer to a category slug that names
+// none.
+var ErrUnknownCategory = errors.New("shop: no such category")
+
+// Reports gathers the reports page, in four queries: the categories, the
+// ten best customers, the products below their reorder level under the
+// category with that slug ("" for all), and the sales of the last days.
+func Reports(ctx context.Context, categorySlug string, days int) (shopviews.Reports, error) {
+	r := shopviews.Reports{Category: categorySlug, Days: days, DayChoices: ReportDays}
+	cats, err := Categories.Objects().Only("name", "slug").All(ctx)
+	if err != nil {
+		return r, err
+	}
+	known := categorySlug == ""
+	for _, c := range cats {
+		r.Categories = append(r.Categories, shopviews.ReportCategory{Slug: c.Slug, Name: c.Name})
+		known = known || c.Slug == categorySlug
+	}
+	if !known {
+		return r, ErrUnknownCategory
+	}
+	top, err := TopCustomers(ctx, 10)
+	if err != nil {
+		return r, err
+	}
+	for _, t := range top {
+		r.TopCustomers = append(r.TopCustomers, shopviews.ReportCustomer{
+			Name: t.Username, URL: fmt.Sprintf("/admin/shop/customer/%d/change/", t.Customer.ID),
+			Spent: t.TotalSpent.StringFixed(2), Orders: t.OrderCount, LastOrder: t.LastOrder.UTC().Format("2006-01-02 15:04"),
+		})
+	}
+	low, err := LowStock(ctx, categorySlug)
+	if err != nil {
+		return r, err
+	}
+	for _, p := range low {
+		cat, _ := p.Category.Cached()
+		r.LowStock = append(r.LowStock, shopviews.ReportProduct{
+			Name: p.Name, URL: fmt.Sprintf("/admin/shop/product/%d/change/", p.ID), SKU: p.SKU,
+			Category: cat.Name, Stock: int(p.Stock), ReorderLevel: int(p.ReorderLevel),
+		})
+	}
+	sales, err := SalesPerDay(ctx, days)
+	if err != nil {
+		return r, err
+	}
+	total := decimal.Zero
+	for _, d := range sales {
+		amount, _ := d.Revenue.Float64()
+		r.Sales = append(r.Sales, shopviews.ReportDay{Date: d.Day.Format(time.DateOnly), Orders: d.Orders,
+			Revenue: d.Revenue.StringFixed(2), Amount: amount})
+		r.SalesOrders += d.Orders
+		total = total.Add(d.Revenue)
+	}
+	r.SalesTotal = total.StringFixed(2)
+	return r, nil
 }

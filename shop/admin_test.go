@@ -16,6 +16,7 @@ import (
 	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/orm/ormtest"
 	"github.com/quarry-go/quarry/shop"
 )
 
@@ -47,11 +48,35 @@ func newAdminClient(t *testing.T, ctx context.Context) *adminClient {
 		}
 	})
 	admin.Default.Mount(srv)
+	shop.MountReports(srv, admin.Default)
 	sess := &auth.Session{Data: map[string]any{}}
 	if err := admin.Default.Store.Login(ctx, sess, u); err != nil {
 		t.Fatal(err)
 	}
 	return &adminClient{t: t, srv: srv, cookies: map[string]*http.Cookie{auth.CookieName: auth.Cookie(sess, false)}}
+}
+
+// as is another browser on the same server, signed in as u (nil: anonymous).
+func (c *adminClient) as(ctx context.Context, u *auth.User) *adminClient {
+	c.t.Helper()
+	other := &adminClient{t: c.t, srv: c.srv, cookies: map[string]*http.Cookie{}}
+	if u != nil {
+		sess := &auth.Session{Data: map[string]any{}}
+		if err := admin.Default.Store.Login(ctx, sess, u); err != nil {
+			c.t.Fatal(err)
+		}
+		other.cookies[auth.CookieName] = auth.Cookie(sess, false)
+	}
+	return other
+}
+
+func (c *adminClient) status(path string) (int, string) {
+	c.t.Helper()
+	status, body, location := c.do(httptest.NewRequest(http.MethodGet, path, nil))
+	if location != "" {
+		return status, location
+	}
+	return status, body
 }
 
 func (c *adminClient) do(req *http.Request) (int, string, string) {
@@ -127,6 +152,73 @@ func TestShopAdmin(t *testing.T) {
 		c.action("/admin/shop/product/", "restock", phone.ID, cable.ID)
 		if stockOf(t, ctx, phone.ID) != 5 || stockOf(t, ctx, cable.ID) != 47 {
 			t.Fatalf("after restock: stocks %d, %d; want 5, 47", stockOf(t, ctx, phone.ID), stockOf(t, ctx, cable.ID))
+		}
+	})
+}
+
+func TestShopReportsPage(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		c := newAdminClient(t, ctx)
+		el := newCategory(t, ctx, "electronics", nil)
+		phones := newCategory(t, ctx, "phones", el)
+		books := newCategory(t, ctx, "books", nil)
+		phone := newProduct(t, ctx, phones, "Pocket Phone", "300", "", 12, func(p *shop.Product) { p.ReorderLevel = 12 })
+		newProduct(t, ctx, books, "Thin Novel", "9.50", "", 1, func(p *shop.Product) { p.ReorderLevel = 3 })
+		ann := newCustomer(t, ctx, "ann")
+		if _, err := shop.PlaceOrder(ctx, ann, []shop.CartLine{{phone.ID, 2}}, shop.Checkout{}); err != nil {
+			t.Fatal(err)
+		}
+
+		ormtest.AssertNumQueries(t, ctx, 4, func(ctx context.Context) {
+			r, err := shop.Reports(ctx, "electronics", 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Sales) != 7 || r.SalesOrders != 1 || r.SalesTotal != "600.00" || r.Sales[6].Revenue != "600.00" ||
+				len(r.TopCustomers) != 1 || r.TopCustomers[0].Name != "ann" || r.TopCustomers[0].Spent != "600.00" ||
+				len(r.LowStock) != 1 || r.LowStock[0].Name != "Pocket Phone" || r.LowStock[0].Stock != 10 || r.LowStock[0].Category != "phones" {
+				t.Fatalf("reports = %+v", r)
+			}
+		})
+
+		_, body := c.status("/admin/shop/reports/")
+		for _, want := range []string{"Shop reports", "Sales per day", "<svg", "ann", "600.00", "Pocket Phone", "Thin Novel",
+			`<option value="30" selected>`, `/admin/shop/product/` + strconv.FormatInt(phone.ID, 10) + `/change/`} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("no %q in the reports page:\n%s", want, body)
+			}
+		}
+		if n := strings.Count(body, "<rect "); n != 30 {
+			t.Fatalf("%d bars, want 30", n)
+		}
+		_, body = c.status("/admin/shop/reports/?days=7&category=books")
+		if n := strings.Count(body, "<rect "); n != 7 || strings.Contains(body, "Pocket Phone") || !strings.Contains(body, "Thin Novel") {
+			t.Fatalf("7 days of books: %d bars\n%s", n, body)
+		}
+
+		clerk := auth.Users.New()
+		clerk.Username, clerk.IsStaff, clerk.IsActive = "clerk", true, true
+		auth.SetUnusablePassword(clerk)
+		if err := auth.Users.Save(ctx, clerk); err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			who        *adminClient
+			path       string
+			wantStatus int
+			want       string
+		}{
+			{c, "/admin/shop/reports/?days=5", http.StatusBadRequest, "Choose a period"},
+			{c, "/admin/shop/reports/?days=x", http.StatusBadRequest, "Choose a period"},
+			{c, "/admin/shop/reports/?category=garden", http.StatusBadRequest, "no such category"},
+			{c.as(ctx, nil), "/admin/shop/reports/?days=7", http.StatusFound, "/admin/login/?next=%2Fadmin%2Fshop%2Freports%2F%3Fdays%3D7"},
+			{c.as(ctx, clerk), "/admin/shop/reports/", http.StatusForbidden, "permission"},
+		}
+		for _, tc := range cases {
+			status, body := tc.who.status(tc.path)
+			if status != tc.wantStatus || !strings.Contains(body, tc.want) {
+				t.Errorf("GET %s: %d %q, want %d with %q", tc.path, status, body, tc.wantStatus, tc.want)
+			}
 		}
 	})
 }
