@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,78 +81,104 @@ var perPageChoices = []int{12, 24, 48}
 // maxSearchWords bounds the conditions one search adds to the query.
 const maxSearchWords = 8
 
+// catalogQuery is what a visitor asked the catalog for: the query string,
+// read leniently (an unknown sort or page size is the default).
+type catalogQuery struct {
+	search          string
+	category        string // a slug; "" for every category
+	inStock, onSale bool
+	sort            int // index in catalogSorts
+	perPage         int
+}
+
+func readCatalogQuery(q url.Values) catalogQuery {
+	cq := catalogQuery{
+		search:   strings.TrimSpace(q.Get("q")),
+		category: q.Get("category"),
+		inStock:  q.Get("in_stock") != "",
+		onSale:   q.Get("on_sale") != "",
+		perPage:  perPageChoices[0],
+	}
+	for i, s := range catalogSorts {
+		if s.value == q.Get("sort") {
+			cq.sort = i
+		}
+	}
+	if n, err := strconv.Atoi(q.Get("per_page")); err == nil && slices.Contains(perPageChoices, n) {
+		cq.perPage = n
+	}
+	return cq
+}
+
+// products are the active products the query asks for, in no order yet.
+// An unknown category is a 404.
+func (cq catalogQuery) products(categories []*Category) (ProductQS, error) {
+	qs := ProductObjects().Filter(orm.Q{"is_active": true})
+	// Every word must appear in the name or the description.
+	for i, word := range strings.Fields(cq.search) {
+		if i == maxSearchWords {
+			break
+		}
+		qs = qs.Filter(orm.Or(orm.Q{"name__icontains": word}, orm.Q{"description__icontains": word}))
+	}
+	if cq.category != "" {
+		i := slices.IndexFunc(categories, func(k *Category) bool { return k.Slug == cq.category })
+		if i < 0 {
+			return qs, echo.NewHTTPError(http.StatusNotFound, "There is no such category.")
+		}
+		qs = qs.ByCategory(categories[i])
+	}
+	if cq.inStock {
+		qs = qs.InStock()
+	}
+	if cq.onSale {
+		qs = qs.OnSale()
+	}
+	return qs, nil
+}
+
+// url is the catalog's address for page n of this query, with only the
+// parameters that differ from the defaults.
+func (cq catalogQuery) url(page int) string {
+	v := url.Values{}
+	set := func(key, value string, ok bool) {
+		if ok {
+			v.Set(key, value)
+		}
+	}
+	set("q", cq.search, cq.search != "")
+	set("category", cq.category, cq.category != "")
+	set("in_stock", "1", cq.inStock)
+	set("on_sale", "1", cq.onSale)
+	set("sort", catalogSorts[cq.sort].value, cq.sort != 0)
+	set("per_page", strconv.Itoa(cq.perPage), cq.perPage != perPageChoices[0])
+	set("page", strconv.Itoa(page), page > 1)
+	if len(v) == 0 {
+		return "/products/"
+	}
+	return "/products/?" + v.Encode()
+}
+
 // catalog is /products/: three queries whatever the filters and the page
 // size (the categories, the count, the page).
 func catalog(c echo.Context) error {
 	ctx := c.Request().Context()
-	q := c.QueryParams()
+	cq := readCatalogQuery(c.QueryParams())
 	categories, err := Categories.Objects().All(ctx)
 	if err != nil {
 		return err
 	}
-
-	qs := ProductObjects().Filter(orm.Q{"is_active": true})
-	params := url.Values{}
-	search := strings.TrimSpace(q.Get("q"))
-	if search != "" {
-		params.Set("q", search)
-		// Every word must appear in the name or the description.
-		for i, word := range strings.Fields(search) {
-			if i == maxSearchWords {
-				break
-			}
-			qs = qs.Filter(orm.Or(orm.Q{"name__icontains": word}, orm.Q{"description__icontains": word}))
-		}
+	qs, err := cq.products(categories)
+	if err != nil {
+		return err
 	}
-	slug := q.Get("category")
-	if slug != "" {
-		var cat *Category
-		for _, k := range categories {
-			if k.Slug == slug {
-				cat = k
-			}
-		}
-		if cat == nil {
-			return echo.NewHTTPError(http.StatusNotFound, "There is no such category.")
-		}
-		params.Set("category", slug)
-		qs = qs.ByCategory(cat)
-	}
-	inStock, onSale := q.Get("in_stock") != "", q.Get("on_sale") != ""
-	if inStock {
-		params.Set("in_stock", "1")
-		qs = qs.InStock()
-	}
-	if onSale {
-		params.Set("on_sale", "1")
-		qs = qs.OnSale()
-	}
-	sort := catalogSorts[0]
-	for _, s := range catalogSorts {
-		if s.value == q.Get("sort") {
-			sort = s
-		}
-	}
-	if sort.value != "" {
-		params.Set("sort", sort.value)
-	}
-	perPage := perPageChoices[0]
-	if n, err := strconv.Atoi(q.Get("per_page")); err == nil && n != perPage {
-		for _, choice := range perPageChoices {
-			if choice == n {
-				perPage = n
-				params.Set("per_page", q.Get("per_page"))
-			}
-		}
-	}
-
 	total, err := qs.Count(ctx)
 	if err != nil {
 		return err
 	}
-	numPages := max(int((total+int64(perPage)-1)/int64(perPage)), 1)
+	numPages := max(int((total+int64(cq.perPage)-1)/int64(cq.perPage)), 1)
 	page := 1
-	if p := q.Get("page"); p != "" {
+	if p := c.QueryParam("page"); p != "" {
 		if page, err = strconv.Atoi(p); err != nil || page < 1 || page > numPages {
 			return echo.NewHTTPError(http.StatusNotFound, "That page does not exist.")
 		}
@@ -159,7 +186,7 @@ func catalog(c echo.Context) error {
 	var products []*Product
 	if total > 0 {
 		products, err = qs.Annotate(orm.A{"current_price": currentPrice()}).SelectRelated("category").
-			OrderBy(sort.fields...).Offset((page - 1) * perPage).Limit(perPage).All(ctx)
+			OrderBy(catalogSorts[cq.sort].fields...).Offset((page - 1) * cq.perPage).Limit(cq.perPage).All(ctx)
 		if err != nil {
 			return err
 		}
@@ -167,41 +194,28 @@ func catalog(c echo.Context) error {
 
 	view := shopviews.Catalog{
 		Shell:      shell(ctx, "Products"),
-		Query:      search,
-		Categories: categoryOptions(categories, slug),
-		InStock:    inStock,
-		OnSale:     onSale,
+		Query:      cq.search,
+		Categories: categoryOptions(categories, cq.category),
+		InStock:    cq.inStock,
+		OnSale:     cq.onSale,
 		Products:   cards(products),
 		Total:      total,
 		Page:       page,
 		NumPages:   numPages,
 	}
 	view.OwnSearch = true
-	for _, s := range catalogSorts {
-		view.Sorts = append(view.Sorts, shopviews.Option{Value: s.value, Label: s.label, Selected: s.value == sort.value})
+	for i, s := range catalogSorts {
+		view.Sorts = append(view.Sorts, shopviews.Option{Value: s.value, Label: s.label, Selected: i == cq.sort})
 	}
 	for _, n := range perPageChoices {
 		v := strconv.Itoa(n)
-		view.PerPage = append(view.PerPage, shopviews.Option{Value: v, Label: v, Selected: n == perPage})
-	}
-	pageURL := func(n int) string {
-		v := url.Values{}
-		for k, vals := range params {
-			v[k] = vals
-		}
-		if n > 1 {
-			v.Set("page", strconv.Itoa(n))
-		}
-		if len(v) == 0 {
-			return "/products/"
-		}
-		return "/products/?" + v.Encode()
+		view.PerPage = append(view.PerPage, shopviews.Option{Value: v, Label: v, Selected: n == cq.perPage})
 	}
 	if page > 1 {
-		view.PrevURL = pageURL(page - 1)
+		view.PrevURL = cq.url(page - 1)
 	}
 	if page < numPages {
-		view.NextURL = pageURL(page + 1)
+		view.NextURL = cq.url(page + 1)
 	}
 	for _, n := range pageNumbers(page, numPages) {
 		switch n {
@@ -210,7 +224,7 @@ func catalog(c echo.Context) error {
 		case page:
 			view.Pages = append(view.Pages, shopviews.PageLink{Label: strconv.Itoa(n), Current: true})
 		default:
-			view.Pages = append(view.Pages, shopviews.PageLink{Label: strconv.Itoa(n), URL: pageURL(n)})
+			view.Pages = append(view.Pages, shopviews.PageLink{Label: strconv.Itoa(n), URL: cq.url(n)})
 		}
 	}
 	return views.Render(c, http.StatusOK, shopviews.CatalogPage(view))

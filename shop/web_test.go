@@ -466,6 +466,22 @@ func TestStorefrontCheckout(t *testing.T) {
 			}
 		})
 
+		t.Run("another customer's key", func(t *testing.T) {
+			key := uuid.New()
+			if _, err := shop.PlaceOrder(sf.ctx, ann, []shop.CartLine{{ProductID: s.novel.ID, Quantity: 1}},
+				shop.Checkout{Key: key, ShippingAddress: "1 Main Street"}); err != nil {
+				t.Fatal(err)
+			}
+			before := count(t, sf.ctx, shop.Orders)
+			b := sf.as(newCustomer(t, sf.ctx, "mallory"))
+			b.post("/cart/add/", form("product", id(s.novel), "quantity", "1")).redirectsTo(t, "/cart/")
+			b.post("/checkout/", form("key", key.String(), "address", "2 Side Street")).
+				expect(t, http.StatusBadRequest, "The checkout form is no longer valid.")
+			if n := count(t, sf.ctx, shop.Orders); n != before {
+				t.Fatalf("%d orders, want %d", n, before)
+			}
+		})
+
 		t.Run("stock ran out since the items were added", func(t *testing.T) {
 			b := sf.as(ann)
 			b.post("/cart/add/", form("product", id(s.phone), "quantity", "3")).redirectsTo(t, "/cart/")
@@ -565,6 +581,14 @@ func TestStorefrontReviews(t *testing.T) {
 		r.expect(t, http.StatusOK, "Only customers who bought this product can review it.")
 		r.lacks(t, "Write a review")
 		o.post("/products/laptop/review/", good).expect(t, http.StatusForbidden, "Only customers who bought this product can review it.")
+
+		// A cancelled order is not a purchase.
+		cancelled := newCustomer(t, sf.ctx, "cy")
+		o2 := buy(t, sf.ctx, cancelled, s.laptop)
+		if _, err := shop.Orders.Objects().Filter(orm.Q{"pk": o2.ID}).Update(sf.ctx, orm.Values{"status": shop.StatusCancelled}); err != nil {
+			t.Fatal(err)
+		}
+		sf.as(cancelled).post("/products/laptop/review/", good).expect(t, http.StatusForbidden)
 
 		a.get("/products/laptop/").expect(t, http.StatusOK, "Write a review", `action="/products/laptop/review/"`)
 		for _, tc := range []struct {
