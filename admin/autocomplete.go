@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	ui "github.com/quarry-go/quarry/views/admin"
 )
@@ -36,7 +35,7 @@ func (s *Site) autocomplete(r *request) error {
 		return r.forbidden()
 	}
 	qs := target.meta.DefaultManager()
-	if term := strings.TrimSpace(r.c.QueryParam("term")); term != "" {
+	if term := searchText(r.c.QueryParam("term")); term != "" {
 		qs = qs.Filter(searchCond(target.opts.SearchFields, term))
 	}
 	cl := &changeList{e: target}

@@ -69,7 +69,7 @@ func (r *request) newChangeList(query url.Values) (*changeList, error) {
 			conds = append(conds, c)
 		}
 	}
-	if q := strings.TrimSpace(query.Get(paramSearch)); q != "" && len(e.opts.SearchFields) > 0 {
+	if q := searchText(query.Get(paramSearch)); q != "" && len(e.opts.SearchFields) > 0 {
 		cl.search = q
 		cl.params.Set(paramSearch, q)
 		conds = append(conds, searchCond(e.opts.SearchFields, q))

@@ -85,7 +85,7 @@ func (lf *listFilter) read(query, kept url.Values) orm.Cond {
 			return nil
 		}
 	}
-	if err != nil {
+	if err != nil || (lf.kind == "choices" && !isChoice(lf.f, v)) {
 		return nil
 	}
 	lf.value = raw

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
 )
 
@@ -183,7 +184,7 @@ func TestBadInputIsNotAServerError(t *testing.T) {
 			"?category__id__exact=99999999999999999999", "?category__isnull=maybe", "?status__exact=%00", "?q=%00%ff",
 			"?created_at__gte=2026-02-30", "?released__isnull=True", "?q=" + strings.Repeat("x", 5000)} {
 			t.Run(q[:min(len(q), 40)], func(t *testing.T) {
-				root.get(list + q).expect(t, http.StatusOK)
+				root.get(list+q).expect(t, http.StatusOK)
 				if res := root.get(list + "export/" + q); res.StatusCode != http.StatusOK {
 					t.Fatalf("export: %d", res.StatusCode)
 				}
@@ -206,6 +207,30 @@ func TestBadInputIsNotAServerError(t *testing.T) {
 		root.post(change, productForm(f, map[string]string{"reviews-TOTAL_FORMS": "x"})).expect(t, http.StatusBadRequest)
 		root.post(change, productForm(f, map[string]string{"price": "1e999999", "stock": "99999999999", "released": "2026-13-01",
 			"category": "x", "status": "\x00"})).expect(t, http.StatusOK, "Please correct the errors below.")
+		root.post(change, productForm(f, map[string]string{"name": "a\x00b", "notes": "\xff\xfe"})).
+			expect(t, http.StatusOK, "Null characters are not allowed.")
+		v.anonymous().post("/admin/login/", url.Values{"username": {"a\x00\xff"}, "password": {"x"}}).
+			expect(t, http.StatusOK, "Please enter the correct username and password")
 		untouched(t, v, f, "bad input")
+	})
+}
+
+func TestSetupRefusesBadUsernames(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		token, err := v.site.SetupToken(v.ctx)
+		if err != nil || token == "" {
+			t.Fatalf("token %q, %v", token, err)
+		}
+		c := v.anonymous()
+		for _, name := range []string{"a\x00b", "\xff\xfe", "has space", strings.Repeat("x", 151)} {
+			c.post("/admin/setup/"+token+"/", url.Values{"username": {name}, "password1": {"long enough pw"}, "password2": {"long enough pw"}}).
+				expect(t, http.StatusOK, `name="username"`, "errorlist")
+		}
+		if n, _ := auth.Users.Objects().Count(v.ctx); n != 0 {
+			t.Fatalf("%d users created", n)
+		}
+		// The link still works for a good name.
+		c.post("/admin/setup/"+token+"/", url.Values{"username": {"boss"}, "password1": {"long enough pw"}, "password2": {"long enough pw"}}).
+			redirectsTo(t, "/admin/")
 	})
 }

@@ -123,6 +123,10 @@ const errRequired inputError = "This field is required."
 // errRequired otherwise; booleans are never required (an unticked box is
 // false). A value Set would refuse is an inputError too.
 func parseInput(f *orm.Field, raw string) (any, error) {
+	if strings.ContainsRune(raw, 0) {
+		return nil, inputError("Null characters are not allowed.")
+	}
+	raw = strings.ToValidUTF8(raw, "\uFFFD")
 	if f.Kind != orm.KindText && f.Kind != orm.KindJSON {
 		raw = strings.TrimSpace(raw)
 	}
@@ -257,6 +261,13 @@ func isChoice(f *orm.Field, v any) bool {
 		}
 	}
 	return false
+}
+
+// searchText is a search term as the database can take it: PostgreSQL
+// refuses a NUL or bytes that are not UTF-8 in text, which a user can
+// still type into a URL.
+func searchText(s string) string {
+	return strings.TrimSpace(strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD"))
 }
 
 // parseKey parses a primary key from a URL or a checkbox.

@@ -115,11 +115,16 @@ func throttleKeys(username, addr string) []string {
 	return keys
 }
 
-// throttleKey digests values too long for LoginAttempt.Key: a
-// kilobyte-long username must be an ordinary failed login, not a database
-// error.
+// storable reports whether text can be stored and compared as text:
+// PostgreSQL refuses a NUL or bytes that are not UTF-8, which a form can
+// still send.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// throttleKey digests values too long for LoginAttempt.Key, or that
+// PostgreSQL could not store: a kilobyte-long username, or one with a NUL,
+// must be an ordinary failed login, not a database error.
 func throttleKey(prefix, value string) string {
-	if len(prefix)+len(value) <= 255 {
+	if len(prefix)+len(value) <= 255 && storable(value) {
 		return prefix + value
 	}
 	sum := sha256.Sum256([]byte(value))
@@ -155,7 +160,11 @@ func (t Throttle) Authenticate(ctx context.Context, username, password, addr str
 		}
 	}
 
-	u, err := Users.Objects().Get(ctx, orm.Q{"username": username})
+	var u *User
+	err = orm.ErrDoesNotExist // no username is stored that the database cannot store
+	if storable(username) {
+		u, err = Users.Objects().Get(ctx, orm.Q{"username": username})
+	}
 	switch {
 	case errors.Is(err, orm.ErrDoesNotExist):
 		runDummyCheck(password)
@@ -258,7 +267,13 @@ func createUser(ctx context.Context, username, email, password string, super boo
 	}
 	// Hashed before FullClean, which requires the field.
 	SetPassword(u, password)
-	if err := Users.FullClean(ctx, u); err != nil {
+	// A field found invalid above is not checked again: its uniqueness
+	// query could fail on text PostgreSQL cannot store (a NUL).
+	var exclude []string
+	for field := range verr.Fields {
+		exclude = append(exclude, field)
+	}
+	if err := Users.FullClean(ctx, u, exclude...); err != nil {
 		var ve *orm.ValidationError
 		if !errors.As(err, &ve) {
 			return nil, err

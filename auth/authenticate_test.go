@@ -48,6 +48,12 @@ func TestAuthenticate(t *testing.T) {
 		if _, err := th.Authenticate(ctx, long, long, long); err != ErrInvalidCredentials {
 			t.Errorf("long username: %v", err)
 		}
+		// So is text PostgreSQL cannot store: a NUL, bytes not UTF-8.
+		for _, bad := range []string{"ali\x00ce", "\xff\xfe", "alice\x00"} {
+			if _, err := th.Authenticate(ctx, bad, "pw-alice-123", bad); err != ErrInvalidCredentials {
+				t.Errorf("username %q: %v", bad, err)
+			}
+		}
 	})
 }
 
@@ -189,6 +195,7 @@ func TestCreateSuperuser(t *testing.T) {
 			{"admin", "", "long-enough-pw", "username", "A user with that username already exists."},
 			{"", "", "long-enough-pw", "username", "This field is required."},
 			{"bad name!", "", "long-enough-pw", "username", "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."},
+			{"nul\x00", "", "long-enough-pw", "username", "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."},
 			{"x", "", "", "password", "This field is required."},
 			{"x", "", "short", "password", "This password is too short. It must contain at least 8 characters."},
 			{"x", "not-an-email", "long-enough-pw", "email", "Enter a valid email address."},
