@@ -23,6 +23,8 @@
 //     the field, Django's error messages beside it;
 //   - permissions per model (view, add, change, delete; superusers have
 //     all): the index shows what the user may use, other pages answer 403;
+//     an inline's rows follow its own model's permissions, and an
+//     autocomplete lists a model's objects only to those who may view it;
 //   - a delete confirmation listing what the delete cascades to and what
 //     PROTECT or RESTRICT blocks, refusing while anything blocks it;
 //   - a history of every add, change (naming the fields) and delete.
