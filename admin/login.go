@@ -85,9 +85,11 @@ type setupToken struct {
 
 // SetupToken returns the secret of the one-time link that creates the
 // first superuser (/admin/setup/TOKEN/), or "" when the database already
-// has a user. Each call makes a new secret and voids the previous one.
+// has a superuser. Users without admin rights (a site's customers, demo
+// authors) leave the way open: the admin still has nobody to run it. Each
+// call makes a new secret and voids the previous one.
 func (s *Site) SetupToken(ctx context.Context) (string, error) {
-	n, err := auth.Users.Objects().Count(ctx)
+	n, err := auth.Users.Objects().Filter(orm.Q{"is_superuser": true}).Count(ctx)
 	if err != nil || n > 0 {
 		return "", err
 	}
@@ -171,12 +173,12 @@ func (s *Site) setupPost(c echo.Context) error {
 	return r.redirect("/admin/")
 }
 
-// createFirstSuperuser creates the superuser unless a user appeared since
+// createFirstSuperuser creates the superuser unless one appeared since
 // the link was printed (createsuperuser run meanwhile), which voids it.
 func (s *Site) createFirstSuperuser(ctx context.Context, username, email, password string) (*auth.User, error) {
 	var u *auth.User
 	err := orm.Atomic(ctx, func(ctx context.Context) error {
-		n, err := auth.Users.Objects().Count(ctx)
+		n, err := auth.Users.Objects().Filter(orm.Q{"is_superuser": true}).Count(ctx)
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "serve", summary: "run the web server (the default when no command is given)", run: runServe},
+		{name: "demo", summary: "serve with demo content: migrate, seed the blog and the shop, make a demo shopper", run: runDemo},
+		{name: "seed", summary: "fill the database with demo blog posts, products, customers, orders and reviews (idempotent)", run: runSeed},
 		{name: "makemigrations", summary: "write the next migration from the changes to the models (no database needed)", run: runMakemigrations},
 		{name: "migrate", args: "[VERSION]", summary: "apply pending migrations, or migrate forward or back to VERSION (0 or zero: none)", run: runMigrate},
 		{name: "showmigrations", summary: "list the migrations, applied or pending", run: runShowMigrations},

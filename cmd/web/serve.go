@@ -83,7 +83,7 @@ func startServer(ctx context.Context, env *environment, fs *flag.FlagSet, args [
 	return serve(ctx, newServer(db, log, site), ln, log)
 }
 
-// printSetupLink prints, on a database without any user, the one-time
+// printSetupLink prints, on a database without a superuser, the one-time
 // link that creates the first superuser in the browser.
 func printSetupLink(ctx context.Context, env *environment, db *orm.DB, site *admin.Site, addr net.Addr) error {
 	ctx = orm.WithDB(ctx, db)
@@ -98,7 +98,7 @@ func printSetupLink(ctx context.Context, env *environment, db *orm.DB, site *adm
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "localhost"
 	}
-	fmt.Fprintf(env.stdout, "\nNo user exists yet. Create the first superuser at:\n\n    http://%s/admin/setup/%s/\n\nThe link works once, until the server stops. Or run: web createsuperuser\n\n",
+	fmt.Fprintf(env.stdout, "\nNo superuser exists yet. Create the first one at:\n\n    http://%s/admin/setup/%s/\n\nThe link works once, until the server stops. Or run: web createsuperuser\n\n",
 		net.JoinHostPort(host, port), token)
 	return nil
 }

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/blog"
+	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/shop"
+)
+
+// TestSeedCommand: seed wants the tables first, then fills them, and a
+// second run adds nothing.
+func TestSeedCommand(t *testing.T) {
+	ctx := context.Background()
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite3")}
+	getenv := func(k string) string { return vars[k] }
+	args := []string{"seed", "--posts", "15", "--products", "25", "--customers", "3", "--orders", "4", "--reviews", "2"}
+
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, args, &stdout, &stderr, getenv); code != 1 || !strings.Contains(stderr.String(), "run `web migrate` first") {
+		t.Fatalf("seed before migrate: exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if code := run(ctx, []string{"migrate"}, &stdout, &stderr, getenv); code != 0 {
+		t.Fatalf("migrate: exit %d, stderr:\n%s", code, stderr.String())
+	}
+	for i, want := range []string{"made 25 products, 3 customers, 4 orders and 2 reviews", "made 0 products, 0 customers, 0 orders and 0 reviews"} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := run(ctx, args, &stdout, &stderr, getenv); code != 0 {
+			t.Fatalf("seed run %d: exit %d, stderr:\n%s", i+1, code, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), want) {
+			t.Fatalf("seed run %d said %q, want %q", i+1, stdout.String(), want)
+		}
+	}
+	// Off a terminal, progress is a line per tenth, ending at 100%.
+	if !strings.Contains(stderr.String(), "posts: 15/15 (100%)") {
+		t.Errorf("no final progress line; stderr:\n%s", stderr.String())
+	}
+
+	db, err := orm.Open(ctx, vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dctx := orm.WithDB(ctx, db)
+	for name, qs := range map[string]interface {
+		Count(context.Context) (int64, error)
+	}{"posts": blog.Posts.Objects(), "products": shop.Products.Objects()} {
+		n, err := qs.Count(dctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int64{"posts": 15, "products": 25}[name]; n != want {
+			t.Errorf("%d %s, want %d", n, name, want)
+		}
+	}
+
+	if code := run(ctx, []string{"seed", "--posts", "-1"}, &stdout, &stderr, getenv); code != 2 {
+		t.Errorf("a negative count: exit %d, want 2", code)
+	}
+}
+
+// TestDemo: demo migrates, seeds, makes the demo shopper, and still prints
+// the way into the admin, since no superuser exists yet.
+func TestDemo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite3")
+	vars := map[string]string{"DATABASE_URL": dbURL}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--posts", "12", "--products", "10", "--customers", "2", "--orders", "2", "--reviews", "1"},
+			&stdout, &stderr, func(k string) string { return vars[k] })
+	}()
+	addr := waitForAddr(t, &stderr, done)
+	out := stdout.String()
+	for _, want := range []string{"the blog has 12 posts", `"demo" with the password "quarry-demo"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo did not say %q; stdout:\n%s", want, out)
+		}
+	}
+	link := setupLink.FindString(out)
+	if link == "" {
+		t.Fatalf("no setup link although no superuser exists; stdout:\n%s", out)
+	}
+	for _, path := range []string{"/", "/products/", "/blog/", link} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d, want 200", path, resp.StatusCode)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(shutdownTimeout + 2*time.Second):
+		t.Fatal("demo did not stop")
+	}
+
+	db, err := orm.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dctx := orm.WithDB(context.Background(), db)
+	u, err := auth.Users.Objects().Get(dctx, orm.Q{"username": demoUsername})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := auth.CheckPassword(dctx, u, demoPassword); !ok || err != nil || u.IsStaff {
+		t.Fatalf("demo user: password ok %v (%v), staff %v", ok, err, u.IsStaff)
+	}
+}
