@@ -17,8 +17,9 @@ import (
 	shopviews "github.com/quarry-go/quarry/views/shop"
 )
 
-// homeShelf is how many products each row of the home page shows.
-const homeShelf = 8
+// homeShelf is how many products each shelf of the home page shows: six
+// fill whole rows of a grid of one, two, three or six columns.
+const homeShelf = 6
 
 // home shows the best-rated products in stock and the newest sales: two
 // queries.
