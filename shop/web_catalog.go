@@ -292,9 +292,9 @@ func activeProduct(ctx context.Context, slug string) (*Product, error) {
 	return p, err
 }
 
-// productDetail is /products/<slug>/: the product and its approved
-// reviews in two queries, and two more for a signed-in visitor, to know
-// whether they may review it.
+// productDetail is /products/<slug>/: the product and its newest approved
+// reviews in two queries (three past reviewsShown reviews, to count them),
+// and two more for a signed-in visitor, to know whether they may review it.
 func productDetail(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, err := activeProduct(ctx, c.Param("slug"))
@@ -331,12 +331,23 @@ func productDetail(c echo.Context) error {
 	return views.Render(c, http.StatusOK, shopviews.ProductDetail(view))
 }
 
+// reviewsShown is how many approved reviews a product page shows, the
+// newest.
+const reviewsShown = 20
+
 // productView is the product page without its review form.
 func productView(ctx context.Context, p *Product) (shopviews.ProductPage, error) {
-	reviews, err := Reviews.Objects().Filter(orm.Q{"product": p.ID, "approved": true}).
-		SelectRelated("customer__user").OrderBy("-created_at", "-pk").All(ctx)
+	approved := Reviews.Objects().Filter(orm.Q{"product": p.ID, "approved": true})
+	reviews, err := approved.SelectRelated("customer__user").OrderBy("-created_at", "-pk").Limit(reviewsShown).All(ctx)
 	if err != nil {
 		return shopviews.ProductPage{}, err
+	}
+	n := int64(len(reviews))
+	if n == reviewsShown {
+		// Only a product with more reviews than the page shows pays for the count.
+		if n, err = approved.Count(ctx); err != nil {
+			return shopviews.ProductPage{}, err
+		}
 	}
 	view := shopviews.ProductPage{
 		Shell:         shell(ctx, p.Name),
@@ -348,6 +359,7 @@ func productView(ctx context.Context, p *Product) (shopviews.ProductPage, error)
 		ListPrice:     listPrice(p),
 		Stock:         int(p.Stock),
 		AverageRating: rating(p),
+		ReviewCount:   n,
 		ReviewURL:     productURL(p) + "review/",
 	}
 	if cat, ok := p.Category.Cached(); ok {

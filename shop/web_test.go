@@ -260,6 +260,27 @@ func TestStorefrontProductPage(t *testing.T) {
 	})
 }
 
+// TestStorefrontProductPageManyReviews shows the newest reviews and counts
+// the rest, in one more query.
+func TestStorefrontProductPageManyReviews(t *testing.T) {
+	eachStorefront(t, func(t *testing.T, sf *storefront) {
+		s := sf.shelf()
+		for i := range 22 {
+			c := newCustomer(t, sf.ctx, fmt.Sprintf("reader%02d", i))
+			r := shop.Reviews.New()
+			r.Product.ID, r.Customer.ID, r.Rating, r.Title, r.Approved = s.novel.ID, c.ID, 4, fmt.Sprintf("Review %02d", i), true
+			if err := shop.Reviews.Save(sf.ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var r *response
+		ormtest.AssertNumQueries(t, sf.ctx, 3, func(ctx context.Context) { r = sf.anonymous().in(ctx).get("/products/novel/") })
+		r.expect(t, http.StatusOK, "4.00 · 22 reviews", "The 20 newest of 22 reviews.")
+		r.inOrder(t, "Review 21", "Review 02")
+		r.lacks(t, "Review 01", "Review 00")
+	})
+}
+
 func TestStorefrontEscapesProductText(t *testing.T) {
 	eachStorefront(t, func(t *testing.T, sf *storefront) {
 		c := newCategory(t, sf.ctx, "odd", nil)

@@ -82,6 +82,7 @@ type ProductPage struct {
 	ListPrice     string // "" when not on sale
 	Stock         int    // units available; 0 is sold out
 	AverageRating string // "" before any approved review
+	ReviewCount   int64  // approved reviews in all; Reviews holds the newest
 	Reviews       []Review
 	// Review is the form for a customer who bought the product and has
 	// not reviewed it yet; nil otherwise, and ReviewNote says why.
