@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 
@@ -246,12 +247,13 @@ func orderForKey(ctx context.Context, c *Customer, key uuid.UUID) (*Order, error
 
 // mergeLines adds up the lines of each product, drops those of no
 // positive quantity, and sorts them by product: the order the products
-// are locked and written in.
+// are locked and written in. A sum is capped at the most a stock can
+// hold, so that no overflow turns it negative.
 func mergeLines(cart []CartLine) []CartLine {
 	qty := map[int64]int{}
 	for _, l := range cart {
 		if l.Quantity > 0 {
-			qty[l.ProductID] += l.Quantity
+			qty[l.ProductID] = min(qty[l.ProductID]+min(l.Quantity, math.MaxInt32), math.MaxInt32)
 		}
 	}
 	lines := make([]CartLine, 0, len(qty))

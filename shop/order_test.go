@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -145,6 +146,24 @@ func TestPlaceOrderEmptyCart(t *testing.T) {
 			if _, err := shop.PlaceOrder(ctx, buyer, cart, shop.Checkout{}); !errors.Is(err, shop.ErrEmptyCart) {
 				t.Fatalf("cart %v: err = %v, want ErrEmptyCart", cart, err)
 			}
+		}
+	})
+}
+
+// TestPlaceOrderHugeQuantities: quantities that would overflow when a
+// product's lines are added up are refused, not wrapped round.
+func TestPlaceOrderHugeQuantities(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		cat := newCategory(t, ctx, "tools", nil)
+		p := newProduct(t, ctx, cat, "Screw", "0.10", "", 100)
+		buyer := newCustomer(t, ctx, "hal")
+		_, err := shop.PlaceOrder(ctx, buyer, []shop.CartLine{{p.ID, math.MaxInt}, {p.ID, math.MaxInt}, {p.ID, 1}}, shop.Checkout{})
+		var se *shop.StockError
+		if !errors.As(err, &se) || !slices.Equal(se.Lines, []shop.Shortage{{ProductID: p.ID, Name: "Screw", Requested: math.MaxInt32, Available: 100}}) {
+			t.Fatalf("err = %v", err)
+		}
+		if stockOf(t, ctx, p.ID) != 100 {
+			t.Fatal("stock changed")
 		}
 	})
 }
