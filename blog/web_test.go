@@ -23,9 +23,10 @@ import (
 // ServeHTTP so that each request runs on the test's context (its database
 // and its query counter).
 type site struct {
-	t   *testing.T
-	e   *echo.Echo
-	jar *cookiejar.Jar
+	t        *testing.T
+	e        *echo.Echo
+	jar      *cookiejar.Jar
+	formPage string // a page that sets the CSRF cookie
 }
 
 var siteURL, _ = url.Parse("http://blog.test/")
@@ -35,7 +36,7 @@ func newSite(t *testing.T) *site {
 	e.Use((&auth.Store{}).Sessions(), auth.CSRF(false), auth.Chrome())
 	Mount(e)
 	jar, _ := cookiejar.New(nil)
-	return &site{t: t, e: e, jar: jar}
+	return &site{t: t, e: e, jar: jar, formPage: "/blog/"}
 }
 
 func (s *site) do(ctx context.Context, method, path string, form url.Values) *httptest.ResponseRecorder {
@@ -66,7 +67,7 @@ func (s *site) get(ctx context.Context, path string) *httptest.ResponseRecorder 
 func (s *site) post(ctx context.Context, path string, form url.Values) *httptest.ResponseRecorder {
 	s.t.Helper()
 	if _, ok := form["_csrf"]; !ok {
-		s.get(ctx, "/blog/")
+		s.get(ctx, s.formPage)
 		for _, c := range s.jar.Cookies(siteURL) {
 			if c.Name == "csrftoken" {
 				form.Set("_csrf", c.Value)
