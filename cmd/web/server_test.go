@@ -236,3 +236,32 @@ func TestWithDB(t *testing.T) {
 		t.Errorf("request context carries DB %p, want %p", got, db)
 	}
 }
+
+// TestAppsMounted: every app's pages answer through the real server, and
+// the ones that need a user send an anonymous visitor to sign in.
+func TestAppsMounted(t *testing.T) {
+	e := testServer(t, orm.FromContext(ormtest.Open(t, "sqlite", orm.Models()...)))
+	for _, tc := range []struct {
+		path     string
+		status   int
+		location string
+	}{
+		{"/blog/", http.StatusOK, ""},
+		{"/blog/feed/", http.StatusOK, ""},
+		{"/products/", http.StatusOK, ""},
+		{"/cart/", http.StatusOK, ""},
+		{"/accounts/login/", http.StatusOK, ""},
+		{"/accounts/signup/", http.StatusOK, ""},
+		{"/checkout/", http.StatusSeeOther, "/accounts/login/?next=%2Fcheckout%2F"},
+		{"/orders/", http.StatusSeeOther, "/accounts/login/?next=%2Forders%2F"},
+		{"/admin/", http.StatusFound, "/admin/login/?next=%2Fadmin%2F"},
+		{"/admin/shop/reports/", http.StatusFound, "/admin/login/?next=%2Fadmin%2Fshop%2Freports%2F"},
+		{"/blog/no-such-post/", http.StatusNotFound, ""},
+		{"/products/no-such-product/", http.StatusNotFound, ""},
+	} {
+		rec := get(t, e, tc.path)
+		if rec.Code != tc.status || rec.Header().Get("Location") != tc.location {
+			t.Errorf("GET %s: %d to %q, want %d to %q", tc.path, rec.Code, rec.Header().Get("Location"), tc.status, tc.location)
+		}
+	}
+}
