@@ -19,6 +19,7 @@ import (
 // ApproveReviews (the admin's approve action) does.
 func init() {
 	auth.Users.PostSave.Connect(createCustomer)
+	Reviews.PreSave.Connect(leaveProduct)
 	Reviews.PostSave.Connect(func(ctx context.Context, e orm.SaveEvent[Review]) error {
 		return RecomputeRating(ctx, e.Instance.Product.ID)
 	})
@@ -32,7 +33,27 @@ func init() {
 // aggregate query. The mean is Sum/Count in decimal, so that 4.125 rounds
 // to 4.13 on both engines, as PostgreSQL's numeric would.
 func RecomputeRating(ctx context.Context, productID int64) error {
+	return recomputeRating(ctx, productID, 0)
+}
+
+// leaveProduct recomputes the rating of the product a review is being
+// moved away from, without the review: the post_save receiver only sees
+// the product it goes to.
+func leaveProduct(ctx context.Context, e orm.SaveEvent[Review]) error {
+	if e.Instance.ID == 0 || (e.UpdateFields != nil && !slices.Contains(e.UpdateFields, "product")) {
+		return nil
+	}
+	was, err := orm.Flat[int64](ctx, Reviews.Objects().Filter(orm.Q{"pk": e.Instance.ID}), "product")
+	if err != nil || len(was) == 0 || was[0] == e.Instance.Product.ID {
+		return err
+	}
+	return recomputeRating(ctx, was[0], e.Instance.ID)
+}
+
+// recomputeRating is RecomputeRating leaving out one review (0: none).
+func recomputeRating(ctx context.Context, productID, without int64) error {
 	row, err := Reviews.Objects().Filter(orm.Q{"product": productID, "approved": true}).
+		Exclude(orm.Q{"pk": without}).
 		Aggregate(ctx, orm.A{"sum": orm.Sum("rating"), "n": orm.Count("id")})
 	if err != nil {
 		return err

@@ -61,13 +61,26 @@ func TestAverageRatingFollowsApprovedReviews(t *testing.T) {
 		step("an approved 4", "4.50")
 		newReview(t, ctx, p, cs[3], 4, true)
 		step("another approved 4", "4.33")
-		newReview(t, ctx, other, cs[0], 1, true)
+		newReview(t, ctx, other, cs[1], 1, true)
 		step("a review of another product", "4.33")
 		five.Rating = 2
 		if err := shop.Reviews.Save(ctx, five); err != nil {
 			t.Fatal(err)
 		}
 		step("the 5 edited to 2", "3.33")
+		five.Product.ID = other.ID
+		if err := shop.Reviews.Save(ctx, five); err != nil {
+			t.Fatal(err)
+		}
+		step("the 2 moved to another product", "4.00")
+		if got := ratingOf(t, ctx, other); got != "1.50" {
+			t.Fatalf("the product the 2 moved to = %s, want 1.50", got)
+		}
+		five.Product.ID = p.ID
+		if err := shop.Reviews.Save(ctx, five); err != nil {
+			t.Fatal(err)
+		}
+		step("the 2 moved back", "3.33")
 		if _, err := shop.Reviews.Delete(ctx, five); err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +89,7 @@ func TestAverageRatingFollowsApprovedReviews(t *testing.T) {
 			t.Fatal(err)
 		}
 		step("deleting every review", "0.00")
-		if got := ratingOf(t, ctx, other); got != "1.00" {
+		if got := ratingOf(t, ctx, other); got != "1.00" { // cs[1]'s 1; the moved 2 is gone
 			t.Fatalf("other product = %s, want 1.00", got)
 		}
 	})
