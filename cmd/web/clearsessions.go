@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/quarry-go/quarry/auth"
-	"github.com/quarry-go/quarry/orm"
 )
 
 // runClearSessions is Django's clearsessions: it deletes expired sessions,
@@ -20,15 +19,11 @@ func runClearSessions(ctx context.Context, env *environment, args []string) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := cfg.resolve(env); err != nil {
-		return err
-	}
-	db, err := cfg.openDB(ctx, cfg.logger(env.stderr))
+	ctx, done, err := cfg.connect(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ctx = orm.WithDB(ctx, db)
+	defer done()
 	if !hasTable(ctx, "auth_session") {
 		return errors.New("the database has no sessions table yet: run `web migrate` first")
 	}

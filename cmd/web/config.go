@@ -61,6 +61,20 @@ func (c *baseConfig) openDB(ctx context.Context, log *slog.Logger) (*orm.DB, err
 	return db, nil
 }
 
+// connect resolves the configuration and opens its database, for a command
+// that logs to stderr and queries through the returned context; done
+// closes the database.
+func (c *baseConfig) connect(ctx context.Context, env *environment) (_ context.Context, done func(), err error) {
+	if err := c.resolve(env); err != nil {
+		return ctx, nil, err
+	}
+	db, err := c.openDB(ctx, c.logger(env.stderr))
+	if err != nil {
+		return ctx, nil, err
+	}
+	return orm.WithDB(ctx, db), func() { db.Close() }, nil
+}
+
 func envOr(env *environment, key, fallback string) string {
 	if v := env.getenv(key); v != "" {
 		return v

@@ -29,15 +29,11 @@ func runCreateSuperuser(ctx context.Context, env *environment, args []string) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := cfg.resolve(env); err != nil {
-		return err
-	}
-	db, err := cfg.openDB(ctx, cfg.logger(env.stderr))
+	ctx, done, err := cfg.connect(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ctx = orm.WithDB(ctx, db)
+	defer done()
 	if !hasTable(ctx, "auth_user") {
 		return errors.New("the database has no users table yet: run `web migrate` first")
 	}

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/quarry-go/quarry/blog"
-	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/shop"
 )
 
@@ -47,15 +46,12 @@ func runSeed(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintln(env.stderr, "web seed: counts cannot be negative")
 		return errUsage
 	}
-	if err := cfg.resolve(env); err != nil {
-		return err
-	}
-	db, err := cfg.openDB(ctx, cfg.logger(env.stderr))
+	ctx, done, err := cfg.connect(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	return seed(orm.WithDB(ctx, db), env, counts)
+	defer done()
+	return seed(ctx, env, counts)
 }
 
 func seed(ctx context.Context, env *environment, counts seedCounts) error {
