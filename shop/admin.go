@@ -90,13 +90,23 @@ func approveReviews(ctx context.Context, objs []*Review) (string, error) {
 // restockProducts is the Product admin's low-stock action: each selected
 // product below its reorder level is brought up to it, in one UPDATE with
 // F(), which reads the stock as it is then, not as the page showed it.
+// The rows are locked first in key order, as PlaceOrder locks them, so
+// that the two cannot deadlock.
 func restockProducts(ctx context.Context, objs []*Product) (string, error) {
 	ids := make([]int64, len(objs))
 	for i, p := range objs {
 		ids[i] = p.ID
 	}
-	n, err := Products.Objects().Filter(orm.Q{"pk__in": ids, "stock__lt": orm.F("reorder_level")}).
-		Update(ctx, orm.Values{"stock": orm.F("reorder_level")})
+	var n int64
+	err := orm.Atomic(ctx, func(ctx context.Context) error {
+		low := Products.Objects().Filter(orm.Q{"pk__in": ids, "stock__lt": orm.F("reorder_level")})
+		if _, err := orm.Flat[int64](ctx, low.OrderBy("pk").SelectForUpdate(), "id"); err != nil {
+			return err
+		}
+		var err error
+		n, err = low.Update(ctx, orm.Values{"stock": orm.F("reorder_level")})
+		return err
+	})
 	if err != nil {
 		return "", err
 	}

@@ -75,7 +75,9 @@ func recomputeRating(ctx context.Context, productID, without int64) error {
 
 // ApproveReviews approves the reviews in one UPDATE and, as that sends no
 // signal, recomputes the rating of each of their products, all in one
-// transaction. It returns how many reviews it approved.
+// transaction. It returns how many reviews it approved. The products are
+// updated in key order, the order PlaceOrder locks them in, so that the
+// two cannot deadlock.
 func ApproveReviews(ctx context.Context, reviews []*Review) (int64, error) {
 	ids := make([]int64, len(reviews))
 	var products []int64
@@ -85,6 +87,7 @@ func ApproveReviews(ctx context.Context, reviews []*Review) (int64, error) {
 			products = append(products, r.Product.ID)
 		}
 	}
+	slices.Sort(products)
 	var n int64
 	err := orm.Atomic(ctx, func(ctx context.Context) error {
 		var err error
