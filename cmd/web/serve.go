@@ -44,6 +44,9 @@ func startServer(ctx context.Context, env *environment, fs *flag.FlagSet, args [
 		return err
 	}
 	log := cfg.logger(env.stderr)
+	// Packages that log through slog's default (the shop's order
+	// confirmations) then write the server's format, at its level.
+	slog.SetDefault(log)
 
 	db, err := cfg.openDB(ctx, log)
 	if err != nil {
