@@ -34,6 +34,7 @@ func (s *Site) Mount(e *echo.Echo) {
 	g.GET("/setup/:token/", s.setupPage)
 	g.POST("/setup/:token/", s.setupPost)
 	g.GET("/", s.staff(s.index))
+	s.mountViews(g)
 	g.GET("/:app/", s.staff(s.appIndex))
 	g.GET("/:app/:model/", s.model(s.changeList))
 	g.POST("/:app/:model/", s.model(s.changeListPost))

@@ -49,6 +49,11 @@ func (s *Site) renderIndex(r *request, only string) error {
 				a.Models = append(a.Models, l)
 			}
 		}
+		views, err := s.viewsOf(r.ctx, r.user, app[0].meta.App)
+		if err != nil {
+			return err
+		}
+		a.Models = append(a.Models, views...)
 		if len(a.Models) > 0 {
 			v.Apps = append(v.Apps, a)
 		}

@@ -27,6 +27,7 @@ type Site struct {
 	mu      sync.RWMutex
 	entries []*entry // in registration order
 	byLabel map[string]*entry
+	views   []View // AddView's, in order
 	setup   setupToken
 }
 
