@@ -12,7 +12,9 @@
 //		Inlines:            []admin.Inline{admin.Tabular(blog.Comments, admin.InlineOptions{})},
 //	})
 //
-// and the program serves the site with Site.Mount. The URLs are Django's:
+// and the program serves the site with Site.Mount. An app adds pages of
+// its own (a report, a dashboard) with Site.AddView: they sit behind the
+// same sign-in and appear on the index under the app. The URLs are Django's:
 // /admin/, /admin/login/, /admin/logout/, /admin/<app>/<model>/ (the
 // change list), …/add/, …/<pk>/change/, …/<pk>/delete/ and
 // …/<pk>/history/, plus …/export/ and …/import/ for CSV.
