@@ -289,7 +289,8 @@ func (s *seeder) seedOrders(ctx context.Context) error {
 		s.progress(s.opts.Orders)
 		return nil
 	}
-	today := time.Now().UTC().Truncate(24 * time.Hour)
+	now := time.Now().UTC()
+	today := now.Truncate(24 * time.Hour)
 	statuses := []OrderStatus{StatusPaid, StatusShipped, StatusShipped, StatusPending, StatusPaid, StatusCancelled}
 	for i := 1; i <= s.opts.Orders; i++ {
 		c := s.customers[i%len(s.customers)]
@@ -313,6 +314,9 @@ func (s *seeder) seedOrders(ctx context.Context) error {
 		}
 		if !known {
 			at := today.AddDate(0, 0, -(i % 30)).Add(time.Duration(9*60+(i*53)%600) * time.Minute)
+			if at.After(now) { // today's, later than now
+				at = now.Add(-time.Duration(i%60) * time.Minute)
+			}
 			if _, err := Orders.Objects().Filter(orm.Q{"pk": o.ID}).
 				Update(ctx, orm.Values{"created_at": at, "status": statuses[i%len(statuses)]}); err != nil {
 				return err
