@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -72,6 +71,7 @@ func init() {
 		ListSelectRelated: []string{"product", "customer__user"},
 		Actions:           []admin.Action[Review]{{Name: "approve", Label: "Approve selected reviews", Run: approveReviews}},
 	})
+	admin.Default.AddView(reportsView)
 }
 
 // approveReviews is the Review admin's action: ApproveReviews, which
@@ -119,29 +119,20 @@ func restockProducts(ctx context.Context, objs []*Product) (string, error) {
 // ReportDays are the sales chart's choices of period.
 var ReportDays = []int{7, 14, 30, 90}
 
-// MountReports serves the shop's reports page at /admin/shop/reports/ on
-// e, beside site.Mount(e), with the site's session and CSRF middleware:
-// the admin has no hook for pages of an app's own. Staff users who may
-// view orders see it; others are sent to the admin's login page or
-// refused. Its query parameters are days (one of ReportDays, default 30)
-// and category (a category's slug for the low-stock list, default every
-// category).
-func MountReports(e *echo.Echo, site *admin.Site) {
-	e.GET("/admin/shop/reports/", func(c echo.Context) error { return reportsPage(c, site) },
-		auth.CSRF(site.Secure), site.Store.Sessions())
+// reportsView is the admin's shop reports page, /admin/shop/reports/,
+// listed on the admin's index under the shop for the staff users who may
+// view orders. Its query parameters are days (one of ReportDays, default
+// 30) and category (a category's slug for the low-stock list, default
+// every category).
+var reportsView = admin.View{
+	App: "shop", Slug: "reports", Title: "Reports",
+	Allowed: func(ctx context.Context, u *auth.User) (bool, error) {
+		return auth.HasModelPerm(ctx, u, Orders.Meta, "view")
+	},
+	Serve: serveReports,
 }
 
-func reportsPage(c echo.Context, site *admin.Site) error {
-	ctx := c.Request().Context()
-	u := auth.UserFrom(ctx)
-	if u == nil || !u.IsStaff {
-		return c.Redirect(http.StatusFound, "/admin/login/?next="+url.QueryEscape(c.Request().URL.RequestURI()))
-	}
-	if ok, err := auth.HasModelPerm(ctx, u, Orders.Meta, "view"); err != nil {
-		return err
-	} else if !ok {
-		return echo.NewHTTPError(http.StatusForbidden, "You do not have permission to view the shop's reports.")
-	}
+func serveReports(c echo.Context, page adminui.Page) error {
 	days := 30
 	if raw := c.QueryParam("days"); raw != "" {
 		n, err := strconv.Atoi(raw)
@@ -150,18 +141,14 @@ func reportsPage(c echo.Context, site *admin.Site) error {
 		}
 		days = n
 	}
-	r, err := Reports(ctx, c.QueryParam("category"), days)
+	r, err := Reports(c.Request().Context(), c.QueryParam("category"), days)
 	if errors.Is(err, ErrUnknownCategory) {
 		return echo.NewHTTPError(http.StatusBadRequest, "There is no such category.")
 	}
 	if err != nil {
 		return err
 	}
-	r.Page = adminui.Page{Title: "Shop reports", SiteHeader: site.Header, User: u.String(), CSRF: auth.CSRFToken(c),
-		Breadcrumbs: []adminui.Link{{Label: "Home", URL: "/admin/"}, {Label: "Shop", URL: "/admin/shop/"}}}
-	if full := u.FullName(); full != "" {
-		r.Page.User = full
-	}
+	r.Page = page
 	return views.Render(c, http.StatusOK, shopviews.ReportsPage(r))
 }
 

@@ -48,7 +48,6 @@ func newAdminClient(t *testing.T, ctx context.Context) *adminClient {
 		}
 	})
 	admin.Default.Mount(srv)
-	shop.MountReports(srv, admin.Default)
 	sess := &auth.Session{Data: map[string]any{}}
 	if err := admin.Default.Store.Login(ctx, sess, u); err != nil {
 		t.Fatal(err)
@@ -181,8 +180,9 @@ func TestShopReportsPage(t *testing.T) {
 			}
 		})
 
+		c.get("/admin/shop/", `href="/admin/shop/reports/"`)
 		_, body := c.status("/admin/shop/reports/")
-		for _, want := range []string{"Shop reports", "Sales per day", "<svg", "ann", "600.00", "Pocket Phone", "Thin Novel",
+		for _, want := range []string{"<title>Reports", "Sales per day", "<svg", "ann", "600.00", "Pocket Phone", "Thin Novel",
 			`<option value="30" selected>`, `/admin/shop/product/` + strconv.FormatInt(phone.ID, 10) + `/change/`} {
 			if !strings.Contains(body, want) {
 				t.Fatalf("no %q in the reports page:\n%s", want, body)
@@ -212,7 +212,7 @@ func TestShopReportsPage(t *testing.T) {
 			{c, "/admin/shop/reports/?days=x", http.StatusBadRequest, "Choose a period"},
 			{c, "/admin/shop/reports/?category=garden", http.StatusBadRequest, "no such category"},
 			{c.as(ctx, nil), "/admin/shop/reports/?days=7", http.StatusFound, "/admin/login/?next=%2Fadmin%2Fshop%2Freports%2F%3Fdays%3D7"},
-			{c.as(ctx, clerk), "/admin/shop/reports/", http.StatusForbidden, "permission"},
+			{c.as(ctx, clerk), "/admin/shop/reports/", http.StatusForbidden, "You do not have permission"},
 		}
 		for _, tc := range cases {
 			status, body := tc.who.status(tc.path)

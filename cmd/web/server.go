@@ -85,7 +85,6 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	blog.Mount(e)
 	shop.Mount(e)
 	site.Mount(e)
-	shop.MountReports(e, site)
 	return e
 }
 
