@@ -1,6 +1,7 @@
 package shop
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -104,7 +105,7 @@ func (c *Customer) String() string {
 		}
 		return u.Username
 	}
-	return "Customer"
+	return "Customer " + strconv.FormatInt(c.ID, 10)
 }
 
 var Customers = orm.Define("shop", func(c *Customer, m *orm.Schema) {
