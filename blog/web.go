@@ -41,7 +41,7 @@ func Mount(e *echo.Echo) {
 func index(c echo.Context) error {
 	qs := PostObjects().Active()
 	l := pages.List{Title: "Blog", Empty: "No posts yet."}
-	if q := strings.TrimSpace(c.QueryParam("q")); q != "" {
+	if q := strings.TrimSpace(c.QueryParam("q")); q != "" && storable(q) {
 		if utf8.RuneCountInString(q) > maxQuery {
 			q = string([]rune(q)[:maxQuery])
 		}
@@ -54,6 +54,9 @@ func index(c echo.Context) error {
 
 func byTag(c echo.Context) error {
 	ctx := c.Request().Context()
+	if !storable(c.Param("slug")) {
+		return echo.NewHTTPError(http.StatusNotFound, "No tag here.")
+	}
 	tag, err := Tags.Objects().Get(ctx, orm.Q{"slug": c.Param("slug")})
 	if err != nil {
 		return notFound(err, "No tag here.")
@@ -64,6 +67,9 @@ func byTag(c echo.Context) error {
 
 func byCategory(c echo.Context) error {
 	ctx := c.Request().Context()
+	if !storable(c.Param("slug")) {
+		return echo.NewHTTPError(http.StatusNotFound, "No category here.")
+	}
 	cat, err := Categories.Objects().Get(ctx, orm.Q{"slug": c.Param("slug")})
 	if err != nil {
 		return notFound(err, "No category here.")
@@ -76,6 +82,9 @@ func byCategory(c echo.Context) error {
 // that annotates the user, as User.objects.annotate(post_count=Count("posts")).
 func byAuthor(c echo.Context) error {
 	ctx := c.Request().Context()
+	if !storable(c.Param("username")) {
+		return echo.NewHTTPError(http.StatusNotFound, "No author here.")
+	}
 	author, err := auth.Users.Objects().
 		Filter(orm.Q{"username": c.Param("username"), "is_active": true}).
 		Annotate(orm.A{"post_count": orm.Count("posts", orm.Where(orm.Q{"posts__is_active": true}))}).
@@ -151,6 +160,9 @@ func card(ctx context.Context, p *Post) (pages.PostCard, error) {
 // activePost is the active post with the URL's slug, with its author and
 // category, or a 404.
 func activePost(c echo.Context) (*Post, error) {
+	if !storable(c.Param("slug")) {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "No post here.")
+	}
 	p, err := PostObjects().Active().SelectRelated("author", "category").PrefetchRelated("tags").
 		Get(c.Request().Context(), orm.Q{"slug": c.Param("slug")})
 	if err != nil {
@@ -188,6 +200,9 @@ func comment(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/accounts/login/?next="+url.QueryEscape(postURL(p)))
 	}
 	body := strings.TrimSpace(c.FormValue("body"))
+	if !storable(body) {
+		return renderDetail(c, p, pages.Detail{Form: pages.CommentForm{Errors: []string{"Null characters are not allowed."}}}, http.StatusUnprocessableEntity)
+	}
 	cm := Comments.New()
 	cm.Post.Set(p)
 	cm.Author.Set(u)
@@ -238,6 +253,10 @@ func renderDetail(c echo.Context, p *Post, d pages.Detail, status int) error {
 	d.Form.MaxChars = MaxCommentLength
 	return views.Render(c, status, pages.DetailPage(d))
 }
+
+// storable reports whether PostgreSQL can hold s: text with a NUL or
+// bytes that are not UTF-8 matches nothing and is refused as input.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func postURL(p *Post) string { return "/blog/" + url.PathEscape(p.Slug) + "/" }
 

@@ -195,6 +195,8 @@ func TestSearch(t *testing.T) {
 			{"' OR 1=1 --", nil},
 			{"<script>alert(1)</script>", nil},
 			{strings.Repeat("é", 5000), nil},
+			{"a\x00b", []string{"Learning Django", "Go generics", "Gardening", "100% coverage_"}},
+			{"\xff\xfe", []string{"Learning Django", "Go generics", "Gardening", "100% coverage_"}},
 		} {
 			rec := s.get(ctx, "/blog/?q="+url.QueryEscape(tc.q))
 			wantStatus(t, rec, http.StatusOK)
@@ -248,7 +250,8 @@ func TestTagCategoryAuthorPages(t *testing.T) {
 		refuseBody(t, recA, "Plain news", "draft")
 		wantBody(t, s.get(ctx, "/blog/author/bob/"), "bob has written 1 post.")
 
-		for _, missing := range []string{"/blog/tag/nope/", "/blog/category/nope/", "/blog/author/nobody/", "/blog/author/%3Cscript%3E/"} {
+		for _, missing := range []string{"/blog/tag/nope/", "/blog/category/nope/", "/blog/author/nobody/", "/blog/author/%3Cscript%3E/",
+			"/blog/tag/%00/", "/blog/category/%FF/", "/blog/author/%00/", "/blog/%00/", "/blog/%FF/"} {
 			wantStatus(t, s.get(ctx, missing), http.StatusNotFound)
 		}
 		bob.IsActive = false
@@ -319,6 +322,7 @@ func TestComment(t *testing.T) {
 			want string
 		}{
 			{"   ", "This field is required."},
+			{"hello\x00world", "Null characters are not allowed."},
 			{strings.Repeat("x", MaxCommentLength+1), fmt.Sprintf("Ensure this value has at most %d characters (it has %d).", MaxCommentLength, MaxCommentLength+1)},
 		} {
 			rec := s.post(ctx, "/blog/hello/", url.Values{"body": {tc.body}})
