@@ -23,7 +23,7 @@ const errStaffOnly = "Please enter the correct username and password for a staff
 
 func (s *Site) loginPage(c echo.Context) error {
 	r := requestOf(c)
-	next := safeNext(c.QueryParam("next"))
+	next := auth.SafeNext(c.QueryParam("next"), "/admin/")
 	if r.user != nil && r.user.IsStaff {
 		return c.Redirect(http.StatusFound, next)
 	}
@@ -37,7 +37,7 @@ func (s *Site) loginPage(c echo.Context) error {
 func (s *Site) loginPost(c echo.Context) error {
 	r := requestOf(c)
 	username, password := c.FormValue("username"), c.FormValue("password")
-	next := safeNext(c.FormValue("next"))
+	next := auth.SafeNext(c.FormValue("next"), "/admin/")
 	fail := func(status int, msg string) error {
 		return r.render(status, ui.LoginPage(ui.Login{Page: r.page("Log in"), Username: username, Next: next, Error: msg}))
 	}

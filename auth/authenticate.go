@@ -115,16 +115,16 @@ func throttleKeys(username, addr string) []string {
 	return keys
 }
 
-// storable reports whether text can be stored and compared as text:
+// Storable reports whether text can be stored and compared as text:
 // PostgreSQL refuses a NUL or bytes that are not UTF-8, which a form can
 // still send.
-func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+func Storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 // throttleKey digests values too long for LoginAttempt.Key, or that
 // PostgreSQL could not store: a kilobyte-long username, or one with a NUL,
 // must be an ordinary failed login, not a database error.
 func throttleKey(prefix, value string) string {
-	if len(prefix)+len(value) <= 255 && storable(value) {
+	if len(prefix)+len(value) <= 255 && Storable(value) {
 		return prefix + value
 	}
 	sum := sha256.Sum256([]byte(value))
@@ -162,7 +162,7 @@ func (t Throttle) Authenticate(ctx context.Context, username, password, addr str
 
 	var u *User
 	err = orm.ErrDoesNotExist // no username is stored that the database cannot store
-	if storable(username) {
+	if Storable(username) {
 		u, err = Users.Objects().Get(ctx, orm.Q{"username": username})
 	}
 	switch {

@@ -41,7 +41,7 @@ func Mount(e *echo.Echo) {
 func index(c echo.Context) error {
 	qs := PostObjects().Active()
 	l := pages.List{Title: "Blog", Empty: "No posts yet."}
-	if q := strings.TrimSpace(c.QueryParam("q")); q != "" && storable(q) {
+	if q := strings.TrimSpace(c.QueryParam("q")); q != "" && auth.Storable(q) {
 		if utf8.RuneCountInString(q) > maxQuery {
 			q = string([]rune(q)[:maxQuery])
 		}
@@ -54,7 +54,7 @@ func index(c echo.Context) error {
 
 func byTag(c echo.Context) error {
 	ctx := c.Request().Context()
-	if !storable(c.Param("slug")) {
+	if !auth.Storable(c.Param("slug")) {
 		return echo.NewHTTPError(http.StatusNotFound, "No tag here.")
 	}
 	tag, err := Tags.Objects().Get(ctx, orm.Q{"slug": c.Param("slug")})
@@ -67,7 +67,7 @@ func byTag(c echo.Context) error {
 
 func byCategory(c echo.Context) error {
 	ctx := c.Request().Context()
-	if !storable(c.Param("slug")) {
+	if !auth.Storable(c.Param("slug")) {
 		return echo.NewHTTPError(http.StatusNotFound, "No category here.")
 	}
 	cat, err := Categories.Objects().Get(ctx, orm.Q{"slug": c.Param("slug")})
@@ -82,7 +82,7 @@ func byCategory(c echo.Context) error {
 // that annotates the user, as User.objects.annotate(post_count=Count("posts")).
 func byAuthor(c echo.Context) error {
 	ctx := c.Request().Context()
-	if !storable(c.Param("username")) {
+	if !auth.Storable(c.Param("username")) {
 		return echo.NewHTTPError(http.StatusNotFound, "No author here.")
 	}
 	author, err := auth.Users.Objects().
@@ -160,7 +160,7 @@ func card(ctx context.Context, p *Post) (pages.PostCard, error) {
 // activePost is the active post with the URL's slug, with its author and
 // category, or a 404.
 func activePost(c echo.Context) (*Post, error) {
-	if !storable(c.Param("slug")) {
+	if !auth.Storable(c.Param("slug")) {
 		return nil, echo.NewHTTPError(http.StatusNotFound, "No post here.")
 	}
 	p, err := PostObjects().Active().SelectRelated("author", "category").PrefetchRelated("tags").
@@ -200,7 +200,7 @@ func comment(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/accounts/login/?next="+url.QueryEscape(postURL(p)))
 	}
 	body := strings.TrimSpace(c.FormValue("body"))
-	if !storable(body) {
+	if !auth.Storable(body) {
 		return renderDetail(c, p, pages.Detail{Form: pages.CommentForm{Errors: []string{"Null characters are not allowed."}}}, http.StatusUnprocessableEntity)
 	}
 	cm := Comments.New()
@@ -253,10 +253,6 @@ func renderDetail(c echo.Context, p *Post, d pages.Detail, status int) error {
 	d.Form.MaxChars = MaxCommentLength
 	return views.Render(c, status, pages.DetailPage(d))
 }
-
-// storable reports whether PostgreSQL can hold s: text with a NUL or
-// bytes that are not UTF-8 matches nothing and is refused as input.
-func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func postURL(p *Post) string { return "/blog/" + url.PathEscape(p.Slug) + "/" }
 
