@@ -201,7 +201,12 @@ const messagesKey = "_messages"
 func (r *request) message(level, text string) error {
 	list, _ := r.sess.Data[messagesKey].([]any)
 	r.sess.Data[messagesKey] = append(list, map[string]any{"level": level, "text": text})
-	return r.site.Store.Save(r.ctx, r.sess)
+	if err := r.site.Store.Save(r.ctx, r.sess); !errors.Is(err, auth.ErrSessionEnded) {
+		return err
+	}
+	// Signed out in another tab meanwhile: the next page asks for a login,
+	// which is message enough.
+	return nil
 }
 
 func (r *request) takeMessages() []ui.Message {

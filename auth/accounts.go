@@ -18,7 +18,7 @@ import (
 type Accounts struct {
 	Store    *Store
 	Throttle Throttle
-	Secure   bool // the site is served over TLS: cookies are Secure
+	Secure   bool // cookies are always Secure; without it, on requests over TLS
 }
 
 // Mount registers the pages on e.
@@ -72,7 +72,7 @@ func (a *Accounts) logout(c echo.Context) error {
 	if err := a.Store.Logout(c.Request().Context(), sess); err != nil {
 		return err
 	}
-	c.SetCookie(Cookie(sess, a.Secure))
+	c.SetCookie(Cookie(sess, a.Secure || OverTLS(c)))
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
@@ -141,7 +141,7 @@ func (a *Accounts) login(c echo.Context, u *User) error {
 	if err := a.Store.Login(ctx, sess, u); err != nil {
 		return err
 	}
-	c.SetCookie(Cookie(sess, a.Secure))
+	c.SetCookie(Cookie(sess, a.Secure || OverTLS(c)))
 	c.SetRequest(c.Request().WithContext(WithUser(ctx, u)))
 	return nil
 }

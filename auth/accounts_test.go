@@ -203,6 +203,57 @@ func TestAccountsLoginLogout(t *testing.T) {
 	})
 }
 
+// Behind a proxy that ends TLS, the session cookie of a login and of a
+// logout is Secure, as the CSRF cookie is, without Accounts.Secure.
+func TestAccountsCookiesSecureOverTLS(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		mustUser(t, ctx, "bob", "right password")
+		b := newBrowser(t, ctx)
+		send := func(method, path string, form url.Values, cookies []*http.Cookie) *http.Response {
+			t.Helper()
+			req, err := http.NewRequest(method, b.srv.URL+path, strings.NewReader(form.Encode()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-Proto", "https")
+			for _, c := range cookies {
+				req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+			}
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp
+		}
+		cookie := func(resp *http.Response, name string) *http.Cookie {
+			t.Helper()
+			for _, c := range resp.Cookies() {
+				if c.Name == name {
+					return c
+				}
+			}
+			t.Fatalf("no %s cookie in the response", name)
+			return nil
+		}
+		csrf := cookie(send(http.MethodGet, "/accounts/login/", nil, nil), "csrftoken")
+		resp := send(http.MethodPost, "/accounts/login/",
+			url.Values{"username": {"bob"}, "password": {"right password"}, "_csrf": {csrf.Value}}, []*http.Cookie{csrf})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", resp.StatusCode)
+		}
+		sess := cookie(resp, CookieName)
+		if !sess.Secure || sess.Value == "" {
+			t.Fatalf("login's session cookie %+v is not Secure", sess)
+		}
+		resp = send(http.MethodPost, "/accounts/logout/", url.Values{"_csrf": {csrf.Value}}, []*http.Cookie{csrf, sess})
+		if c := cookie(resp, CookieName); resp.StatusCode != http.StatusSeeOther || !c.Secure {
+			t.Fatalf("logout: %d, cookie %+v is not Secure", resp.StatusCode, c)
+		}
+	})
+}
+
 func TestAccountsThrottledAndCSRF(t *testing.T) {
 	each(t, func(t *testing.T, ctx context.Context) {
 		mustUser(t, ctx, "carol", "right password")

@@ -76,8 +76,17 @@ func (s *Store) Load(ctx context.Context, key string) (*Session, error) {
 	return sess, nil
 }
 
-// Save writes the session and pushes its expiry to now + Age; a session
-// without a key gets a new random one.
+// ErrSessionEnded is Save's answer when the session's row is gone since
+// the request loaded it: a logout (or Cleanup) in a concurrent request
+// ended it. Writing it back would undo the logout, so Save leaves the
+// session new, empty and anonymous, as Logout does, and the caller tells
+// the user to try again (Django's SessionInterrupted).
+var ErrSessionEnded = errors.New("auth: the session ended in another request")
+
+// Save writes the session's data and pushes its expiry to now + Age; a
+// session without a key gets a new random one. Only Login changes a
+// session's user, under a new key, so an existing session is updated and
+// never re-created: see ErrSessionEnded.
 func (s *Store) Save(ctx context.Context, sess *Session) error {
 	if sess.Data == nil {
 		sess.Data = map[string]any{}
@@ -87,7 +96,12 @@ func (s *Store) Save(ctx context.Context, sess *Session) error {
 		sess.Key = newKey()
 		return Sessions.Save(ctx, sess, orm.ForceInsert())
 	}
-	return Sessions.Save(ctx, sess)
+	err := Sessions.Save(ctx, sess, orm.UpdateFields("data", "expire_at"))
+	if errors.Is(err, orm.ErrDoesNotExist) {
+		sess.reset()
+		return ErrSessionEnded
+	}
+	return err
 }
 
 // Delete removes the session with the key; a missing one is no error.
@@ -177,9 +191,14 @@ func (s *Store) Logout(ctx context.Context, sess *Session) error {
 	if err := s.Delete(ctx, sess.Key); err != nil {
 		return err
 	}
+	sess.reset()
+	return nil
+}
+
+// reset makes sess new, empty and anonymous.
+func (sess *Session) reset() {
 	sess.Key, sess.Data, sess.User = "", map[string]any{}, orm.FK[User]{}
 	sess.ExpireAt = time.Time{}
-	return nil
 }
 
 // SessionUser returns the session's user, or nil for an anonymous

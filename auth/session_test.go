@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -146,6 +147,42 @@ func TestLoginLogout(t *testing.T) {
 		}
 		if c := Cookie(sess, true); c.MaxAge >= 0 {
 			t.Fatalf("logout cookie does not delete: %+v", c)
+		}
+	})
+}
+
+// A request that loaded the session before a logout in another request
+// committed must not write it back: that would sign the user in again.
+func TestSaveAfterConcurrentLogout(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		store := &Store{}
+		u := mustUser(t, ctx, "bob", "pw-bob-12345")
+		sess, _ := store.Load(ctx, "")
+		if err := store.Login(ctx, sess, u); err != nil {
+			t.Fatal(err)
+		}
+		// Two requests carry the same cookie: one logs out, the other
+		// (loaded before) adds to the cart and saves after.
+		late, _ := store.Load(ctx, sess.Key)
+		if err := store.Logout(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		late.Data["cart"] = map[string]any{"7": 1}
+		if err := store.Save(ctx, late); !errors.Is(err, ErrSessionEnded) {
+			t.Fatalf("save after logout: %v, want ErrSessionEnded", err)
+		}
+		if late.Key != "" || late.User.ID != 0 || len(late.Data) != 0 {
+			t.Fatalf("the ended session was left as %+v", late)
+		}
+		if n, _ := Sessions.Objects().Count(ctx); n != 0 {
+			t.Fatalf("%d session rows after logout, want 0", n)
+		}
+		// The emptied session saves as a new anonymous one.
+		if err := store.Save(ctx, late); err != nil || late.Key == "" {
+			t.Fatalf("resave: %v, key %q", err, late.Key)
+		}
+		if got, _ := store.Load(ctx, late.Key); got.User.ID != 0 {
+			t.Fatal("the new session is signed in")
 		}
 	})
 }

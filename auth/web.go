@@ -25,7 +25,7 @@ func (s *Store) Sessions() echo.MiddlewareFunc {
 			if err != nil {
 				return err
 			}
-			ctx = WithSession(ctx, sess)
+			ctx = context.WithValue(WithSession(ctx, sess), storeKey{}, s)
 			u, err := SessionUser(ctx, sess)
 			if err != nil {
 				return err
@@ -37,6 +37,18 @@ func (s *Store) Sessions() echo.MiddlewareFunc {
 }
 
 type userKey struct{}
+
+type storeKey struct{}
+
+// StoreFrom returns the Store whose Sessions loaded the request's session,
+// so that a handler saves it with the site's settings; the zero Store
+// when there is none.
+func StoreFrom(ctx context.Context) *Store {
+	if s, ok := ctx.Value(storeKey{}).(*Store); ok {
+		return s
+	}
+	return &Store{}
+}
 
 // UserFrom returns the signed-in, active user Sessions found for the
 // request, or nil for an anonymous one.

@@ -93,7 +93,14 @@ func saveCart(c echo.Context, ct cart) error {
 		}
 		sess.Data[cartKey] = raw
 	}
-	if err := (&auth.Store{}).Save(ctx, sess); err != nil {
+	err := auth.StoreFrom(ctx).Save(ctx, sess)
+	if errors.Is(err, auth.ErrSessionEnded) {
+		c.SetCookie(auth.Cookie(sess, auth.OverTLS(c)))
+		return echo.NewHTTPError(http.StatusConflict,
+			"You were signed out in another window while this was on its way, so the cart did not change. Please try again.").
+			SetInternal(err)
+	}
+	if err != nil {
 		return err
 	}
 	c.SetCookie(auth.Cookie(sess, auth.OverTLS(c)))
