@@ -38,7 +38,8 @@
 //	django-axes style lockout settings         auth.Throttle{MaxFailures, Window, Lockout, …}; auth.DefaultThrottle
 //	login(request, user)                       store.Login(ctx, sess, u)
 //	logout(request)                            store.Logout(ctx, sess); then set auth.Cookie(sess, secure)
-//	request.session["k"] = v                   sess.Data["k"] = v; store.Save(ctx, sess)
+//	request.session["k"] = v                   sess.Data["k"] = v; auth.StoreFrom(ctx).Save(ctx, sess)
+//	SessionInterrupted                         auth.ErrSessionEnded from Save: a logout elsewhere deleted the row
 //	request.session.cycle_key()                store.Rotate(ctx, sess)
 //	request.user                               auth.SessionUser(ctx, sess)
 //	SessionMiddleware                          store.Middleware(next) (net/http; loads, never saves); auth.SessionFrom(ctx)
