@@ -1,8 +1,12 @@
 package shop_test
 
 import (
+	"bytes"
 	"context"
+	"log"
+	"log/slog"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,6 +172,39 @@ func TestSeedWithOtherCounts(t *testing.T) {
 		}
 		if third := seededOrders(t, ctx); !maps.Equal(third, second) {
 			t.Fatalf("the same run again changed the orders:\n%v\n%v", second, third)
+		}
+	})
+}
+
+// TestSeedPlacesOrdersQuietly: the default confirmation is a log line per
+// order, noise for demo data.
+func TestSeedPlacesOrdersQuietly(t *testing.T) {
+	var logged bytes.Buffer
+	// SetDefault also sends the log package to the new handler, and putting
+	// the old logger back does not undo that.
+	prev, prevOut, prevFlags := slog.Default(), log.Writer(), log.Flags()
+	t.Cleanup(func() {
+		slog.SetDefault(prev)
+		log.SetOutput(prevOut)
+		log.SetFlags(prevFlags)
+	})
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		logged.Reset()
+		if rep, err := shop.Seed(ctx, shop.SeedOptions{Products: 20, Customers: 2, Orders: 5, Reviews: -1}); err != nil || rep.Orders != 5 {
+			t.Fatalf("seed = %+v, %v", rep, err)
+		}
+		if strings.Contains(logged.String(), "order placed") {
+			t.Fatalf("seeding logged its orders:\n%s", logged.String())
+		}
+		// The log is the one the confirmations would have gone to.
+		ann := newCustomer(t, ctx, "ann")
+		p := newProduct(t, ctx, newCategory(t, ctx, "misc", nil), "Spoon", "2", "", 3)
+		if _, err := shop.PlaceOrder(ctx, ann, []shop.CartLine{{p.ID, 1}}, shop.Checkout{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(logged.String(), "order placed"); n != 1 {
+			t.Fatalf("an order placed outside seeding logged %d lines, want 1:\n%s", n, logged.String())
 		}
 	})
 }
