@@ -1,8 +1,16 @@
 package shop_test
 
 import (
+	"bytes"
 	"context"
+	"log"
+	"log/slog"
+	"maps"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
@@ -91,6 +99,112 @@ func TestSeedCustomersCanSignIn(t *testing.T) {
 		}
 		if n := count(t, ctx, shop.Products); n != 0 {
 			t.Fatalf("%d products, want none", n)
+		}
+	})
+}
+
+// seededOrder is what a seeded order shows of itself.
+type seededOrder struct {
+	customer  int64
+	createdAt time.Time
+	status    shop.OrderStatus
+	total     string
+}
+
+func seededOrders(t *testing.T, ctx context.Context) map[uuid.UUID]seededOrder {
+	t.Helper()
+	orders, err := shop.Orders.Objects().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[uuid.UUID]seededOrder, len(orders))
+	for _, o := range orders {
+		if o.CheckoutKey == nil {
+			t.Fatalf("seeded order %s has no checkout key", o.Number)
+		}
+		out[*o.CheckoutKey] = seededOrder{o.Customer.ID, o.CreatedAt.UTC(), o.Status, o.Total.StringFixed(2)}
+	}
+	return out
+}
+
+// TestSeedWithOtherCounts: the customer of the n-th order depends on how
+// many customers there are, so a run with more of them must keep the
+// orders already placed, not place them again for someone else.
+func TestSeedWithOtherCounts(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		opts := shop.SeedOptions{Products: 45, Customers: 3, Orders: 8, Reviews: 4}
+		if rep, err := shop.Seed(ctx, opts); err != nil || rep.Orders != 8 {
+			t.Fatalf("first run = %+v, %v", rep, err)
+		}
+		first := seededOrders(t, ctx)
+
+		opts.Customers, opts.Orders, opts.Reviews = 5, 14, 6
+		rep, err := shop.Seed(ctx, opts)
+		if err != nil {
+			t.Fatalf("a run with more customers: %v", err)
+		}
+		if rep.Customers != 2 || rep.Orders != 6 || rep.Products != 0 {
+			t.Fatalf("a run with more customers created %+v, want 2 customers and 6 orders", rep)
+		}
+		second := seededOrders(t, ctx)
+		if len(second) != 14 {
+			t.Fatalf("%d orders, want 14", len(second))
+		}
+		for key, was := range first {
+			if now := second[key]; now != was {
+				t.Fatalf("order %s was %+v, now %+v", key, was, now)
+			}
+		}
+		customers := map[int64]bool{}
+		for _, o := range second {
+			customers[o.customer] = true
+		}
+		if len(customers) != 5 {
+			t.Fatalf("the orders are of %d customers, want 5", len(customers))
+		}
+
+		before := [3]int64{count(t, ctx, shop.Orders), count(t, ctx, shop.OrderItems), count(t, ctx, shop.Reviews)}
+		if rep, err := shop.Seed(ctx, opts); err != nil || rep != (shop.SeedReport{}) {
+			t.Fatalf("the same run again created %+v, %v; want nothing", rep, err)
+		}
+		if after := [3]int64{count(t, ctx, shop.Orders), count(t, ctx, shop.OrderItems), count(t, ctx, shop.Reviews)}; after != before {
+			t.Fatalf("the same run again changed the counts %v → %v", before, after)
+		}
+		if third := seededOrders(t, ctx); !maps.Equal(third, second) {
+			t.Fatalf("the same run again changed the orders:\n%v\n%v", second, third)
+		}
+	})
+}
+
+// TestSeedPlacesOrdersQuietly: the default confirmation is a log line per
+// order, noise for demo data.
+func TestSeedPlacesOrdersQuietly(t *testing.T) {
+	var logged bytes.Buffer
+	// SetDefault also sends the log package to the new handler, and putting
+	// the old logger back does not undo that.
+	prev, prevOut, prevFlags := slog.Default(), log.Writer(), log.Flags()
+	t.Cleanup(func() {
+		slog.SetDefault(prev)
+		log.SetOutput(prevOut)
+		log.SetFlags(prevFlags)
+	})
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		logged.Reset()
+		if rep, err := shop.Seed(ctx, shop.SeedOptions{Products: 20, Customers: 2, Orders: 5, Reviews: -1}); err != nil || rep.Orders != 5 {
+			t.Fatalf("seed = %+v, %v", rep, err)
+		}
+		if strings.Contains(logged.String(), "order placed") {
+			t.Fatalf("seeding logged its orders:\n%s", logged.String())
+		}
+		// The log is the one the confirmations would have gone to.
+		ann := newCustomer(t, ctx, "ann")
+		p := newProduct(t, ctx, newCategory(t, ctx, "misc", nil), "Spoon", "2", "", 3)
+		if _, err := shop.PlaceOrder(ctx, ann, []shop.CartLine{{p.ID, 1}}, shop.Checkout{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(logged.String(), "order placed"); n != 1 {
+			t.Fatalf("an order placed outside seeding logged %d lines, want 1:\n%s", n, logged.String())
 		}
 	})
 }

@@ -32,26 +32,53 @@ func init() {
 // approved reviews' ratings (0 when it has none), to two places, from one
 // aggregate query. The mean is Sum/Count in decimal, so that 4.125 rounds
 // to 4.13 on both engines, as PostgreSQL's numeric would.
+//
+// It locks the product's row first (in a transaction of its own when ctx
+// has none) and aggregates under the lock: two transactions rating the
+// same product then take turns, and the second, under READ COMMITTED,
+// counts the reviews the first committed instead of writing an average
+// that misses them.
 func RecomputeRating(ctx context.Context, productID int64) error {
 	return recomputeRating(ctx, productID, 0)
 }
 
 // leaveProduct recomputes the rating of the product a review is being
 // moved away from, without the review: the post_save receiver only sees
-// the product it goes to.
+// the product it goes to. Everywhere a review's row is locked before its
+// product's (Save's UPDATE, ApproveReviews, a delete) and products in key
+// order (PlaceOrder): so it locks the review, which also makes it read
+// where a concurrent move has just put it, and then both products, as
+// locking the one left here and the other at post_save would let two
+// moves in opposite directions each wait for the other.
 func leaveProduct(ctx context.Context, e orm.SaveEvent[Review]) error {
 	if e.Instance.ID == 0 || (e.UpdateFields != nil && !slices.Contains(e.UpdateFields, "product")) {
 		return nil
 	}
-	was, err := orm.Flat[int64](ctx, Reviews.Objects().Filter(orm.Q{"pk": e.Instance.ID}), "product")
+	was, err := orm.Flat[int64](ctx, Reviews.Objects().Filter(orm.Q{"pk": e.Instance.ID}).OrderBy().SelectForUpdate(), "product")
 	if err != nil || len(was) == 0 || was[0] == e.Instance.Product.ID {
+		return err
+	}
+	if _, err := lockProducts(ctx, []int64{was[0], e.Instance.Product.ID}); err != nil {
 		return err
 	}
 	return recomputeRating(ctx, was[0], e.Instance.ID)
 }
 
+// lockProducts locks the products' rows until the transaction ends, in key
+// order, and returns the keys of those that exist.
+func lockProducts(ctx context.Context, ids []int64) ([]int64, error) {
+	return orm.Flat[int64](ctx, Products.Objects().Filter(orm.Q{"pk__in": ids}).OrderBy("pk").SelectForUpdate(), "id")
+}
+
 // recomputeRating is RecomputeRating leaving out one review (0: none).
 func recomputeRating(ctx context.Context, productID, without int64) error {
+	if !orm.InTransaction(ctx) {
+		return orm.Atomic(ctx, func(ctx context.Context) error { return recomputeRating(ctx, productID, without) })
+	}
+	found, err := lockProducts(ctx, []int64{productID})
+	if err != nil || len(found) == 0 { // no such product (any more): nothing to rate
+		return err
+	}
 	row, err := Reviews.Objects().Filter(orm.Q{"product": productID, "approved": true}).
 		Exclude(orm.Q{"pk": without}).
 		Aggregate(ctx, orm.A{"sum": orm.Sum("rating"), "n": orm.Count("id")})
@@ -76,7 +103,7 @@ func recomputeRating(ctx context.Context, productID, without int64) error {
 // ApproveReviews approves the reviews in one UPDATE and, as that sends no
 // signal, recomputes the rating of each of their products, all in one
 // transaction. It returns how many reviews it approved. The products are
-// updated in key order, the order PlaceOrder locks them in, so that the
+// locked in key order, the order PlaceOrder locks them in, so that the
 // two cannot deadlock.
 func ApproveReviews(ctx context.Context, reviews []*Review) (int64, error) {
 	ids := make([]int64, len(reviews))

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/shop"
@@ -208,5 +210,144 @@ func TestCustomerFor(t *testing.T) {
 		if n := count(t, ctx, shop.Customers); n != 2 {
 			t.Fatalf("%d customers, want 2", n)
 		}
+	})
+}
+
+// averageOf is the mean of the ratings to two places, as RecomputeRating
+// stores it.
+func averageOf(ratings []int16) string {
+	var sum int64
+	for _, r := range ratings {
+		sum += int64(r)
+	}
+	return decimal.NewFromInt(sum).DivRound(decimal.NewFromInt(int64(len(ratings))), 2).StringFixed(2)
+}
+
+// TestConcurrentReviewsKeepTheAverage: reviews of one product saved at
+// once, each in its own transaction, leave the average of all of them,
+// not that of whichever transaction wrote last without seeing the others;
+// and saves, bulk approvals, moves between products and orders of those
+// products lock rows in one order, so they wait for each other instead of
+// deadlocking.
+func TestConcurrentReviewsKeepTheAverage(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		cat := newCategory(t, ctx, "books", nil)
+		cs := customers(t, ctx, 12)
+		rating := func(i int) int16 { return int16(1 + i%5) }
+		all := make([]int16, len(cs))
+		for i := range cs {
+			all[i] = rating(i)
+		}
+		want := averageOf(all)
+		// atOnce runs fn for every customer in goroutines of their own.
+		atOnce := func(t *testing.T, fn func(i int, c *shop.Customer) error) {
+			t.Helper()
+			var wg sync.WaitGroup
+			for i, c := range cs {
+				wg.Go(func() {
+					if err := fn(i, c); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if t.Failed() {
+				t.FailNow()
+			}
+		}
+
+		t.Run("approving", func(t *testing.T) {
+			for round := range 3 {
+				p := newProduct(t, ctx, cat, fmt.Sprintf("Approved novel %d", round), "20", "", 5)
+				pending := make([]*shop.Review, len(cs))
+				for i, c := range cs {
+					pending[i] = newReview(t, ctx, p, c, rating(i), false)
+				}
+				atOnce(t, func(i int, _ *shop.Customer) error {
+					pending[i].Approved = true
+					return shop.Reviews.Save(ctx, pending[i])
+				})
+				if got := ratingOf(t, ctx, p); got != want {
+					t.Fatalf("round %d: %d reviews approved at once: average = %s, want %s", round, len(cs), got, want)
+				}
+			}
+		})
+
+		// One by one and in bulk (the admin's action), some reviews twice.
+		t.Run("approving in bulk", func(t *testing.T) {
+			p := newProduct(t, ctx, cat, "Almanac", "20", "", 5)
+			q := newProduct(t, ctx, cat, "Breviary", "20", "", 5)
+			onP, onQ := make([]*shop.Review, len(cs)), make([]*shop.Review, len(cs))
+			for i, c := range cs {
+				onP[i] = newReview(t, ctx, p, c, rating(i), false)
+				onQ[i] = newReview(t, ctx, q, c, rating(i), false)
+			}
+			atOnce(t, func(i int, _ *shop.Customer) error {
+				if i%2 == 1 {
+					_, err := shop.ApproveReviews(ctx, []*shop.Review{onQ[i], onP[i], onP[i-1], onQ[i-1]})
+					return err
+				}
+				for _, r := range []*shop.Review{onP[i], onQ[i]} {
+					r.Approved = true
+					if err := shop.Reviews.Save(ctx, r); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if got, gotQ := ratingOf(t, ctx, p), ratingOf(t, ctx, q); got != want || gotQ != want {
+				t.Fatalf("averages = %s, %s; want %s", got, gotQ, want)
+			}
+		})
+
+		t.Run("creating", func(t *testing.T) {
+			for round := range 3 {
+				p := newProduct(t, ctx, cat, fmt.Sprintf("Reviewed novel %d", round), "20", "", 5)
+				atOnce(t, func(i int, c *shop.Customer) error {
+					r := shop.Reviews.New()
+					r.Product.ID, r.Customer.ID, r.Rating, r.Approved, r.Title = p.ID, c.ID, rating(i), true, "at once"
+					return shop.Reviews.Save(ctx, r)
+				})
+				if got := ratingOf(t, ctx, p); got != want {
+					t.Fatalf("round %d: %d reviews made at once: average = %s, want %s", round, len(cs), got, want)
+				}
+			}
+		})
+
+		// Half the reviews move from a to b and half from b to a, while
+		// orders lock both products.
+		t.Run("moving", func(t *testing.T) {
+			quiet := shop.WithConfirmer(ctx, shop.ConfirmerFunc(func(context.Context, *shop.Order, []*shop.OrderItem) error { return nil }))
+			a := newProduct(t, ctx, cat, "Atlas", "40", "", 100)
+			b := newProduct(t, ctx, cat, "Bestiary", "30", "", 100)
+			half := len(cs) / 2
+			moving := make([]*shop.Review, len(cs))
+			for i, c := range cs {
+				on := a
+				if i >= half {
+					on = b
+				}
+				moving[i] = newReview(t, ctx, on, c, rating(i), true)
+			}
+			atOnce(t, func(i int, c *shop.Customer) error {
+				if i%3 == 0 {
+					if _, err := shop.PlaceOrder(quiet, c, []shop.CartLine{{b.ID, 1}, {a.ID, 1}}, shop.Checkout{}); err != nil {
+						return err
+					}
+				}
+				to := b
+				if i >= half {
+					to = a
+				}
+				moving[i].Product.ID = to.ID
+				return shop.Reviews.Save(ctx, moving[i])
+			})
+			if got, want := ratingOf(t, ctx, a), averageOf(all[half:]); got != want {
+				t.Fatalf("after the moves: a's average = %s, want %s", got, want)
+			}
+			if got, want := ratingOf(t, ctx, b), averageOf(all[:half]); got != want {
+				t.Fatalf("after the moves: b's average = %s, want %s", got, want)
+			}
+		})
 	})
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/quarry-go/quarry/shop"
 )
 
-// TestSeedCommand: seed wants the tables first, then fills them, and a
-// second run adds nothing.
+// TestSeedCommand: seed wants the tables first, then fills them, a second
+// run adds nothing, and one with more customers and orders adds only those.
 func TestSeedCommand(t *testing.T) {
 	ctx := context.Background()
 	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite3")}
@@ -30,14 +30,23 @@ func TestSeedCommand(t *testing.T) {
 	if code := run(ctx, []string{"migrate"}, &stdout, &stderr, getenv); code != 0 {
 		t.Fatalf("migrate: exit %d, stderr:\n%s", code, stderr.String())
 	}
-	for i, want := range []string{"made 25 products, 3 customers, 4 orders and 2 reviews", "made 0 products, 0 customers, 0 orders and 0 reviews"} {
+	more := []string{"seed", "--posts", "15", "--products", "25", "--customers", "5", "--orders", "6", "--reviews", "2"}
+	for i, step := range []struct {
+		args []string
+		want string
+	}{
+		{args, "made 25 products, 3 customers, 4 orders and 2 reviews"},
+		{args, "made 0 products, 0 customers, 0 orders and 0 reviews"},
+		// The orders already placed keep their customers.
+		{more, "made 0 products, 2 customers, 2 orders and 0 reviews"},
+	} {
 		stdout.Reset()
 		stderr.Reset()
-		if code := run(ctx, args, &stdout, &stderr, getenv); code != 0 {
+		if code := run(ctx, step.args, &stdout, &stderr, getenv); code != 0 {
 			t.Fatalf("seed run %d: exit %d, stderr:\n%s", i+1, code, stderr.String())
 		}
-		if !strings.Contains(stdout.String(), want) {
-			t.Fatalf("seed run %d said %q, want %q", i+1, stdout.String(), want)
+		if !strings.Contains(stdout.String(), step.want) {
+			t.Fatalf("seed run %d said %q, want %q", i+1, stdout.String(), step.want)
 		}
 	}
 	// Off a terminal, progress is a line per tenth, ending at 100%.
