@@ -24,9 +24,10 @@ type CartLine struct {
 
 // Checkout is what the checkout form adds to the cart.
 type Checkout struct {
-	// Key is the idempotency key the checkout form carries: placing an
-	// order with a key already used by the same customer returns that
-	// order instead of placing another. uuid.Nil means none.
+	// Key is the idempotency key the checkout form carries: placing the
+	// same cart again with a key the customer already used returns that
+	// order instead of placing another (see CheckoutUsedError for a
+	// different cart). uuid.Nil means none.
 	Key             uuid.UUID
 	ShippingAddress string
 }
@@ -38,7 +39,27 @@ var (
 	// ErrCheckoutKeyTaken is PlaceOrder's answer when the checkout key
 	// belongs to another customer's order.
 	ErrCheckoutKeyTaken = errors.New("shop: the checkout key belongs to another customer's order")
+	// ErrOrderTooLarge is PlaceOrder's answer to a cart whose total is
+	// more than an order's total can hold (MaxOrderTotal).
+	ErrOrderTooLarge = errors.New("shop: the order's total is more than an order can hold")
 )
+
+// MaxOrderTotal is the largest total an order can hold, as its column
+// (Order.Total's digits) allows.
+var MaxOrderTotal = func() decimal.Decimal {
+	f := Orders.Meta.Field("total")
+	return decimal.New(1, int32(f.MaxDigits-f.DecimalPlaces)).Sub(decimal.New(1, -int32(f.DecimalPlaces)))
+}()
+
+// CheckoutUsedError is PlaceOrder's answer when the checkout key already
+// placed an order, of another cart than this one: the form was sent again
+// after the cart changed (an old tab, the Back button). Nothing is placed;
+// the cart is still to be ordered, under a new key.
+type CheckoutUsedError struct{ Order *Order }
+
+func (e *CheckoutUsedError) Error() string {
+	return fmt.Sprintf("shop: the checkout key already placed order %s, of another cart", e.Order.Number)
+}
 
 // Shortage is a cart line the shop cannot fill.
 type Shortage struct {
@@ -108,7 +129,8 @@ func logConfirmation(ctx context.Context, o *Order, items []*OrderItem) error {
 // WithConfirmer). Lines of the same product are merged. With a Checkout
 // key, a re-submitted checkout — a double click, a retry after a
 // timeout, a second request racing the first — returns the order the
-// first one placed.
+// first one placed; the same key with another cart is a
+// *CheckoutUsedError.
 func PlaceOrder(ctx context.Context, c *Customer, cart []CartLine, co Checkout) (*Order, error) {
 	return placer{}.place(ctx, c, cart, co)
 }
@@ -129,7 +151,7 @@ func (p placer) place(ctx context.Context, c *Customer, cart []CartLine, co Chec
 		return nil, ErrEmptyCart
 	}
 	if co.Key != uuid.Nil {
-		if o, err := orderForKey(ctx, c, co.Key); o != nil || err != nil {
+		if o, err := replay(ctx, c, co.Key, lines); o != nil || err != nil {
 			return o, err
 		}
 	}
@@ -143,7 +165,7 @@ func (p placer) place(ctx context.Context, c *Customer, cart []CartLine, co Chec
 	if err != nil && co.Key != uuid.Nil && errors.As(err, &ie) && slices.Contains(ie.Fields, "checkout_key") {
 		// The same checkout, submitted concurrently with other products
 		// (so not waiting on our locks), committed first.
-		return orderForKey(ctx, c, co.Key)
+		return replay(ctx, c, co.Key, lines)
 	}
 	if err != nil {
 		return nil, err
@@ -164,7 +186,7 @@ func (p placer) placeIn(ctx context.Context, c *Customer, lines []CartLine, co C
 	if co.Key != uuid.Nil {
 		// Checked again under the locks: a concurrent submit of the same
 		// cart waited for them and now sees the order the first placed.
-		if o, err := orderForKey(ctx, c, co.Key); o != nil || err != nil {
+		if o, err := replay(ctx, c, co.Key, lines); o != nil || err != nil {
 			return o, err
 		}
 	}
@@ -189,6 +211,9 @@ func (p placer) placeIn(ctx context.Context, c *Customer, lines []CartLine, co C
 	}
 	if len(short) > 0 {
 		return nil, &StockError{Lines: short}
+	}
+	if total.GreaterThan(MaxOrderTotal) {
+		return nil, ErrOrderTooLarge
 	}
 
 	o := Orders.New()
@@ -230,9 +255,10 @@ func (p placer) placeIn(ctx context.Context, c *Customer, lines []CartLine, co C
 	return o, nil
 }
 
-// orderForKey is the customer's order placed with the checkout key, or
-// nil when there is none.
-func orderForKey(ctx context.Context, c *Customer, key uuid.UUID) (*Order, error) {
+// replay is the customer's order placed with the checkout key, when its
+// items are the lines (merged); nil when the key placed no order. An
+// order of other lines is a *CheckoutUsedError.
+func replay(ctx context.Context, c *Customer, key uuid.UUID, lines []CartLine) (*Order, error) {
 	o, err := Orders.Objects().Get(ctx, orm.Q{"checkout_key": key})
 	switch {
 	case errors.Is(err, orm.ErrDoesNotExist):
@@ -241,6 +267,16 @@ func orderForKey(ctx context.Context, c *Customer, key uuid.UUID) (*Order, error
 		return nil, err
 	case o.Customer.ID != c.ID:
 		return nil, ErrCheckoutKeyTaken
+	}
+	items, err := OrderItems.Objects().Filter(orm.Q{"order": o.ID}).OrderBy("product").All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	same := slices.EqualFunc(items, lines, func(it *OrderItem, l CartLine) bool {
+		return it.Product.ID == l.ProductID && int(it.Quantity) == l.Quantity
+	})
+	if !same {
+		return nil, &CheckoutUsedError{Order: o}
 	}
 	return o, nil
 }

@@ -168,6 +168,34 @@ func TestPlaceOrderHugeQuantities(t *testing.T) {
 	})
 }
 
+// TestPlaceOrderTotalTooLarge: a total past what Order.total's
+// NUMERIC(12,2) holds is refused before anything is written, instead of
+// failing in PostgreSQL (or being stored wrongly in SQLite).
+func TestPlaceOrderTotalTooLarge(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		if want := dec("9999999999.99"); !shop.MaxOrderTotal.Equal(want) {
+			t.Fatalf("MaxOrderTotal = %s, want %s", shop.MaxOrderTotal, want)
+		}
+		cat := newCategory(t, ctx, "yachts", nil)
+		p := newProduct(t, ctx, cat, "Yacht", "99999999.99", "", 1000)
+		buyer := newCustomer(t, ctx, "ivy")
+		if _, err := shop.PlaceOrder(ctx, buyer, []shop.CartLine{{p.ID, 101}}, shop.Checkout{}); !errors.Is(err, shop.ErrOrderTooLarge) {
+			t.Fatalf("101 yachts: err = %v, want ErrOrderTooLarge", err)
+		}
+		if stockOf(t, ctx, p.ID) != 1000 || count(t, ctx, shop.Orders) != 0 {
+			t.Fatal("a refused order changed stock or left an order")
+		}
+		o, err := shop.PlaceOrder(ctx, buyer, []shop.CartLine{{p.ID, 100}}, shop.Checkout{})
+		if err != nil {
+			t.Fatalf("100 yachts: %v", err)
+		}
+		got, err := shop.Orders.Objects().Get(ctx, orm.Q{"pk": o.ID})
+		if err != nil || !got.Total.Equal(dec("9999999999.00")) {
+			t.Fatalf("stored total %v, %v; want 9999999999.00", got.Total, err)
+		}
+	})
+}
+
 // TestPlaceOrderFailureMidwayLeavesNothing injects an error after the
 // first item is written: the order, that item and its stock change go.
 func TestPlaceOrderFailureMidwayLeavesNothing(t *testing.T) {
@@ -272,7 +300,20 @@ func TestPlaceOrderIdempotent(t *testing.T) {
 			if _, err := shop.PlaceOrder(ctx, other, []shop.CartLine{{a.ID, 1}}, co); !errors.Is(err, shop.ErrCheckoutKeyTaken) {
 				t.Fatalf("another customer's key: err = %v", err)
 			}
-			if stockOf(t, ctx, a.ID) != 98 || count(t, ctx, shop.Orders) != 1 || len(sent.sent()) != 1 {
+			// The same form sent again after the cart changed (an old tab):
+			// not the old order, and nothing placed.
+			for _, cart := range [][]shop.CartLine{{{a.ID, 3}}, {{a.ID, 2}, {b.ID, 1}}, {{b.ID, 2}}} {
+				_, err := shop.PlaceOrder(ctx, buyer, cart, co)
+				var used *shop.CheckoutUsedError
+				if !errors.As(err, &used) || used.Order.ID != first.ID {
+					t.Fatalf("the key with the cart %v: err = %v, want a CheckoutUsedError naming order %d", cart, err, first.ID)
+				}
+			}
+			// Lines merge before they compare: 1 + 1 is the order's 2.
+			if again, err := shop.PlaceOrder(ctx, buyer, []shop.CartLine{{a.ID, 1}, {a.ID, 1}}, co); err != nil || again.ID != first.ID {
+				t.Fatalf("the same cart in two lines = %v, %v; want order %d", again, err, first.ID)
+			}
+			if stockOf(t, ctx, a.ID) != 98 || stockOf(t, ctx, b.ID) != 100 || count(t, ctx, shop.Orders) != 1 || len(sent.sent()) != 1 {
 				t.Fatal("the second submit placed or confirmed another order")
 			}
 		})
@@ -281,7 +322,8 @@ func TestPlaceOrderIdempotent(t *testing.T) {
 			// The first holds its transaction open after writing its item;
 			// the second, of another product, waits for no lock of the
 			// first's but for the checkout key (PostgreSQL's unique index;
-			// SQLite's write lock), and must answer with the first's order.
+			// SQLite's write lock), and must answer that the key placed the
+			// first's order, of another cart.
 			co := shop.Checkout{Key: uuid.New()}
 			before := count(t, ctx, shop.Orders)
 			entered, release := make(chan struct{}), make(chan struct{})
@@ -303,11 +345,12 @@ func TestPlaceOrderIdempotent(t *testing.T) {
 			time.Sleep(100 * time.Millisecond) // let the second reach the key
 			close(release)
 			wg.Wait()
-			if firstErr != nil || secondErr != nil {
-				t.Fatalf("errors: %v, %v", firstErr, secondErr)
+			var used *shop.CheckoutUsedError
+			if firstErr != nil || !errors.As(secondErr, &used) {
+				t.Fatalf("errors: %v, %v; want nil and a CheckoutUsedError", firstErr, secondErr)
 			}
-			if second.ID != first.ID {
-				t.Fatalf("second submit placed order %d, want %d", second.ID, first.ID)
+			if second != nil || used.Order.ID != first.ID {
+				t.Fatalf("second submit = %v, naming order %d; want nothing placed, naming %d", second, used.Order.ID, first.ID)
 			}
 			if n := count(t, ctx, shop.Orders); n != before+1 {
 				t.Fatalf("%d new orders, want 1", n-before)
@@ -321,7 +364,9 @@ func TestPlaceOrderIdempotent(t *testing.T) {
 			co := shop.Checkout{Key: uuid.New()}
 			before := count(t, ctx, shop.Orders)
 			// Half the submits carry a cart of other products, so they do not
-			// wait on the same row locks: the unique key decides.
+			// wait on the same row locks: the unique key decides. Those of
+			// the winner's cart get its order; the others are told the key
+			// placed it.
 			ids := make([]int64, 10)
 			errs := make([]error, 10)
 			var wg sync.WaitGroup
@@ -339,13 +384,23 @@ func TestPlaceOrderIdempotent(t *testing.T) {
 				})
 			}
 			wg.Wait()
+			placed, err := shop.Orders.Objects().Get(ctx, orm.Q{"checkout_key": co.Key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := 0
 			for i, err := range errs {
-				if err != nil {
-					t.Fatalf("submit %d: %v", i, err)
+				var used *shop.CheckoutUsedError
+				switch {
+				case err == nil && ids[i] == placed.ID:
+					same++
+				case errors.As(err, &used) && used.Order.ID == placed.ID:
+				default:
+					t.Fatalf("submit %d: order %d, %v; want order %d or a CheckoutUsedError naming it", i, ids[i], err, placed.ID)
 				}
-				if ids[i] != ids[0] {
-					t.Fatalf("submits returned orders %v, want one", ids)
-				}
+			}
+			if same != 5 {
+				t.Fatalf("%d submits got the order, want the 5 of its cart", same)
 			}
 			if n := count(t, ctx, shop.Orders); n != before+1 {
 				t.Fatalf("%d new orders, want 1", n-before)
