@@ -210,17 +210,22 @@ func changeCart(c echo.Context, set bool) error {
 		return renderCart(c, http.StatusBadRequest, "Enter a quantity of at least 1 for "+p.Name+".")
 	}
 	ct := cartFrom(auth.SessionFrom(c.Request().Context()))
+	have := 0
 	if !set {
-		q += ct[p.ID]
+		have = ct[p.ID]
 	}
-	if int(p.Stock) < q {
+	// Compared before adding: a huge quantity must not wrap around.
+	if q > int(p.Stock)-have {
 		msg := p.Name + " is sold out."
-		if p.Stock > 0 {
+		switch {
+		case p.Stock > 0 && have > 0:
+			msg = fmt.Sprintf("Only %d of %s left in stock, and your cart holds %d; you asked for %d more.", p.Stock, p.Name, have, q)
+		case p.Stock > 0:
 			msg = fmt.Sprintf("Only %d of %s left in stock; you asked for %d.", p.Stock, p.Name, q)
 		}
 		return renderCart(c, http.StatusBadRequest, msg)
 	}
-	ct[p.ID] = q
+	ct[p.ID] = have + q
 	if err := saveCart(c, ct); err != nil {
 		return err
 	}

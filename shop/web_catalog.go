@@ -100,6 +100,9 @@ func readCatalogQuery(q url.Values) catalogQuery {
 		onSale:   q.Get("on_sale") != "",
 		perPage:  perPageChoices[0],
 	}
+	if !auth.Storable(cq.search) {
+		cq.search = "" // a NUL or broken UTF-8 matches nothing a visitor meant
+	}
 	for i, s := range catalogSorts {
 		if s.value == q.Get("sort") {
 			cq.sort = i
@@ -285,6 +288,9 @@ func categoryOptions(categories []*Category, selected string) []shopviews.Option
 
 // activeProduct is the product on sale at slug, or a 404.
 func activeProduct(ctx context.Context, slug string) (*Product, error) {
+	if !auth.Storable(slug) {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "This product does not exist or is no longer sold.")
+	}
 	p, err := ProductObjects().SelectRelated("category").Get(ctx, orm.Q{"slug": slug, "is_active": true})
 	if errors.Is(err, orm.ErrDoesNotExist) {
 		return nil, echo.NewHTTPError(http.StatusNotFound, "This product does not exist or is no longer sold.")
@@ -424,7 +430,14 @@ func postReview(c echo.Context) error {
 	} else {
 		r.Rating = int16(n)
 	}
-	err = Reviews.FullClean(ctx, r, "rating")
+	exclude := []string{"rating"}
+	for field, text := range map[string]string{"title": form.Title, "body": form.Body} {
+		if !auth.Storable(text) {
+			form.Errors[field] = "Enter plain text."
+			exclude = append(exclude, field)
+		}
+	}
+	err = Reviews.FullClean(ctx, r, exclude...)
 	var verr *orm.ValidationError
 	if errors.As(err, &verr) {
 		for field, msgs := range verr.Fields {

@@ -99,6 +99,8 @@ func placeOrder(c echo.Context) error {
 		Errors:  map[string]string{},
 	}
 	switch n := utf8.RuneCountInString(view.Address); {
+	case !auth.Storable(view.Address):
+		view.Errors["address"] = "Enter the address as plain text."
 	case n == 0:
 		view.Errors["address"] = "Enter the address to ship the order to."
 	case n > maxAddressLength:
@@ -110,11 +112,23 @@ func placeOrder(c echo.Context) error {
 
 	o, err := PlaceOrder(ctx, customer, ct.lines(), Checkout{Key: key, ShippingAddress: view.Address})
 	var stock *StockError
+	var used *CheckoutUsedError
 	switch {
 	case errors.As(err, &stock):
 		for _, s := range stock.Lines {
 			view.Shortages = append(view.Shortages, shortageText(s))
 		}
+		return renderCheckout(c, http.StatusConflict, ct, view)
+	case errors.As(err, &used):
+		// The page was an old one; this cart is still to be ordered, on
+		// a new form.
+		view.Key = uuid.NewString()
+		view.Errors[""] = fmt.Sprintf("This checkout page already placed order %s. Your cart has changed since "+
+			"and has not been ordered yet: check it and place the order again.", used.Order.Number)
+		return renderCheckout(c, http.StatusConflict, ct, view)
+	case errors.Is(err, ErrOrderTooLarge):
+		view.Errors[""] = fmt.Sprintf("An order can come to at most %s. Lower some quantities and place "+
+			"the rest as another order.", money(MaxOrderTotal))
 		return renderCheckout(c, http.StatusConflict, ct, view)
 	case errors.Is(err, ErrEmptyCart):
 		return c.Redirect(http.StatusSeeOther, "/cart/")
@@ -123,7 +137,9 @@ func placeOrder(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := saveCart(c, cart{}); err != nil {
+	// The order stands even if a sign-out elsewhere ended the session:
+	// its page asks them to sign in again.
+	if err := saveCart(c, cart{}); err != nil && !errors.Is(err, auth.ErrSessionEnded) {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, orderURL(o)+"?placed=1")

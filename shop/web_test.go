@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 
+	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 	"github.com/quarry-go/quarry/shop"
@@ -124,6 +126,9 @@ func TestStorefrontCatalog(t *testing.T) {
 			{"newest", "sort=newest", []string{"Phone X", "Novel", "Laptop", "Cable"}, nil},
 			{"unknown sort is the default", "sort=cost_price", []string{"Cable", "Laptop", "Novel", "Phone X"}, nil},
 			{"nothing found", "q=zebra", nil, []string{"Laptop"}},
+			// PostgreSQL cannot compare such text: the search is dropped.
+			{"search with a NUL", "q=phone%00", []string{"Cable", "Laptop", "Novel", "Phone X"}, nil},
+			{"search not UTF-8", "q=%FF", []string{"Cable", "Laptop", "Novel", "Phone X"}, nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := b.get("/products/?" + tc.query)
@@ -145,10 +150,14 @@ func TestStorefrontCatalog(t *testing.T) {
 			{"page past the end", "page=2", "That page does not exist."},
 			{"page zero", "page=0", "That page does not exist."},
 			{"page not a number", "page=two", "That page does not exist."},
+			{"category with a NUL", "category=books%00", "There is no such category."},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				b.get("/products/?"+tc.query).expect(t, http.StatusNotFound, tc.message)
 			})
+		}
+		for _, slug := range []string{"laptop%00", "%FF", "%C3%28"} {
+			b.get("/products/"+slug+"/").expect(t, http.StatusNotFound, "This product does not exist")
 		}
 	})
 }
@@ -340,7 +349,9 @@ func TestStorefrontCart(t *testing.T) {
 			{"missing", "/cart/add/", id(s.laptop), "", http.StatusBadRequest, "Enter a quantity of at least 1"},
 			{"huge", "/cart/add/", id(s.laptop), "99999999999999999999", http.StatusBadRequest, "Enter a quantity of at least 1"},
 			{"more than the stock", "/cart/add/", id(s.laptop), "4", http.StatusBadRequest, "Only 3 of Laptop left in stock; you asked for 4."},
-			{"more than the stock with the cart's", "/cart/add/", id(s.phone), "5", http.StatusBadRequest, "Only 5 of Phone X left in stock; you asked for 6."},
+			{"more than the stock with the cart's", "/cart/add/", id(s.phone), "5", http.StatusBadRequest, "Only 5 of Phone X left in stock, and your cart holds 1; you asked for 5 more."},
+			// Added to the cart's 1, the largest int would wrap round.
+			{"largest int", "/cart/add/", id(s.phone), "9223372036854775807", http.StatusBadRequest, "you asked for 9223372036854775807 more."},
 			{"update past the stock", "/cart/update/", id(s.phone), "6", http.StatusBadRequest, "Only 5 of Phone X left in stock; you asked for 6."},
 			{"update to zero", "/cart/update/", id(s.phone), "0", http.StatusBadRequest, "Enter a quantity of at least 1"},
 			{"sold out", "/cart/add/", id(s.cable), "1", http.StatusBadRequest, "Cable is sold out."},
@@ -439,6 +450,10 @@ func TestStorefrontCheckout(t *testing.T) {
 				expect(t, http.StatusBadRequest, "Ensure the address has at most 1000 characters (it has 1001).")
 			b.post("/checkout/", form("key", "not-a-key", "address", "2 Side Street")).
 				expect(t, http.StatusBadRequest, "The checkout form is incomplete.")
+			b.post("/checkout/", form("key", key, "address", "2 Side\x00Street")).
+				expect(t, http.StatusBadRequest, "Enter the address as plain text.")
+			b.post("/checkout/", form("key", key, "address", "2 Side Stra\xdfe")).
+				expect(t, http.StatusBadRequest, "Enter the address as plain text.")
 			b.postNoToken("/checkout/", form("key", key, "address", "2 Side Street")).expect(t, http.StatusForbidden)
 			if n := count(t, sf.ctx, shop.Orders); n != 0 {
 				t.Fatalf("%d orders after refused checkouts, want 0", n)
@@ -525,6 +540,59 @@ func TestStorefrontCheckout(t *testing.T) {
 				t.Errorf("laptop stock %d, want 2", got)
 			}
 			b.get("/cart/").expect(t, http.StatusOK, "Phone X", "Only 1 left in stock.", "No longer sold.")
+		})
+
+		// A new customer, with an empty cart, after the stock above ran out.
+		dee := newCustomer(t, sf.ctx, "dee")
+		t.Run("an old checkout page after the cart changed", func(t *testing.T) {
+			b := sf.as(dee)
+			b.post("/cart/add/", form("product", id(s.laptop), "quantity", "1")).redirectsTo(t, "/cart/")
+			old := b.get("/checkout/").checkoutKey(t)
+			first := b.post("/checkout/", form("key", old, "address", "1 Main Street"))
+			placed, err := shop.Orders.Objects().Get(sf.ctx, orm.Q{"checkout_key": old})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first.redirectsTo(t, "/orders/"+placed.Number.String()+"/?placed=1")
+			before := count(t, sf.ctx, shop.Orders)
+
+			// Back in the browser, a new cart, the old page's form again.
+			b.post("/cart/add/", form("product", id(s.phone), "quantity", "1")).redirectsTo(t, "/cart/")
+			r := b.post("/checkout/", form("key", old, "address", "1 Main Street"))
+			r.expect(t, http.StatusConflict, "This checkout page already placed order "+placed.Number.String(),
+				"has not been ordered yet", "Phone X")
+			fresh := r.checkoutKey(t)
+			if fresh == old {
+				t.Fatal("the form kept the used key")
+			}
+			if n := count(t, sf.ctx, shop.Orders); n != before {
+				t.Fatalf("%d orders, want %d", n, before)
+			}
+			b.get("/cart/").expect(t, http.StatusOK, "Phone X")
+			r = b.post("/checkout/", form("key", fresh, "address", "1 Main Street"))
+			second, err := shop.Orders.Objects().Get(sf.ctx, orm.Q{"checkout_key": fresh})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.redirectsTo(t, "/orders/"+second.Number.String()+"/?placed=1")
+			if !second.Total.Equal(dec("450.00")) {
+				t.Errorf("second order's total %s, want 450.00", second.Total)
+			}
+			b.get("/cart/").expect(t, http.StatusOK, "Your cart is empty.")
+		})
+
+		t.Run("a total past what an order holds", func(t *testing.T) {
+			yacht := newProduct(t, sf.ctx, s.books, "Yacht", "99999999.99", "", 500)
+			b := sf.as(dee)
+			b.post("/cart/add/", form("product", id(yacht), "quantity", "101")).redirectsTo(t, "/cart/")
+			key := b.get("/checkout/").checkoutKey(t)
+			before := count(t, sf.ctx, shop.Orders)
+			b.post("/checkout/", form("key", key, "address", "1 Main Street")).
+				expect(t, http.StatusConflict, "An order can come to at most $9999999999.99.", "Yacht")
+			if n := count(t, sf.ctx, shop.Orders); n != before || stockOf(t, sf.ctx, yacht.ID) != 500 {
+				t.Fatal("a refused order was placed or took stock")
+			}
+			b.post("/cart/remove/", form("product", id(yacht))).redirectsTo(t, "/cart/")
 		})
 	})
 }
@@ -623,6 +691,8 @@ func TestStorefrontReviews(t *testing.T) {
 			{"no rating", form("title", "Solid"), "Choose a rating from 1 to 5 stars."},
 			{"no title", form("rating", "4", "body", "Kept"), "This field is required."},
 			{"title too long", form("rating", "4", "title", strings.Repeat("x", 201)), "Ensure this value has at most 200 characters (it has 201)."},
+			{"title with a NUL", form("rating", "4", "title", "Sol\x00id"), "Enter plain text."},
+			{"body not UTF-8", form("rating", "4", "title", "Solid", "body", "caf\xe9"), "Enter plain text."},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				a.post("/products/laptop/review/", tc.form).expect(t, http.StatusBadRequest, tc.message, "Write a review")
@@ -651,5 +721,86 @@ func TestStorefrontReviews(t *testing.T) {
 		}
 		a.postNoToken("/products/laptop/review/", good).expect(t, http.StatusForbidden)
 		a.post("/products/old-radio/review/", good).expect(t, http.StatusNotFound)
+	})
+}
+
+// TestStorefrontLogoutElsewhere: a sign-out in another tab lands while a
+// request that already loaded the session is on its way. The cart change
+// is refused rather than bringing the session back; an order it placed
+// stands.
+func TestStorefrontLogoutElsewhere(t *testing.T) {
+	eachStorefront(t, func(t *testing.T, sf *storefront) {
+		s := sf.shelf()
+		ann := newCustomer(t, sf.ctx, "ann")
+		b := sf.as(ann)
+		b.post("/cart/add/", form("product", id(s.phone), "quantity", "1")).redirectsTo(t, "/cart/")
+		logoutDuring := ""
+		sf.srv.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				if c.Request().URL.Path == logoutDuring {
+					other, err := sf.store.Load(sf.ctx, b.cookies[auth.CookieName].Value)
+					if err != nil {
+						return err
+					}
+					if err := sf.store.Logout(sf.ctx, other); err != nil {
+						return err
+					}
+				}
+				return next(c)
+			}
+		})
+		signedIn := func() int64 {
+			n, err := auth.Sessions.Objects().Filter(orm.Q{"user": ann.User.ID}).Count(sf.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		logoutDuring = "/cart/add/"
+		b.post("/cart/add/", form("product", id(s.novel), "quantity", "1")).
+			expect(t, http.StatusConflict, "You were signed out in another window")
+		if n := signedIn(); n != 0 {
+			t.Fatalf("%d signed-in sessions after the logout, want 0", n)
+		}
+		if b.cookies[auth.CookieName] != nil {
+			t.Fatal("the response kept the ended session's cookie")
+		}
+
+		logoutDuring = ""
+		b.login(ann)
+		b.post("/cart/add/", form("product", id(s.phone), "quantity", "1")).redirectsTo(t, "/cart/")
+		key := b.get("/checkout/").checkoutKey(t)
+		logoutDuring = "/checkout/"
+		r := b.post("/checkout/", form("key", key, "address", "1 Main Street"))
+		o, err := shop.Orders.Objects().Get(sf.ctx, orm.Q{"checkout_key": key})
+		if err != nil {
+			t.Fatalf("the order was not placed: %v", err)
+		}
+		r.redirectsTo(t, "/orders/"+o.Number.String()+"/?placed=1")
+		if n := signedIn(); n != 0 {
+			t.Fatalf("%d signed-in sessions after the logout, want 0", n)
+		}
+	})
+}
+
+// The cart is saved by the site's session store, with its settings.
+func TestStorefrontCartUsesSiteSessionStore(t *testing.T) {
+	eachStorefront(t, func(t *testing.T, sf *storefront) {
+		s := sf.shelf()
+		sf.store.Age = time.Hour
+		b := sf.anonymous()
+		b.post("/cart/add/", form("product", id(s.phone), "quantity", "1")).redirectsTo(t, "/cart/")
+		ck := b.cookies[auth.CookieName]
+		if ck == nil || ck.MaxAge > 3600 || ck.MaxAge < 3500 {
+			t.Fatalf("session cookie %+v, want one living the store's hour", ck)
+		}
+		sess, err := auth.Sessions.Objects().Get(sf.ctx, orm.Q{"key": ck.Value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left := time.Until(sess.ExpireAt); left > time.Hour || left < 59*time.Minute {
+			t.Fatalf("the session expires in %v, want an hour", left)
+		}
 	})
 }
