@@ -76,6 +76,11 @@ func (ct cart) lines() []CartLine {
 	return out
 }
 
+// errCartNotSaved answers a cart change that a logout in another request
+// overtook (auth.ErrSessionEnded).
+var errCartNotSaved = echo.NewHTTPError(http.StatusConflict,
+	"You were signed out in another window while this was on its way, so the cart did not change. Please try again.")
+
 // saveCart stores ct in the request's session and saves it, giving an
 // anonymous visitor a session (and its cookie) on their first change.
 func saveCart(c echo.Context, ct cart) error {
@@ -96,9 +101,7 @@ func saveCart(c echo.Context, ct cart) error {
 	err := auth.StoreFrom(ctx).Save(ctx, sess)
 	if errors.Is(err, auth.ErrSessionEnded) {
 		c.SetCookie(auth.Cookie(sess, auth.OverTLS(c)))
-		return echo.NewHTTPError(http.StatusConflict,
-			"You were signed out in another window while this was on its way, so the cart did not change. Please try again.").
-			SetInternal(err)
+		return errCartNotSaved
 	}
 	if err != nil {
 		return err

@@ -139,7 +139,7 @@ func placeOrder(c echo.Context) error {
 	}
 	// The order stands even if a sign-out elsewhere ended the session:
 	// its page asks them to sign in again.
-	if err := saveCart(c, cart{}); err != nil && !errors.Is(err, auth.ErrSessionEnded) {
+	if err := saveCart(c, cart{}); err != nil && !errors.Is(err, errCartNotSaved) {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, orderURL(o)+"?placed=1")
