@@ -29,10 +29,17 @@
 //     autocomplete lists a model's objects only to those who may view it;
 //   - a delete confirmation listing what the delete cascades to and what
 //     PROTECT or RESTRICT blocks, refusing while anything blocks it;
-//   - a history of every add, change (naming the fields) and delete.
+//   - a history of every add, change (naming the fields) and delete;
+//   - sidebar filters of the admin's own beside the field filters
+//     (SimpleFilter, Django's SimpleListFilter): a title, a query
+//     parameter, the choices, and a func that narrows the queryset.
 //
 // Choices made where Django has settings:
 //   - times are shown and entered in UTC;
+//   - a filter value in the URL that a filter does not offer (a field
+//     filter's that does not parse, a SimpleFilter's not among its
+//     lookups) is ignored and the list shows all, where Django answers
+//     with an error page: a stale bookmark still opens;
 //   - a change list without filters on a large PostgreSQL table shows the
 //     planner's row estimate instead of COUNT(*) (EstimateCountOver);
 //   - the user model's password is never shown or typed in the admin: it

@@ -24,6 +24,9 @@ type ModelAdmin[T any] struct {
 	// ListFilter are the sidebar filters: booleans, fields with choices,
 	// foreign keys and dates.
 	ListFilter []string
+	// Filters are sidebar filters of the admin's own, shown after
+	// ListFilter's: Django's SimpleListFilter.
+	Filters []SimpleFilter
 	// SearchFields are searched by the search box, case-insensitively:
 	// "name" contains, "^name" starts with, "=sku" equals; a related field
 	// is written "category__name".
@@ -113,6 +116,7 @@ type options struct {
 	Actions                                                 []action
 	Methods                                                 map[string]method
 	EstimateCountOver                                       int64
+	Filters                                                 []SimpleFilter
 }
 
 type method struct {
@@ -134,7 +138,7 @@ func (ma ModelAdmin[T]) erase() options {
 		ListSelectRelated: ma.ListSelectRelated, ReadonlyFields: ma.ReadonlyFields, Fields: ma.Fields,
 		Exclude: ma.Exclude, Fieldsets: ma.Fieldsets, PrepopulatedFields: ma.PrepopulatedFields,
 		AutocompleteFields: ma.AutocompleteFields, Inlines: ma.Inlines, EstimateCountOver: ma.EstimateCountOver,
-		Methods: map[string]method{},
+		Methods: map[string]method{}, Filters: ma.Filters,
 	}
 	if o.ListPerPage <= 0 {
 		o.ListPerPage = 100
@@ -220,6 +224,9 @@ func (e *entry) check() error {
 		if filterKind(f) == "" {
 			return fmt.Errorf("ListFilter names %q, a %s, which cannot be filtered on (booleans, choices, foreign keys and dates can)", name, f.Kind)
 		}
+	}
+	if err := checkFilters(o.Filters); err != nil {
+		return err
 	}
 	for _, name := range o.SearchFields {
 		if _, _, err := resolvePath(m, strings.TrimLeft(name, "^=")); err != nil {
