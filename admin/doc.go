@@ -30,6 +30,10 @@
 //   - a delete confirmation listing what the delete cascades to and what
 //     PROTECT or RESTRICT blocks, refusing while anything blocks it;
 //   - a history of every add, change (naming the fields) and delete;
+//   - inlines of rows only the application writes: InlineOptions' NoAdd
+//     and NoDelete (Django's has_add_permission and can_delete) take the
+//     empty rows, "Add another" and the Delete boxes away from everyone,
+//     and the save refuses a forged row and ignores a forged Delete;
 //   - sidebar filters of the admin's own beside the field filters
 //     (SimpleFilter, Django's SimpleListFilter): a title, a query
 //     parameter, the choices, and a func that narrows the queryset.
