@@ -30,6 +30,7 @@ func init() {
 		ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "average_rating", "is_active"},
 		ListEditable:       []string{"price", "stock"},
 		ListFilter:         []string{"category", "is_active", "created_at"},
+		Filters:            []admin.SimpleFilter{onSaleFilter, stockFilter},
 		SearchFields:       []string{"name", "sku"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 		ReadonlyFields:     []string{"average_rating"},
@@ -73,6 +74,42 @@ func init() {
 	})
 	admin.Default.AddView(reportsView)
 }
+
+// The Product admin's own filters. "On sale" is ProductQS.OnSale, the
+// rule Product.OnSale applies to one product, as a subquery: the admin's
+// queryset is the default manager seen without its type. "Stock" is the
+// low_stock column's rule (below the reorder level, by F()), out of stock,
+// or in stock.
+var (
+	onSaleFilter = admin.SimpleFilter{
+		Title: "on sale", ParameterName: "on_sale",
+		Lookups: admin.StaticLookups(admin.Choice{Value: "yes", Label: "Yes"}, admin.Choice{Value: "no", Label: "No"}),
+		Queryset: func(_ context.Context, qs orm.Manager, value string) (orm.Manager, error) {
+			onSale := orm.Q{"pk__in": ProductObjects().OnSale()}
+			if value == "yes" {
+				return qs.Filter(onSale), nil
+			}
+			return qs.Exclude(onSale), nil
+		},
+	}
+	stockFilter = admin.SimpleFilter{
+		Title: "stock", ParameterName: "stock",
+		Lookups: admin.StaticLookups(
+			admin.Choice{Value: "low", Label: "Below reorder level"},
+			admin.Choice{Value: "out", Label: "Out of stock"},
+			admin.Choice{Value: "in", Label: "In stock"},
+		),
+		Queryset: func(_ context.Context, qs orm.Manager, value string) (orm.Manager, error) {
+			switch value {
+			case "low":
+				return qs.Filter(orm.Q{"stock__lt": orm.F("reorder_level")}), nil
+			case "out":
+				return qs.Filter(orm.Q{"stock": 0}), nil
+			}
+			return qs.Filter(orm.Q{"stock__gt": 0}), nil
+		},
+	}
+)
 
 // approveReviews is the Review admin's action: ApproveReviews, which
 // recomputes the ratings the bulk UPDATE's missing signal would not.
