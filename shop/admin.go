@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,7 +25,8 @@ import (
 //
 // Orders are placed by PlaceOrder, which takes the stock and fixes the
 // total: the admin shows an order's number, total and items read-only
-// and changes only its status and address.
+// and changes only its status and address. Cancelling (by the action, or
+// by the status on the form) puts the stock back through CancelOrder.
 func init() {
 	admin.Register(admin.Default, Products, admin.ModelAdmin[Product]{
 		ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "average_rating", "is_active"},
@@ -59,11 +61,15 @@ func init() {
 		ListSelectRelated: []string{"customer__user"},
 		ReadonlyFields:    []string{"number", "customer", "total", "created_at"},
 		Fields:            []string{"number", "customer", "status", "shipping_address", "total", "created_at"},
+		// The items are PlaceOrder's: shown, never added or deleted here.
 		Inlines: []admin.Inline{admin.Tabular(OrderItems, admin.InlineOptions{
 			Fields:         []string{"product", "quantity", "unit_price"},
 			ReadonlyFields: []string{"product", "quantity", "unit_price"},
-			Extra:          -1,
+			NoAdd:          true,
+			NoDelete:       true,
 		})},
+		Actions:   []admin.Action[Order]{{Name: "cancel", Label: "Cancel selected orders", Run: cancelOrdersAction}},
+		SaveModel: saveOrder,
 	})
 	admin.Register(admin.Default, Reviews, admin.ModelAdmin[Review]{
 		ListDisplay:       []string{"title", "product", "customer", "rating", "approved", "created_at"},
@@ -110,6 +116,73 @@ var (
 		},
 	}
 )
+
+// cancelOrdersAction is the Order admin's cancel action: the selected
+// orders are cancelled and restocked together, or, when one has shipped,
+// none is.
+func cancelOrdersAction(ctx context.Context, objs []*Order) (string, error) {
+	n, err := cancelOrders(ctx, objs)
+	var se *ShippedError
+	switch {
+	case errors.As(err, &se):
+		names := make([]string, len(se.Orders))
+		for i, o := range se.Orders {
+			names[i] = o.String()
+		}
+		return "", admin.ActionError(fmt.Sprintf("Shipped orders cannot be cancelled: %s. No order was changed.", strings.Join(names, ", ")))
+	case errors.Is(err, orm.ErrDoesNotExist):
+		return "", admin.ActionError("A selected order no longer exists. No order was changed.")
+	case err != nil:
+		return "", err
+	case n == 0:
+		return "The selected orders were already cancelled.", nil
+	case n == 1:
+		return "1 order was cancelled and its items restocked.", nil
+	}
+	return fmt.Sprintf("%d orders were cancelled and their items restocked.", n), nil
+}
+
+// saveOrder is the Order admin's save (its SaveModel), so that changing
+// the status on the form or by an import does what the action does. A
+// status changed to cancelled cancels the order as CancelOrder does,
+// putting its stock back; a shipped order cannot be cancelled, and a
+// cancelled one cannot be reopened, as its stock is already back on the
+// shelves. Both refusals are shown on the status field. The stored status
+// is read under the order's lock, not taken from the page, so a change
+// racing the action restocks once.
+func saveOrder(ctx context.Context, o *Order, adding bool) error {
+	if adding {
+		return Orders.Save(ctx, o)
+	}
+	return orm.Atomic(ctx, func(ctx context.Context) error {
+		locked, err := Orders.Objects().Filter(orm.Q{"pk": o.ID}).SelectForUpdate().All(ctx)
+		if err != nil {
+			return err
+		}
+		if len(locked) == 0 {
+			return fmt.Errorf("shop: %s no longer exists: %w", o, orm.ErrDoesNotExist)
+		}
+		was := locked[0].Status
+		switch {
+		case was == o.Status:
+		case o.Status == StatusCancelled:
+			_, err := cancelLocked(ctx, locked)
+			if errors.Is(err, ErrOrderShipped) {
+				return statusError("A shipped order cannot be cancelled: its goods have left.")
+			}
+			if err != nil {
+				return err
+			}
+		case was == StatusCancelled:
+			return statusError("A cancelled order cannot be reopened: its items are back in stock. Place a new order instead.")
+		}
+		return Orders.Save(ctx, o)
+	})
+}
+
+func statusError(msg string) error {
+	return &orm.ValidationError{Fields: map[string][]string{"status": {msg}}}
+}
 
 // approveReviews is the Review admin's action: ApproveReviews, which
 // recomputes the ratings the bulk UPDATE's missing signal would not.
