@@ -330,7 +330,8 @@ type SimpleFilter struct {
 	// ParameterName is the query parameter the choices set: "on_sale".
 	// It is lower-case letters, digits and underscores, without the "__"
 	// that every field filter's parameters have (so the two never
-	// collide), and none of the change list's own (q, o, p, all).
+	// collide), and none of the change list's own (q, o, p, all, and
+	// action, select_across and post, which its POSTs read).
 	ParameterName string
 	// Lookups are the choices offered after "All", each with a value that
 	// is not empty and unique. The change list asks once per request; a
@@ -356,9 +357,11 @@ func StaticLookups(choices ...Choice) func(context.Context) ([]Choice, error) {
 	return func(context.Context) ([]Choice, error) { return choices, nil }
 }
 
-// reservedParams are the change list's own query parameters, plus the
-// export's selection.
-var reservedParams = []string{paramSearch, paramOrder, paramPage, paramAll, "_selected_action"}
+// reservedParams are the change list's own query parameters, and the
+// names its POSTs read: a POST reads its form through the URL's query
+// too, so a filter named "post" whose value is "yes" would skip the
+// delete confirmation.
+var reservedParams = []string{paramSearch, paramOrder, paramPage, paramAll, "action", "select_across", "post"}
 
 // checkFilters finds SimpleFilters that cannot work, when Register runs.
 func checkFilters(filters []SimpleFilter) error {

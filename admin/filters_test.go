@@ -253,6 +253,9 @@ func TestRegisterRefusesBadFilters(t *testing.T) {
 		{"search", with(func(sf *SimpleFilter) { sf.ParameterName = "q" }), "uses that parameter"},
 		{"page", with(func(sf *SimpleFilter) { sf.ParameterName = "p" }), "uses that parameter"},
 		{"show all", with(func(sf *SimpleFilter) { sf.ParameterName = "all" }), "uses that parameter"},
+		{"an action's name", with(func(sf *SimpleFilter) { sf.ParameterName = "action" }), "uses that parameter"},
+		{"select across", with(func(sf *SimpleFilter) { sf.ParameterName = "select_across" }), "uses that parameter"},
+		{"delete confirmation", with(func(sf *SimpleFilter) { sf.ParameterName = "post" }), "uses that parameter"},
 		{"twice", []SimpleFilter{ok, ok}, `two filters have the ParameterName "p1"`},
 	}
 	for _, tc := range cases {
