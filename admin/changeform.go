@@ -135,9 +135,10 @@ func (r *request) saveForm(obj any, adding bool) error {
 	if !valid {
 		return r.renderForm(http.StatusOK, fm, sets)
 	}
+	var saveErr error // the object's own save failed, not an inline's
 	err = orm.Atomic(r.ctx, func(ctx context.Context) error {
-		if err := r.e.model.Save(ctx, obj); err != nil {
-			return err
+		if saveErr = r.e.save(ctx, obj, adding); saveErr != nil {
+			return saveErr
 		}
 		if err := fm.saveRelated(ctx, fields); err != nil {
 			return err
@@ -161,7 +162,7 @@ func (r *request) saveForm(obj any, adding bool) error {
 		return logAction(ctx, r.user, r.e.meta, pk, r.e.model.String(obj), Change, joinMessages(msg, inlineMsgs))
 	})
 	if err != nil {
-		if fm.integrity(err) {
+		if fm.integrity(err) || (saveErr != nil && fm.refused(saveErr, fields)) {
 			return r.renderForm(http.StatusOK, fm, sets)
 		}
 		var pe *orm.ProtectedError

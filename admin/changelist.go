@@ -34,6 +34,7 @@ type changeList struct {
 	page    int
 	showAll bool
 	filters []*listFilter
+	simple  []*simpleFilter // the admin's own filters, after filters
 	dates   *dateDrill
 	// choices are the options of the editable columns' selects, shared by
 	// the rows so that a page loads each relation's options once.
@@ -76,6 +77,16 @@ func (r *request) newChangeList(query url.Values) (*changeList, error) {
 	}
 	if len(conds) > 0 {
 		qs = qs.Filter(conds...)
+	}
+	for i := range e.opts.Filters {
+		sf, err := newSimpleFilter(r.ctx, &e.opts.Filters[i], query, cl.params)
+		if err != nil {
+			return nil, err
+		}
+		if qs, err = sf.apply(r.ctx, qs); err != nil {
+			return nil, err
+		}
+		cl.simple = append(cl.simple, sf)
 	}
 	cl.order = cl.readOrder(query.Get(paramOrder))
 	if len(cl.order) > 0 {
@@ -334,6 +345,9 @@ func (cl *changeList) view(ctx context.Context, editForms map[string]*form, form
 			return v, err
 		}
 		v.Filters = append(v.Filters, f)
+	}
+	for _, sf := range cl.simple {
+		v.Filters = append(v.Filters, sf.view(cl))
 	}
 	if cl.dates != nil {
 		d, err := cl.dates.view(ctx, cl)

@@ -751,7 +751,7 @@ func (r *request) applyImport() error {
 		for i := range rows {
 			fm := rows[i].fm
 			failed = &rows[i]
-			if err := e.model.Save(ctx, fm.obj); err != nil {
+			if err := e.save(ctx, fm.obj, fm.adding); err != nil {
 				return err
 			}
 			if err := fm.saveImportRelated(ctx, f.fields); err != nil {

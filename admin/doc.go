@@ -29,10 +29,26 @@
 //     autocomplete lists a model's objects only to those who may view it;
 //   - a delete confirmation listing what the delete cascades to and what
 //     PROTECT or RESTRICT blocks, refusing while anything blocks it;
-//   - a history of every add, change (naming the fields) and delete.
+//   - a history of every add, change (naming the fields) and delete;
+//   - inlines of rows only the application writes: InlineOptions' NoAdd
+//     and NoDelete (Django's has_add_permission and can_delete) take the
+//     empty rows, "Add another" and the Delete boxes away from everyone,
+//     and the save refuses a forged row and ignores a forged Delete;
+//   - a save of the admin's own (ModelAdmin.SaveModel, Django's
+//     save_model) for an object whose save must do more than write its
+//     row, used by the forms, the editable list and the import alike,
+//     its *orm.ValidationError shown on the form;
+//   - sidebar filters of the admin's own beside the field filters
+//     (SimpleFilter, Django's SimpleListFilter): a title, a query
+//     parameter, the choices, and a func that narrows the queryset.
 //
 // Choices made where Django has settings:
 //   - times are shown and entered in UTC;
+//   - a filter value in the URL that a filter does not offer (a field
+//     filter's that does not parse, a SimpleFilter's not among its
+//     lookups) is ignored and the list shows all, so a stale bookmark
+//     still opens; Django shows an error page for the first and hands
+//     the second to the filter's queryset;
 //   - a change list without filters on a large PostgreSQL table shows the
 //     planner's row estimate instead of COUNT(*) (EstimateCountOver);
 //   - the user model's password is never shown or typed in the admin: it

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/quarry-go/quarry/orm"
@@ -306,3 +307,146 @@ func (d *dateDrill) view(ctx context.Context, cl *changeList) (*ui.DateHierarchy
 }
 
 func sortTimes(ts []time.Time) { slices.SortFunc(ts, time.Time.Compare) }
+
+// SimpleFilter is a sidebar filter of the admin's own making, Django's
+// SimpleListFilter: a title, the query parameter it sets, the choices it
+// offers, and what choosing one does to the list.
+//
+//	admin.SimpleFilter{
+//		Title: "on sale", ParameterName: "on_sale",
+//		Lookups: admin.StaticLookups(admin.Choice{Value: "yes", Label: "Yes"}, admin.Choice{Value: "no", Label: "No"}),
+//		Queryset: func(ctx context.Context, qs orm.Manager, value string) (orm.Manager, error) {
+//			onSale := orm.Q{"pk__in": ProductObjects().OnSale()}
+//			if value == "yes" {
+//				return qs.Filter(onSale), nil
+//			}
+//			return qs.Exclude(onSale), nil
+//		},
+//	}
+type SimpleFilter struct {
+	// Title follows "By" in the sidebar, as a field filter's verbose name
+	// does: "on sale".
+	Title string
+	// ParameterName is the query parameter the choices set: "on_sale".
+	// It is lower-case letters, digits and underscores, without the "__"
+	// that every field filter's parameters have (so the two never
+	// collide), and none of the change list's own (q, o, p, all, and
+	// action, select_across and post, which its POSTs read).
+	ParameterName string
+	// Lookups are the choices offered after "All", each with a value that
+	// is not empty and unique. The change list asks once per request; a
+	// lookup that queries costs that one query.
+	Lookups func(ctx context.Context) ([]Choice, error)
+	// Queryset narrows the list to the chosen value, always one of
+	// Lookups'. qs is the change list's queryset: the model's default
+	// manager with the other filters and the search applied. A value in
+	// the URL that Lookups does not offer is ignored, as a field filter
+	// ignores one that does not parse: the list shows all, and Queryset
+	// is not called.
+	Queryset func(ctx context.Context, qs orm.Manager, value string) (orm.Manager, error)
+}
+
+// Choice is one of a SimpleFilter's lookups: the parameter's value and
+// the label the sidebar shows.
+type Choice struct {
+	Value, Label string
+}
+
+// StaticLookups is Lookups for choices that never change.
+func StaticLookups(choices ...Choice) func(context.Context) ([]Choice, error) {
+	return func(context.Context) ([]Choice, error) { return choices, nil }
+}
+
+// reservedParams are the change list's own query parameters, and the
+// names its POSTs read: a POST reads its form through the URL's query
+// too, so a filter named "post" whose value is "yes" would skip the
+// delete confirmation.
+var reservedParams = []string{paramSearch, paramOrder, paramPage, paramAll, "action", "select_across", "post"}
+
+// checkFilters finds SimpleFilters that cannot work, when Register runs.
+func checkFilters(filters []SimpleFilter) error {
+	seen := map[string]bool{}
+	for _, sf := range filters {
+		name := sf.ParameterName
+		switch {
+		case sf.Title == "" || sf.Lookups == nil || sf.Queryset == nil:
+			return fmt.Errorf("filter %q needs a Title, Lookups and a Queryset func", name)
+		case !validParamName(name):
+			return fmt.Errorf("filter %q: a ParameterName is lower-case letters, digits and single underscores, starting with a letter", name)
+		case slices.Contains(reservedParams, name):
+			return fmt.Errorf("filter %q: the change list uses that parameter itself", name)
+		case seen[name]:
+			return fmt.Errorf("two filters have the ParameterName %q", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+func validParamName(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' || strings.Contains(s, "__") {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// simpleFilter is a SimpleFilter on one request.
+type simpleFilter struct {
+	sf      *SimpleFilter
+	choices []Choice
+	value   string // the chosen value; "" for all
+}
+
+// newSimpleFilter asks for the filter's choices and takes its parameter
+// from the query into kept when it names one of them.
+func newSimpleFilter(ctx context.Context, sf *SimpleFilter, query, kept url.Values) (*simpleFilter, error) {
+	choices, err := sf.Lookups(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("admin: filter %q: %w", sf.ParameterName, err)
+	}
+	seen := map[string]bool{}
+	for _, c := range choices {
+		if c.Value == "" || seen[c.Value] {
+			return nil, fmt.Errorf("admin: filter %q offers an empty or repeated value %q", sf.ParameterName, c.Value)
+		}
+		seen[c.Value] = true
+	}
+	f := &simpleFilter{sf: sf, choices: choices}
+	if raw := query.Get(sf.ParameterName); seen[raw] {
+		f.value = raw
+		kept.Set(sf.ParameterName, raw)
+	}
+	return f, nil
+}
+
+// apply narrows qs to the chosen value; with none chosen it is qs.
+func (f *simpleFilter) apply(ctx context.Context, qs orm.Manager) (orm.Manager, error) {
+	if f.value == "" {
+		return qs, nil
+	}
+	out, err := f.sf.Queryset(ctx, qs, f.value)
+	if err != nil {
+		return nil, fmt.Errorf("admin: filter %q: %w", f.sf.ParameterName, err)
+	}
+	if out == nil {
+		return nil, fmt.Errorf("admin: filter %q returned no queryset", f.sf.ParameterName)
+	}
+	return out, nil
+}
+
+// view lists "All" and the filter's choices; it runs no query.
+func (f *simpleFilter) view(cl *changeList) ui.Filter {
+	name := f.sf.ParameterName
+	v := ui.Filter{Title: f.sf.Title}
+	v.Choices = append(v.Choices, ui.FilterChoice{Label: "All", URL: cl.url(map[string][]string{name: nil}), Selected: f.value == ""})
+	for _, c := range f.choices {
+		v.Choices = append(v.Choices, ui.FilterChoice{Label: c.Label, URL: cl.url(map[string][]string{name: {c.Value}}),
+			Selected: f.value == c.Value})
+	}
+	return v
+}

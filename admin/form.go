@@ -350,6 +350,25 @@ func (fm *form) integrity(err error) bool {
 	return true
 }
 
+// refused turns a *orm.ValidationError from saving the form's object
+// (SaveModel's refusal) into the form's errors: beside a field the form
+// edits, else at the top, where they are seen. It reports whether err was
+// one.
+func (fm *form) refused(err error, fields []formField) bool {
+	var verr *orm.ValidationError
+	if !errors.As(err, &verr) {
+		return false
+	}
+	for name, msgs := range verr.Fields {
+		onForm := slices.ContainsFunc(fields, func(ff formField) bool { return ff.name == name && !ff.readonly && ff.method == nil })
+		if !onForm {
+			name = ""
+		}
+		fm.errors[name] = append(fm.errors[name], msgs...)
+	}
+	return true
+}
+
 // view renders the form's fields for the template.
 func (fm *form) view(ctx context.Context, fields []formField) ([]ui.Field, error) {
 	out := make([]ui.Field, 0, len(fields))

@@ -22,6 +22,14 @@ type InlineOptions struct {
 	// Extra is how many empty rows are offered: 3 when 0, none when
 	// negative. Min and Max bound the number of rows (0: no bound).
 	Extra, Min, Max int
+	// NoAdd and NoDelete take adding and deleting rows away from every
+	// user, whatever their permissions: Django's has_add_permission
+	// returning False and can_delete = False, for rows that only the
+	// application writes. The form then has no empty rows, no "Add
+	// another" and no Delete boxes, and a POST that adds a row anyway is
+	// refused while a Delete flag in it is ignored, as they are for a user
+	// without the permission.
+	NoAdd, NoDelete bool
 }
 
 // Inline edits the objects of a related model on the parent's form.
@@ -100,6 +108,8 @@ func (in *Inline) perms(ctx context.Context, u *auth.User, parentEditable bool) 
 	if !parentEditable {
 		p.add, p.change, p.delete = false, false, false
 	}
+	p.add = p.add && !in.opts.NoAdd
+	p.delete = p.delete && !in.opts.NoDelete
 	return p, nil
 }
 
@@ -231,7 +241,11 @@ func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, ge
 				continue
 			}
 			if !perms.add {
-				fs.errors = append(fs.errors, fmt.Sprintf("You do not have permission to add %s.", in.meta.VerboseNamePlural))
+				msg := fmt.Sprintf("You do not have permission to add %s.", in.meta.VerboseNamePlural)
+				if in.opts.NoAdd {
+					msg = fmt.Sprintf("%s cannot be added here.", capFirst(in.meta.VerboseNamePlural))
+				}
+				fs.errors = append(fs.errors, msg)
 				valid = false
 				fm := in.entry.newForm(in.entry.model.New(), true, p)
 				fs.forms = append(fs.forms, fm)

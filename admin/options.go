@@ -24,6 +24,9 @@ type ModelAdmin[T any] struct {
 	// ListFilter are the sidebar filters: booleans, fields with choices,
 	// foreign keys and dates.
 	ListFilter []string
+	// Filters are sidebar filters of the admin's own, shown after
+	// ListFilter's: Django's SimpleListFilter.
+	Filters []SimpleFilter
 	// SearchFields are searched by the search box, case-insensitively:
 	// "name" contains, "^name" starts with, "=sku" equals; a related field
 	// is written "category__name".
@@ -61,6 +64,15 @@ type ModelAdmin[T any] struct {
 	// Methods are computed columns and read-only fields, by the name
 	// ListDisplay and ReadonlyFields use.
 	Methods map[string]Method[T]
+	// SaveModel, when set, saves an object in place of the model's Save
+	// wherever the admin saves one it has validated: the add and change
+	// forms, the change list's editable rows and a CSV import. It is
+	// Django's save_model, for saves that must do more than write the
+	// row. It runs inside the admin's transaction, and auth.UserFrom(ctx)
+	// is the staff user. A *orm.ValidationError it returns is shown with
+	// the form's (or the import row's) errors and nothing is saved; any
+	// other error is a server error.
+	SaveModel func(ctx context.Context, obj *T, adding bool) error
 	// EstimateCountOver: a change list without filters shows the database's
 	// estimate of the row count instead of counting, once the estimate
 	// passes this (PostgreSQL only; default 100,000; -1 always counts).
@@ -113,6 +125,8 @@ type options struct {
 	Actions                                                 []action
 	Methods                                                 map[string]method
 	EstimateCountOver                                       int64
+	Filters                                                 []SimpleFilter
+	saveModel                                               func(ctx context.Context, obj any, adding bool) error
 }
 
 type method struct {
@@ -134,7 +148,16 @@ func (ma ModelAdmin[T]) erase() options {
 		ListSelectRelated: ma.ListSelectRelated, ReadonlyFields: ma.ReadonlyFields, Fields: ma.Fields,
 		Exclude: ma.Exclude, Fieldsets: ma.Fieldsets, PrepopulatedFields: ma.PrepopulatedFields,
 		AutocompleteFields: ma.AutocompleteFields, Inlines: ma.Inlines, EstimateCountOver: ma.EstimateCountOver,
-		Methods: map[string]method{},
+		Methods: map[string]method{}, Filters: ma.Filters,
+	}
+	if save := ma.SaveModel; save != nil {
+		o.saveModel = func(ctx context.Context, obj any, adding bool) error {
+			p, ok := obj.(*T)
+			if !ok || p == nil {
+				return fmt.Errorf("admin: SaveModel got a %T, not a %T", obj, new(T))
+			}
+			return save(ctx, p, adding)
+		}
 	}
 	if o.ListPerPage <= 0 {
 		o.ListPerPage = 100
@@ -220,6 +243,9 @@ func (e *entry) check() error {
 		if filterKind(f) == "" {
 			return fmt.Errorf("ListFilter names %q, a %s, which cannot be filtered on (booleans, choices, foreign keys and dates can)", name, f.Kind)
 		}
+	}
+	if err := checkFilters(o.Filters); err != nil {
+		return err
 	}
 	for _, name := range o.SearchFields {
 		if _, _, err := resolvePath(m, strings.TrimLeft(name, "^=")); err != nil {

@@ -243,7 +243,9 @@ func (cl *changeList) saveEditable() error {
 			keys = append(keys, pk)
 		}
 	}
-	objs, err := cl.qs.Filter(orm.Q{"pk__in": keys}).List(r.ctx)
+	// Saved in key order, so that two list saves (or a SaveModel that
+	// locks rows) take their locks in one order and cannot deadlock.
+	objs, err := cl.qs.Filter(orm.Q{"pk__in": keys}).OrderBy("pk").List(r.ctx)
 	if err != nil {
 		return err
 	}
@@ -279,12 +281,15 @@ func (cl *changeList) saveEditable() error {
 		return r.render(http.StatusOK, ui.ChangeListPage(v))
 	}
 	changed := 0
+	var failed *form
 	err = orm.Atomic(r.ctx, func(ctx context.Context) error {
-		for _, fm := range forms {
-			if len(fm.changed) == 0 {
+		for _, obj := range objs {
+			fm := forms[fmt.Sprint(e.model.PK(obj))]
+			if fm == nil || len(fm.changed) == 0 {
 				continue
 			}
-			if err := e.model.Save(ctx, fm.obj); err != nil {
+			failed = fm
+			if err := e.save(ctx, fm.obj, false); err != nil {
 				return err
 			}
 			changed++
@@ -295,16 +300,17 @@ func (cl *changeList) saveEditable() error {
 		return nil
 	})
 	if err != nil {
-		for _, fm := range forms {
-			if fm.integrity(err) {
-				v, verr := cl.view(r.ctx, forms, []string{"Please correct the errors below."})
-				if verr != nil {
-					return verr
-				}
-				return r.render(http.StatusOK, ui.ChangeListPage(v))
-			}
+		if failed == nil || !(failed.integrity(err) || failed.refused(err, fields)) {
+			return err
 		}
-		return err
+		// A row the database or SaveModel refused: everything was rolled
+		// back; its errors are shown on it, or above the list when they
+		// are not about its editable columns.
+		v, verr := cl.view(r.ctx, forms, append([]string{"Please correct the errors below."}, failed.errors[""]...))
+		if verr != nil {
+			return verr
+		}
+		return r.render(http.StatusOK, ui.ChangeListPage(v))
 	}
 	noun := e.meta.VerboseNamePlural
 	if changed == 1 {

@@ -109,6 +109,14 @@ func (e *entry) objectURL(pk any, page string) string {
 	return e.url(urlPathEscape(fmt.Sprint(pk)) + "/" + page)
 }
 
+// save writes obj: the admin's SaveModel, or else the model's Save.
+func (e *entry) save(ctx context.Context, obj any, adding bool) error {
+	if e.opts.saveModel != nil {
+		return e.opts.saveModel(ctx, obj, adding)
+	}
+	return e.model.Save(ctx, obj)
+}
+
 func (e *entry) name() string   { return e.meta.VerboseName }
 func (e *entry) plural() string { return capFirst(e.meta.VerboseNamePlural) }
 

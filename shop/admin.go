@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,12 +25,14 @@ import (
 //
 // Orders are placed by PlaceOrder, which takes the stock and fixes the
 // total: the admin shows an order's number, total and items read-only
-// and changes only its status and address.
+// and changes only its status and address. Cancelling (by the action, or
+// by the status on the form) puts the stock back through CancelOrder.
 func init() {
 	admin.Register(admin.Default, Products, admin.ModelAdmin[Product]{
 		ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "average_rating", "is_active"},
 		ListEditable:       []string{"price", "stock"},
 		ListFilter:         []string{"category", "is_active", "created_at"},
+		Filters:            []admin.SimpleFilter{onSaleFilter, stockFilter},
 		SearchFields:       []string{"name", "sku"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 		ReadonlyFields:     []string{"average_rating"},
@@ -58,11 +61,15 @@ func init() {
 		ListSelectRelated: []string{"customer__user"},
 		ReadonlyFields:    []string{"number", "customer", "total", "created_at"},
 		Fields:            []string{"number", "customer", "status", "shipping_address", "total", "created_at"},
+		// The items are PlaceOrder's: shown, never added or deleted here.
 		Inlines: []admin.Inline{admin.Tabular(OrderItems, admin.InlineOptions{
 			Fields:         []string{"product", "quantity", "unit_price"},
 			ReadonlyFields: []string{"product", "quantity", "unit_price"},
-			Extra:          -1,
+			NoAdd:          true,
+			NoDelete:       true,
 		})},
+		Actions:   []admin.Action[Order]{{Name: "cancel", Label: "Cancel selected orders", Run: cancelOrdersAction}},
+		SaveModel: saveOrder,
 	})
 	admin.Register(admin.Default, Reviews, admin.ModelAdmin[Review]{
 		ListDisplay:       []string{"title", "product", "customer", "rating", "approved", "created_at"},
@@ -72,6 +79,109 @@ func init() {
 		Actions:           []admin.Action[Review]{{Name: "approve", Label: "Approve selected reviews", Run: approveReviews}},
 	})
 	admin.Default.AddView(reportsView)
+}
+
+// The Product admin's own filters. "On sale" is ProductQS.OnSale, the
+// rule Product.OnSale applies to one product, as a subquery: the admin's
+// queryset is the default manager seen without its type. "Stock" is the
+// low_stock column's rule (below the reorder level, by F()), out of stock,
+// or in stock.
+var (
+	onSaleFilter = admin.SimpleFilter{
+		Title: "on sale", ParameterName: "on_sale",
+		Lookups: admin.StaticLookups(admin.Choice{Value: "yes", Label: "Yes"}, admin.Choice{Value: "no", Label: "No"}),
+		Queryset: func(_ context.Context, qs orm.Manager, value string) (orm.Manager, error) {
+			onSale := orm.Q{"pk__in": ProductObjects().OnSale()}
+			if value == "yes" {
+				return qs.Filter(onSale), nil
+			}
+			return qs.Exclude(onSale), nil
+		},
+	}
+	stockFilter = admin.SimpleFilter{
+		Title: "stock", ParameterName: "stock",
+		Lookups: admin.StaticLookups(
+			admin.Choice{Value: "low", Label: "Below reorder level"},
+			admin.Choice{Value: "out", Label: "Out of stock"},
+			admin.Choice{Value: "in", Label: "In stock"},
+		),
+		Queryset: func(_ context.Context, qs orm.Manager, value string) (orm.Manager, error) {
+			switch value {
+			case "low":
+				return qs.Filter(orm.Q{"stock__lt": orm.F("reorder_level")}), nil
+			case "out":
+				return qs.Filter(orm.Q{"stock": 0}), nil
+			}
+			return qs.Filter(orm.Q{"stock__gt": 0}), nil
+		},
+	}
+)
+
+// cancelOrdersAction is the Order admin's cancel action: the selected
+// orders are cancelled and restocked together, or, when one has shipped,
+// none is.
+func cancelOrdersAction(ctx context.Context, objs []*Order) (string, error) {
+	n, err := cancelOrders(ctx, objs)
+	var se *ShippedError
+	switch {
+	case errors.As(err, &se):
+		names := make([]string, len(se.Orders))
+		for i, o := range se.Orders {
+			names[i] = o.String()
+		}
+		return "", admin.ActionError(fmt.Sprintf("Shipped orders cannot be cancelled: %s. No order was changed.", strings.Join(names, ", ")))
+	case errors.Is(err, orm.ErrDoesNotExist):
+		return "", admin.ActionError("A selected order no longer exists. No order was changed.")
+	case err != nil:
+		return "", err
+	case n == 0:
+		return "The selected orders were already cancelled.", nil
+	case n == 1:
+		return "1 order was cancelled and its items restocked.", nil
+	}
+	return fmt.Sprintf("%d orders were cancelled and their items restocked.", n), nil
+}
+
+// saveOrder is the Order admin's save (its SaveModel), so that changing
+// the status on the form or by an import does what the action does. A
+// status changed to cancelled cancels the order as CancelOrder does,
+// putting its stock back; a shipped order cannot be cancelled, and a
+// cancelled one cannot be reopened, as its stock is already back on the
+// shelves. Both refusals are shown on the status field. The stored status
+// is read under the order's lock, not taken from the page, so a change
+// racing the action restocks once.
+func saveOrder(ctx context.Context, o *Order, adding bool) error {
+	if adding {
+		return Orders.Save(ctx, o)
+	}
+	return orm.Atomic(ctx, func(ctx context.Context) error {
+		locked, err := Orders.Objects().Filter(orm.Q{"pk": o.ID}).SelectForUpdate().All(ctx)
+		if err != nil {
+			return err
+		}
+		if len(locked) == 0 {
+			return fmt.Errorf("shop: %s no longer exists: %w", o, orm.ErrDoesNotExist)
+		}
+		was := locked[0].Status
+		switch {
+		case was == o.Status:
+		case o.Status == StatusCancelled:
+			_, err := cancelLocked(ctx, locked)
+			if errors.Is(err, ErrOrderShipped) {
+				return statusError("A shipped order cannot be cancelled: its goods have left.")
+			}
+			if err != nil {
+				return err
+			}
+		case was == StatusCancelled:
+			return statusError("A cancelled order cannot be reopened: its items are back in stock. Place a new order instead.")
+		}
+		return Orders.Save(ctx, o)
+	})
+}
+
+func statusError(msg string) error {
+	return &orm.ValidationError{Fields: map[string][]string{"status": {msg}}}
 }
 
 // approveReviews is the Review admin's action: ApproveReviews, which

@@ -1,13 +1,20 @@
 package shop_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -219,6 +226,365 @@ func TestShopReportsPage(t *testing.T) {
 			if status != tc.wantStatus || !strings.Contains(body, tc.want) {
 				t.Errorf("GET %s: %d %q, want %d with %q", tc.path, status, body, tc.wantStatus, tc.want)
 			}
+		}
+	})
+}
+
+// post sends form with the CSRF token (fetched first when the browser
+// has none) and returns the status, body and redirect.
+func (c *adminClient) post(path string, form url.Values) (int, string, string) {
+	c.t.Helper()
+	if c.cookies["csrftoken"] == nil {
+		c.status("/admin/")
+	}
+	form = cloneForm(form)
+	form.Set("_csrf", c.cookies["csrftoken"].Value)
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// upload posts content as a form's "file", with the CSRF token.
+func (c *adminClient) upload(path, content string) (int, string) {
+	c.t.Helper()
+	if c.cookies["csrftoken"] == nil {
+		c.status("/admin/")
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "orders.csv")
+	if err == nil {
+		_, err = io.WriteString(fw, content)
+	}
+	if err == nil {
+		err = mw.WriteField("_csrf", c.cookies["csrftoken"].Value)
+	}
+	if err == nil {
+		err = mw.Close()
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	status, page, _ := c.do(req)
+	return status, page
+}
+
+func cloneForm(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vals := range v {
+		out[k] = slices.Clone(vals)
+	}
+	return out
+}
+
+// orderState is the stock of each product and the status of each order,
+// read from the database: what a cancellation may change.
+func orderState(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	ps, err := shop.Products.Objects().OrderBy("pk").All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, err := shop.Orders.Objects().OrderBy("pk").All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := orm.Flat[int64](ctx, shop.OrderItems.Objects().OrderBy("pk"), "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "%s=%d ", p.Name, p.Stock)
+	}
+	for _, o := range orders {
+		fmt.Fprintf(&b, "order%d=%s ", o.ID, o.Status)
+	}
+	fmt.Fprintf(&b, "items=%v", items)
+	return b.String()
+}
+
+func setStatus(t *testing.T, ctx context.Context, o *shop.Order, s shop.OrderStatus) {
+	t.Helper()
+	if _, err := shop.Orders.Objects().Filter(orm.Q{"pk": o.ID}).Update(ctx, orm.Values{"status": s}); err != nil {
+		t.Fatal(err)
+	}
+	o.Status = s
+}
+
+func place(t *testing.T, ctx context.Context, c *shop.Customer, lines ...shop.CartLine) *shop.Order {
+	t.Helper()
+	o, err := shop.PlaceOrder(ctx, c, lines, shop.Checkout{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestCancelOrder(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		cat := newCategory(t, ctx, "tools", nil)
+		a := newProduct(t, ctx, cat, "Wrench", "12", "", 10)
+		b := newProduct(t, ctx, cat, "Pliers", "8", "6", 5)
+		buyer := newCustomer(t, ctx, "ann")
+		o := place(t, ctx, buyer, shop.CartLine{ProductID: b.ID, Quantity: 2}, shop.CartLine{ProductID: a.ID, Quantity: 3})
+		if stockOf(t, ctx, a.ID) != 7 || stockOf(t, ctx, b.ID) != 3 {
+			t.Fatal("PlaceOrder did not take the stock")
+		}
+		stale := *o // as a page loaded before the cancellation holds it
+
+		if err := shop.CancelOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Status != shop.StatusCancelled || stockOf(t, ctx, a.ID) != 10 || stockOf(t, ctx, b.ID) != 5 {
+			t.Fatalf("after CancelOrder: status %s, stocks %d, %d; want cancelled, 10, 5", o.Status, stockOf(t, ctx, a.ID), stockOf(t, ctx, b.ID))
+		}
+		got, err := shop.Orders.Objects().Get(ctx, orm.Q{"pk": o.ID})
+		if err != nil || got.Status != shop.StatusCancelled {
+			t.Fatalf("stored order %+v, %v", got, err)
+		}
+
+		// Again, and again from a copy that still says pending: the stored
+		// status decides, and no stock comes back twice.
+		for _, again := range []*shop.Order{o, &stale} {
+			if err := shop.CancelOrder(ctx, again); err != nil {
+				t.Fatal(err)
+			}
+			if stockOf(t, ctx, a.ID) != 10 || stockOf(t, ctx, b.ID) != 5 {
+				t.Fatalf("cancelling twice restocked twice: %d, %d", stockOf(t, ctx, a.ID), stockOf(t, ctx, b.ID))
+			}
+		}
+
+		// The stock comes back with F(): onto what it is now, not what it
+		// was when the order was placed.
+		o2 := place(t, ctx, buyer, shop.CartLine{ProductID: a.ID, Quantity: 4})
+		if _, err := shop.Products.Objects().Filter(orm.Q{"pk": a.ID}).Update(ctx, orm.Values{"stock": 100}); err != nil {
+			t.Fatal(err)
+		}
+		if err := shop.CancelOrder(ctx, o2); err != nil {
+			t.Fatal(err)
+		}
+		if s := stockOf(t, ctx, a.ID); s != 104 {
+			t.Fatalf("stock %d after cancelling onto 100, want 104", s)
+		}
+
+		// A shipped order is refused, and nothing changes.
+		o3 := place(t, ctx, buyer, shop.CartLine{ProductID: b.ID, Quantity: 1})
+		setStatus(t, ctx, o3, shop.StatusShipped)
+		before := orderState(t, ctx)
+		err = shop.CancelOrder(ctx, o3)
+		var se *shop.ShippedError
+		if !errors.Is(err, shop.ErrOrderShipped) || !errors.As(err, &se) || len(se.Orders) != 1 || se.Orders[0].ID != o3.ID {
+			t.Fatalf("cancelling a shipped order: %v", err)
+		}
+		if o3.Status != shop.StatusShipped || orderState(t, ctx) != before {
+			t.Fatalf("a refused cancellation changed something: %s, was %s", orderState(t, ctx), before)
+		}
+
+		if err := shop.CancelOrder(ctx, &shop.Order{}); err == nil {
+			t.Fatal("an unsaved order was cancelled")
+		}
+		gone := &shop.Order{ID: o3.ID + 1000}
+		if err := shop.CancelOrder(ctx, gone); !errors.Is(err, orm.ErrDoesNotExist) {
+			t.Fatalf("cancelling a missing order: %v", err)
+		}
+	})
+}
+
+// TestCancelOrderRaces: every order cancelled twice at once while new
+// orders take the same products in the other order. Each cancellation
+// returns its stock once, and nothing deadlocks.
+func TestCancelOrderRaces(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		cat := newCategory(t, ctx, "tools", nil)
+		a := newProduct(t, ctx, cat, "Wrench", "12", "", 100)
+		b := newProduct(t, ctx, cat, "Pliers", "8", "", 100)
+		buyer := newCustomer(t, ctx, "ann")
+		var orders []*shop.Order
+		for range 5 {
+			orders = append(orders, place(t, ctx, buyer, shop.CartLine{ProductID: a.ID, Quantity: 1}, shop.CartLine{ProductID: b.ID, Quantity: 2}))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for _, o := range orders {
+			for range 2 {
+				mine := *o
+				wg.Go(func() { errs <- shop.CancelOrder(ctx, &mine) })
+			}
+		}
+		for range 10 {
+			wg.Go(func() {
+				_, err := shop.PlaceOrder(ctx, buyer, []shop.CartLine{{ProductID: b.ID, Quantity: 1}, {ProductID: a.ID, Quantity: 1}}, shop.Checkout{})
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sa, sb := stockOf(t, ctx, a.ID), stockOf(t, ctx, b.ID); sa != 90 || sb != 90 {
+			t.Fatalf("stocks %d, %d; want 90, 90 (the 10 new orders' units gone, the 5 cancelled ones' back once)", sa, sb)
+		}
+	})
+}
+
+// TestOrderAdmin: the order form shows its items without add or delete,
+// a forged POST cannot add or delete one, and cancelling by the action,
+// the status field or an import puts the stock back.
+func TestOrderAdmin(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		c := newAdminClient(t, ctx)
+		cat := newCategory(t, ctx, "electronics", nil)
+		phone := newProduct(t, ctx, cat, "Pocket Phone", "300", "250", 10)
+		cable := newProduct(t, ctx, cat, "Long Cable", "10", "", 50)
+		ann := newCustomer(t, ctx, "ann")
+		o1 := place(t, ctx, ann, shop.CartLine{ProductID: phone.ID, Quantity: 1}, shop.CartLine{ProductID: cable.ID, Quantity: 3})
+		o2 := place(t, ctx, ann, shop.CartLine{ProductID: cable.ID, Quantity: 5})
+		o3 := place(t, ctx, ann, shop.CartLine{ProductID: phone.ID, Quantity: 2})
+		o4 := place(t, ctx, ann, shop.CartLine{ProductID: phone.ID, Quantity: 4}, shop.CartLine{ProductID: cable.ID, Quantity: 1})
+		setStatus(t, ctx, o3, shop.StatusShipped)
+		stocks := func() [2]int32 { return [2]int32{stockOf(t, ctx, phone.ID), stockOf(t, ctx, cable.ID)} }
+		if got := stocks(); got != [2]int32{3, 41} {
+			t.Fatalf("stocks after placing %v", got)
+		}
+		items1, err := shop.OrderItems.Objects().Filter(orm.Q{"order": o1.ID}).OrderBy("pk").All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items2, err := orm.Flat[int64](ctx, shop.OrderItems.Objects().Filter(orm.Q{"order": o2.ID}), "id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		change := func(o *shop.Order) string { return "/admin/shop/order/" + strconv.FormatInt(o.ID, 10) + "/change/" }
+		list := "/admin/shop/order/"
+
+		// The items inline: no empty row, no Add another, no Delete box.
+		_, page := c.status(change(o1))
+		for _, want := range []string{`name="items-TOTAL_FORMS" id="id_items-TOTAL_FORMS" value="2"`, "Pocket Phone", "Long Cable", `name="status"`} {
+			if !strings.Contains(page, want) {
+				t.Fatalf("the order form lacks %s:\n%s", want, page)
+			}
+		}
+		for _, bad := range []string{"items-0-DELETE", "items-2-", "Add another", "Delete?"} {
+			if strings.Contains(page, bad) {
+				t.Errorf("the order form has %q", bad)
+			}
+		}
+		if status, _ := c.status("/admin/shop/order/inline/items/?items-TOTAL_FORMS=2"); status != http.StatusForbidden {
+			t.Errorf("the inline's Add another endpoint answers %d, want 403", status)
+		}
+
+		// Forged rows: a Delete flag, a new row, and another order's item.
+		orderForm := func(o *shop.Order, status string, edit map[string]string) url.Values {
+			form := url.Values{"status": {status}, "shipping_address": {"1 Main St"}, "_save": {"Save"},
+				"items-TOTAL_FORMS": {"2"}, "items-INITIAL_FORMS": {"2"},
+				"items-0-id": {strconv.FormatInt(items1[0].ID, 10)}, "items-1-id": {strconv.FormatInt(items1[1].ID, 10)}}
+			if o != o1 {
+				form.Set("items-TOTAL_FORMS", "0")
+				form.Set("items-INITIAL_FORMS", "0")
+			}
+			for k, v := range edit {
+				form.Set(k, v)
+			}
+			return form
+		}
+		before := orderState(t, ctx)
+		forged := orderForm(o1, "pending", map[string]string{"items-0-DELETE": "on", "items-1-DELETE": "on", "items-TOTAL_FORMS": "3",
+			"items-2-product": strconv.FormatInt(phone.ID, 10), "items-2-quantity": "9", "items-2-unit_price": "0.01"})
+		if status, body, loc := c.post(change(o1), forged); status != http.StatusSeeOther || loc != list {
+			t.Fatalf("forged delete and add: %d %s\n%s", status, loc, body)
+		}
+		if got := orderState(t, ctx); got != before {
+			t.Fatalf("a forged POST changed the items or stock:\n%s\nwas\n%s", got, before)
+		}
+		if a, _ := shop.Orders.Objects().Get(ctx, orm.Q{"pk": o1.ID}); a.ShippingAddress != "1 Main St" {
+			t.Fatalf("the order's own change was not saved: %+v", a)
+		}
+		theirs := orderForm(o1, "pending", map[string]string{"items-TOTAL_FORMS": "3", "items-2-id": strconv.FormatInt(items2[0], 10),
+			"items-2-DELETE": "on"})
+		if status, body, _ := c.post(change(o1), theirs); status != http.StatusOK || !strings.Contains(body, "did not match the parent instance") {
+			t.Fatalf("another order's item: %d\n%s", status, body)
+		}
+		if got := orderState(t, ctx); got != before {
+			t.Fatalf("another order's item was changed:\n%s\nwas\n%s", got, before)
+		}
+
+		// The action, through HTTP with the CSRF token; without it, 403.
+		c.get(list, "Cancel selected orders")
+		req := httptest.NewRequest(http.MethodPost, list, strings.NewReader(url.Values{"action": {"cancel"},
+			"_selected_action": {strconv.FormatInt(o1.ID, 10)}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if status, _, _ := c.do(req); status != http.StatusForbidden {
+			t.Fatalf("an action without the CSRF token: %d, want 403", status)
+		}
+		if got := orderState(t, ctx); got != before {
+			t.Fatal("the action ran without the CSRF token")
+		}
+		c.action(list, "cancel", o1.ID, o2.ID)
+		c.get(list, "2 orders were cancelled and their items restocked.")
+		if got := stocks(); got != [2]int32{4, 49} {
+			t.Fatalf("stocks after cancelling orders 1 and 2: %v, want [4 49]", got)
+		}
+		c.action(list, "cancel", o1.ID)
+		c.get(list, "The selected orders were already cancelled.")
+		// A shipped order among the selection: none is cancelled.
+		before = orderState(t, ctx)
+		c.action(list, "cancel", o3.ID, o4.ID)
+		c.get(list, "Shipped orders cannot be cancelled: "+o3.String()+". No order was changed.")
+		if got := orderState(t, ctx); got != before {
+			t.Fatalf("a refused action changed something:\n%s\nwas\n%s", got, before)
+		}
+
+		// The status field: cancelled restocks; a shipped order cannot be
+		// cancelled, nor a cancelled one reopened.
+		for _, tc := range []struct {
+			o      *shop.Order
+			status string
+			want   string
+		}{
+			{o3, "cancelled", "A shipped order cannot be cancelled"},
+			{o1, "pending", "A cancelled order cannot be reopened"},
+		} {
+			status, body, _ := c.post(change(tc.o), orderForm(tc.o, tc.status, nil))
+			if status != http.StatusOK || !strings.Contains(body, tc.want) {
+				t.Fatalf("status %s on order %d: %d\n%s", tc.status, tc.o.ID, status, body)
+			}
+			if got := orderState(t, ctx); got != before {
+				t.Fatalf("a refused status change changed something:\n%s\nwas\n%s", got, before)
+			}
+		}
+		if status, body, _ := c.post(change(o4), orderForm(o4, "cancelled", nil)); status != http.StatusSeeOther {
+			t.Fatalf("cancelling by the status field: %d\n%s", status, body)
+		}
+		if got := stocks(); got != [2]int32{8, 50} {
+			t.Fatalf("stocks after cancelling order 4 on its form: %v, want [8 50]", got)
+		}
+		// Saved again as cancelled: nothing more comes back.
+		c.post(change(o4), orderForm(o4, "cancelled", map[string]string{"shipping_address": "2 Side St"}))
+		if got := stocks(); got != [2]int32{8, 50} {
+			t.Fatalf("stocks after saving a cancelled order: %v, want [8 50]", got)
+		}
+
+		// An import that sets the status goes the same way.
+		o5 := place(t, ctx, ann, shop.CartLine{ProductID: cable.ID, Quantity: 7})
+		status, body := c.upload("/admin/shop/order/import/", fmt.Sprintf("id,status,shipping_address\n%d,cancelled,3 Low Rd\n", o5.ID))
+		m := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(body)
+		if status != http.StatusOK || m == nil {
+			t.Fatalf("import preview: %d\n%s", status, body)
+		}
+		if status, body, loc := c.post("/admin/shop/order/import/", url.Values{"token": {m[1]}, "_confirm": {"1"}}); status != http.StatusSeeOther || loc != list {
+			t.Fatalf("import confirm: %d\n%s", status, body)
+		}
+		if got := stocks(); got != [2]int32{8, 50} {
+			t.Fatalf("stocks after cancelling order 5 by import: %v, want [8 50]", got)
+		}
+		if got, _ := shop.Orders.Objects().Get(ctx, orm.Q{"pk": o5.ID}); got.Status != shop.StatusCancelled {
+			t.Fatalf("order 5 is %s after the import", got.Status)
 		}
 	})
 }
