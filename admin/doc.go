@@ -34,6 +34,8 @@
 //     and NoDelete (Django's has_add_permission and can_delete) take the
 //     empty rows, "Add another" and the Delete boxes away from everyone,
 //     and the save refuses a forged row and ignores a forged Delete;
+//     ModelAdmin.NoAdd does the same for a whole model: no Add button,
+//     and the add form and the CSV import are refused;
 //   - a save of the admin's own (ModelAdmin.SaveModel, Django's
 //     save_model) for an object whose save must do more than write its
 //     row, used by the forms, the editable list and the import alike,

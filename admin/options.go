@@ -73,6 +73,11 @@ type ModelAdmin[T any] struct {
 	// the form's (or the import row's) errors and nothing is saved; any
 	// other error is a server error.
 	SaveModel func(ctx context.Context, obj *T, adding bool) error
+	// NoAdd: objects are not added in the admin (Django's
+	// has_add_permission returning False), for a model the application
+	// creates, such as orders: no Add button, and the add form and the
+	// CSV import, which could add, are refused.
+	NoAdd bool
 	// EstimateCountOver: a change list without filters shows the database's
 	// estimate of the row count instead of counting, once the estimate
 	// passes this (PostgreSQL only; default 100,000; -1 always counts).
@@ -126,6 +131,7 @@ type options struct {
 	Methods                                                 map[string]method
 	EstimateCountOver                                       int64
 	Filters                                                 []SimpleFilter
+	NoAdd                                                   bool
 	saveModel                                               func(ctx context.Context, obj any, adding bool) error
 }
 
@@ -148,7 +154,7 @@ func (ma ModelAdmin[T]) erase() options {
 		ListSelectRelated: ma.ListSelectRelated, ReadonlyFields: ma.ReadonlyFields, Fields: ma.Fields,
 		Exclude: ma.Exclude, Fieldsets: ma.Fieldsets, PrepopulatedFields: ma.PrepopulatedFields,
 		AutocompleteFields: ma.AutocompleteFields, Inlines: ma.Inlines, EstimateCountOver: ma.EstimateCountOver,
-		Methods: map[string]method{}, Filters: ma.Filters,
+		Methods: map[string]method{}, Filters: ma.Filters, NoAdd: ma.NoAdd,
 	}
 	if save := ma.SaveModel; save != nil {
 		o.saveModel = func(ctx context.Context, obj any, adding bool) error {

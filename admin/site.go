@@ -121,8 +121,12 @@ func (e *entry) name() string   { return e.meta.VerboseName }
 func (e *entry) plural() string { return capFirst(e.meta.VerboseNamePlural) }
 
 // can reports whether the request's user has the model permission
-// ("view", "add", "change", "delete"). Change implies view, as in Django.
+// ("view", "add", "change", "delete"). Change implies view, as in Django;
+// NoAdd denies add to everyone.
 func (e *entry) can(ctx context.Context, u *auth.User, action string) (bool, error) {
+	if action == "add" && e.opts.NoAdd {
+		return false, nil
+	}
 	ok, err := auth.HasModelPerm(ctx, u, e.meta, action)
 	if err != nil || ok || action != "view" {
 		return ok, err

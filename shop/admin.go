@@ -54,6 +54,7 @@ func init() {
 		AutocompleteFields: []string{"user"},
 	})
 	admin.Register(admin.Default, Orders, admin.ModelAdmin[Order]{
+		NoAdd:             true, // PlaceOrder is what makes an order
 		ListDisplay:       []string{"number", "customer", "status", "total", "created_at"},
 		ListFilter:        []string{"status", "created_at"},
 		SearchFields:      []string{"customer__user__username", "customer__user__email", "shipping_address"},

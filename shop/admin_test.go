@@ -1,16 +1,13 @@
 package shop_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -242,33 +239,6 @@ func (c *adminClient) post(path string, form url.Values) (int, string, string) {
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return c.do(req)
-}
-
-// upload posts content as a form's "file", with the CSRF token.
-func (c *adminClient) upload(path, content string) (int, string) {
-	c.t.Helper()
-	if c.cookies["csrftoken"] == nil {
-		c.status("/admin/")
-	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, err := mw.CreateFormFile("file", "orders.csv")
-	if err == nil {
-		_, err = io.WriteString(fw, content)
-	}
-	if err == nil {
-		err = mw.WriteField("_csrf", c.cookies["csrftoken"].Value)
-	}
-	if err == nil {
-		err = mw.Close()
-	}
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	status, page, _ := c.do(req)
-	return status, page
 }
 
 func cloneForm(v url.Values) url.Values {
@@ -570,21 +540,20 @@ func TestOrderAdmin(t *testing.T) {
 			t.Fatalf("stocks after saving a cancelled order: %v, want [8 50]", got)
 		}
 
-		// An import that sets the status goes the same way.
-		o5 := place(t, ctx, ann, shop.CartLine{ProductID: cable.ID, Quantity: 7})
-		status, body := c.upload("/admin/shop/order/import/", fmt.Sprintf("id,status,shipping_address\n%d,cancelled,3 Low Rd\n", o5.ID))
-		m := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(body)
-		if status != http.StatusOK || m == nil {
-			t.Fatalf("import preview: %d\n%s", status, body)
+		// Orders come from the checkout: nothing adds one here, neither
+		// the add form nor an import.
+		for _, path := range []string{"/admin/shop/order/add/", "/admin/shop/order/import/"} {
+			if status, _ := c.status(path); status != http.StatusForbidden {
+				t.Errorf("GET %s: %d, want 403", path, status)
+			}
 		}
-		if status, body, loc := c.post("/admin/shop/order/import/", url.Values{"token": {m[1]}, "_confirm": {"1"}}); status != http.StatusSeeOther || loc != list {
-			t.Fatalf("import confirm: %d\n%s", status, body)
+		if status, _, _ := c.post("/admin/shop/order/add/", url.Values{"status": {"pending"}}); status != http.StatusForbidden {
+			t.Errorf("POST add: %d, want 403", status)
 		}
-		if got := stocks(); got != [2]int32{8, 50} {
-			t.Fatalf("stocks after cancelling order 5 by import: %v, want [8 50]", got)
-		}
-		if got, _ := shop.Orders.Objects().Get(ctx, orm.Q{"pk": o5.ID}); got.Status != shop.StatusCancelled {
-			t.Fatalf("order 5 is %s after the import", got.Status)
+		for _, page := range []string{list, "/admin/"} {
+			if _, body := c.status(page); strings.Contains(body, `href="/admin/shop/order/add/"`) {
+				t.Errorf("%s offers to add an order", page)
+			}
 		}
 	})
 }
