@@ -131,7 +131,8 @@ func (a *Accounts) signupPost(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, form.Next)
 }
 
-// login signs u in on the request's session and sends the rotated cookie.
+// login signs u in on the request's session and sends the rotated
+// session cookie and a new CSRF token, as Django's login() does.
 func (a *Accounts) login(c echo.Context, u *User) error {
 	ctx := c.Request().Context()
 	sess := SessionFrom(ctx)
@@ -142,7 +143,8 @@ func (a *Accounts) login(c echo.Context, u *User) error {
 		return err
 	}
 	c.SetCookie(Cookie(sess, a.Secure || OverTLS(c)))
-	c.SetRequest(c.Request().WithContext(WithUser(ctx, u)))
+	RotateCSRF(c, a.Secure)
+	c.SetRequest(c.Request().WithContext(WithUser(c.Request().Context(), u)))
 	return nil
 }
 

@@ -84,6 +84,19 @@ func (b *browser) post(path string, form url.Values) (int, string, http.Header) 
 	return resp.StatusCode, string(body), resp.Header
 }
 
+// csrfToken is the token in the browser's csrftoken cookie.
+func (b *browser) csrfToken() string {
+	b.t.Helper()
+	u, _ := url.Parse(b.srv.URL)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == "csrftoken" {
+			return c.Value
+		}
+	}
+	b.t.Fatal("the browser has no csrftoken cookie")
+	return ""
+}
+
 func (b *browser) whoami() string {
 	b.t.Helper()
 	_, body, _ := b.get("/whoami/")
@@ -247,7 +260,11 @@ func TestAccountsCookiesSecureOverTLS(t *testing.T) {
 		if !sess.Secure || sess.Value == "" {
 			t.Fatalf("login's session cookie %+v is not Secure", sess)
 		}
-		resp = send(http.MethodPost, "/accounts/logout/", url.Values{"_csrf": {csrf.Value}}, []*http.Cookie{csrf, sess})
+		rotated := cookie(resp, "csrftoken")
+		if !rotated.Secure || rotated.Value == csrf.Value {
+			t.Fatalf("login's new CSRF cookie %+v is not Secure or not new", rotated)
+		}
+		resp = send(http.MethodPost, "/accounts/logout/", url.Values{"_csrf": {rotated.Value}}, []*http.Cookie{rotated, sess})
 		if c := cookie(resp, CookieName); resp.StatusCode != http.StatusSeeOther || !c.Secure {
 			t.Fatalf("logout: %d, cookie %+v is not Secure", resp.StatusCode, c)
 		}
@@ -275,6 +292,88 @@ func TestAccountsThrottledAndCSRF(t *testing.T) {
 			t.Fatalf("right password while locked: %d, want 429", status)
 		}
 	})
+}
+
+// A login gives the browser a new CSRF token (Django's rotate_token), so
+// a token planted before the login is refused after it, and the new one
+// works at once.
+func TestAccountsLoginRotatesCSRF(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		mustUser(t, ctx, "dana", "right password")
+		b := newBrowser(t, ctx)
+		b.get("/accounts/login/")
+		planted := b.csrfToken()
+
+		// A failed login keeps the token: nothing was signed in.
+		b.post("/accounts/login/", url.Values{"username": {"dana"}, "password": {"wrong"}, "_csrf": {planted}})
+		if got := b.csrfToken(); got != planted {
+			t.Fatalf("a failed login changed the CSRF token")
+		}
+
+		status, _, h := b.post("/accounts/login/", url.Values{"username": {"dana"}, "password": {"right password"}, "_csrf": {planted}})
+		if status != http.StatusSeeOther {
+			t.Fatalf("login: %d", status)
+		}
+		var set []*http.Cookie
+		for _, c := range (&http.Response{Header: h}).Cookies() {
+			if c.Name == "csrftoken" {
+				set = append(set, c)
+			}
+		}
+		if len(set) != 1 {
+			t.Fatalf("the login response sets %d csrftoken cookies, want 1: %v", len(set), h.Values("Set-Cookie"))
+		}
+		fresh := b.csrfToken()
+		if fresh == planted || fresh != set[0].Value {
+			t.Fatalf("CSRF token after login = %q, before %q: not rotated", fresh, planted)
+		}
+		if c := set[0]; !c.HttpOnly || c.Path != "/" || c.SameSite != http.SameSiteLaxMode || c.Expires.IsZero() {
+			t.Fatalf("rotated cookie %+v differs from the middleware's", c)
+		}
+		if len(fresh) != csrfTokenLength || strings.Trim(fresh, csrfAlphabet) != "" {
+			t.Fatalf("rotated token %q is not %d letters as echo's are", fresh, csrfTokenLength)
+		}
+
+		if status, _, _ := b.post("/accounts/logout/", url.Values{"_csrf": {planted}}); status != http.StatusForbidden {
+			t.Fatalf("logout with the token from before the login: %d, want 403", status)
+		}
+		if who := b.whoami(); who != "dana" {
+			t.Fatalf("signed in as %q after the refused logout", who)
+		}
+		if status, _, _ := b.post("/accounts/logout/", url.Values{"_csrf": {fresh}}); status != http.StatusSeeOther {
+			t.Fatalf("logout with the new token: %d, want 303", status)
+		}
+		if who := b.whoami(); who != "anonymous" {
+			t.Fatalf("still %q after logout", who)
+		}
+
+		// Signing up signs in, so it rotates too.
+		before := b.csrfToken()
+		status, _, _ = b.post("/accounts/signup/", url.Values{"username": {"eve"}, "password1": {"correct horse"}, "password2": {"correct horse"}, "_csrf": {before}})
+		if status != http.StatusSeeOther {
+			t.Fatalf("signup: %d", status)
+		}
+		if after := b.csrfToken(); after == before {
+			t.Fatal("signup kept the CSRF token from before it")
+		}
+		if status, _, _ := b.post("/accounts/logout/", url.Values{"_csrf": {before}}); status != http.StatusForbidden {
+			t.Fatalf("logout with the token from before the signup: %d, want 403", status)
+		}
+	})
+}
+
+func TestNewCSRFTokenShape(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		tok := newCSRFToken()
+		if len(tok) != csrfTokenLength || strings.Trim(tok, csrfAlphabet) != "" {
+			t.Fatalf("token %q is not %d letters", tok, csrfTokenLength)
+		}
+		if seen[tok] {
+			t.Fatalf("token %q drawn twice", tok)
+		}
+		seen[tok] = true
+	}
 }
 
 func TestSafeNext(t *testing.T) {

@@ -36,7 +36,8 @@
 //	create_permissions (post_migrate)          auth.SyncPermissions(ctx)
 //	authenticate(request, username=, password=) auth.Authenticate(ctx, username, password, clientAddr)
 //	django-axes style lockout settings         auth.Throttle{MaxFailures, Window, Lockout, …}; auth.DefaultThrottle
-//	login(request, user)                       store.Login(ctx, sess, u)
+//	login(request, user)                       store.Login(ctx, sess, u); then set auth.Cookie(sess, secure) and auth.RotateCSRF(c, secure)
+//	rotate_token(request)                      auth.RotateCSRF(c, secure): a new csrftoken cookie, the old token refused
 //	logout(request)                            store.Logout(ctx, sess); then set auth.Cookie(sess, secure)
 //	request.session["k"] = v                   sess.Data["k"] = v; auth.StoreFrom(ctx).Save(ctx, sess)
 //	SessionInterrupted                         auth.ErrSessionEnded from Save: a logout elsewhere deleted the row
