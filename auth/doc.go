@@ -21,6 +21,9 @@
 //	User.objects.create_user(u, e, p)          auth.CreateUser(ctx, u, e, p)
 //	User.objects.create_superuser(u, e, p)     auth.CreateSuperuser(ctx, u, e, p) (*orm.ValidationError on bad input)
 //	user.set_password(raw)                     auth.SetPassword(u, raw); then auth.Users.Save(ctx, u)
+//	validate_password(raw)                     auth.ValidatePassword(raw) (the messages; nil when acceptable)
+//	form.save(); update_session_auth_hash(…)   store.ChangePassword(ctx, u, raw, sess): validates, saves, ends u's other sessions, sess under a new key
+//	manage.py changepassword                   store.ChangePassword(ctx, u, raw, nil): ends every session of u
 //	user.check_password(raw)                   auth.CheckPassword(ctx, u, raw) (re-hashes and saves weaker hashes)
 //	user.set_unusable_password()               auth.SetUnusablePassword(u)
 //	user.has_usable_password()                 auth.HasUsablePassword(u)
@@ -77,8 +80,9 @@
 //     key, expiring Age (two weeks) after their last Save. Load gives an
 //     empty session, not an error, for an unknown or expired key. Login
 //     rotates the key (against session fixation); Logout deletes the row.
-//     The session does not yet record a hash of the password, so changing
-//     a password does not end other sessions (Django's
-//     update_session_auth_hash); delete the user's sessions to do that:
-//     auth.Sessions.Objects().Filter(orm.Q{"user": u.ID}).Delete(ctx).
+//     A session does not record a hash of the password, as Django's do;
+//     instead Store.ChangePassword deletes the user's other sessions in the
+//     transaction that saves the password, which is what
+//     update_session_auth_hash amounts to. A password set any other way
+//     (SetPassword and Save) leaves the user's sessions alive.
 package auth
