@@ -1,7 +1,8 @@
 // Package auth is Quarry's Django contrib.auth: users, groups and
 // permissions, argon2id password hashing, database sessions and throttled
-// authentication. It is what the admin builds on; it knows nothing of echo
-// or of the apps.
+// authentication, and the site's account pages (Accounts, with sessions
+// and CSRF middleware for echo in web.go). It is what the admin builds on;
+// it knows nothing of the apps.
 //
 // # Models
 //
@@ -39,6 +40,8 @@
 //	create_permissions (post_migrate)          auth.SyncPermissions(ctx)
 //	authenticate(request, username=, password=) auth.Authenticate(ctx, username, password, clientAddr)
 //	django-axes style lockout settings         auth.Throttle{MaxFailures, Window, Lockout, …}; auth.DefaultThrottle
+//	LoginView, LogoutView, signup              auth.Accounts{Store, Throttle, Secure}.Mount(e): /accounts/login/, logout/, signup/
+//	PasswordChangeView (+ Done)                same Accounts: /accounts/password_change/ and done/; old password through the Throttle
 //	login(request, user)                       store.Login(ctx, sess, u); then set auth.Cookie(sess, secure) and auth.RotateCSRF(c, secure)
 //	rotate_token(request)                      auth.RotateCSRF(c, secure): a new csrftoken cookie, the old token refused
 //	logout(request)                            store.Logout(ctx, sess); then set auth.Cookie(sess, secure)
