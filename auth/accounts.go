@@ -13,8 +13,9 @@ import (
 )
 
 // Accounts serves the site's own sign-in pages, Django's auth views:
-// /accounts/login/, /accounts/logout/ (POST only, as in Django 5) and
-// /accounts/signup/. They expect Store.Sessions and CSRF in front of them.
+// /accounts/login/, /accounts/logout/ (POST only, as in Django 5),
+// /accounts/signup/ and, for a signed-in user, /accounts/password_change/
+// and its done/ page. They expect Store.Sessions and CSRF in front of them.
 type Accounts struct {
 	Store    *Store
 	Throttle Throttle
@@ -28,6 +29,9 @@ func (a *Accounts) Mount(e *echo.Echo) {
 	e.POST("/accounts/logout/", a.logout)
 	e.GET("/accounts/signup/", a.signupPage)
 	e.POST("/accounts/signup/", a.signupPost)
+	e.GET("/accounts/password_change/", a.passwordChangePage)
+	e.POST("/accounts/password_change/", a.passwordChangePost)
+	e.GET("/accounts/password_change/done/", a.passwordChangeDone)
 }
 
 func (a *Accounts) loginPage(c echo.Context) error {
@@ -131,7 +135,92 @@ func (a *Accounts) signupPost(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, form.Next)
 }
 
-// login signs u in on the request's session and sends the rotated cookie.
+// signInFirst sends an anonymous visitor to the login page, to come back
+// here afterwards (Django's login_required).
+func signInFirst(c echo.Context) error {
+	return c.Redirect(http.StatusFound, "/accounts/login/?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+}
+
+func (a *Accounts) passwordChangePage(c echo.Context) error {
+	if UserFrom(c.Request().Context()) == nil {
+		return signInFirst(c)
+	}
+	return views.Render(c, http.StatusOK, views.PasswordChangePage(views.PasswordChangeForm{}))
+}
+
+// wrongOldPassword is Django's PasswordChangeForm message.
+const wrongOldPassword = "Your old password was entered incorrectly. Please enter it again."
+
+// passwordChangePost is Django's PasswordChangeView. The old password is
+// checked through the Throttle, as a login is: a stolen session must not
+// be a way to guess the password without limit, and the failures count
+// toward the same lock as failed logins of the user.
+func (a *Accounts) passwordChangePost(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, sess := UserFrom(ctx), SessionFrom(ctx)
+	if u == nil || sess == nil {
+		return signInFirst(c)
+	}
+	old, p1, p2 := c.FormValue("old_password"), c.FormValue("new_password1"), c.FormValue("new_password2")
+	form := views.PasswordChangeForm{Errors: map[string][]string{}}
+	status := http.StatusOK
+	required := []string{"This field is required."}
+	if p1 == "" {
+		form.Errors["new_password1"] = required
+	}
+	switch {
+	case p2 == "":
+		form.Errors["new_password2"] = required
+	case p1 == "":
+	case p1 != p2:
+		form.Errors["new_password2"] = []string{"The two password fields didn’t match."}
+	default:
+		if msgs := ValidatePassword(p1); len(msgs) > 0 {
+			form.Errors["new_password2"] = msgs
+		}
+	}
+	if old == "" {
+		form.Errors["old_password"] = required
+	} else {
+		checked, err := a.Throttle.Authenticate(ctx, u.Username, old, c.RealIP())
+		var throttled *ThrottledError
+		switch {
+		case errors.As(err, &throttled):
+			form.Errors["old_password"] = []string{throttled.Error()}
+			status = http.StatusTooManyRequests
+		case errors.Is(err, ErrInvalidCredentials):
+			form.Errors["old_password"] = []string{wrongOldPassword}
+		case err != nil:
+			return err
+		default:
+			u = checked
+		}
+	}
+	if len(form.Errors) > 0 {
+		return views.Render(c, status, views.PasswordChangePage(form))
+	}
+	_, err := a.Store.ChangePassword(ctx, u, p1, sess)
+	if errors.Is(err, ErrSessionEnded) {
+		// Signed out by another request meanwhile: nothing was changed.
+		c.SetCookie(Cookie(sess, a.Secure || OverTLS(c)))
+		return signInFirst(c)
+	}
+	if err != nil {
+		return err
+	}
+	c.SetCookie(Cookie(sess, a.Secure || OverTLS(c)))
+	return c.Redirect(http.StatusSeeOther, "/accounts/password_change/done/")
+}
+
+func (a *Accounts) passwordChangeDone(c echo.Context) error {
+	if UserFrom(c.Request().Context()) == nil {
+		return signInFirst(c)
+	}
+	return views.Render(c, http.StatusOK, views.PasswordChangeDonePage())
+}
+
+// login signs u in on the request's session and sends the rotated
+// session cookie and a new CSRF token, as Django's login() does.
 func (a *Accounts) login(c echo.Context, u *User) error {
 	ctx := c.Request().Context()
 	sess := SessionFrom(ctx)
@@ -142,7 +231,8 @@ func (a *Accounts) login(c echo.Context, u *User) error {
 		return err
 	}
 	c.SetCookie(Cookie(sess, a.Secure || OverTLS(c)))
-	c.SetRequest(c.Request().WithContext(WithUser(ctx, u)))
+	RotateCSRF(c, a.Secure)
+	c.SetRequest(c.Request().WithContext(WithUser(c.Request().Context(), u)))
 	return nil
 }
 

@@ -84,6 +84,34 @@ func (b *browser) post(path string, form url.Values) (int, string, http.Header) 
 	return resp.StatusCode, string(body), resp.Header
 }
 
+// cookie is the value of the browser's cookie of that name, "" if none.
+func (b *browser) cookie(name string) string {
+	u, _ := url.Parse(b.srv.URL)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// csrfToken is the token in the browser's csrftoken cookie.
+func (b *browser) csrfToken() string {
+	b.t.Helper()
+	tok := b.cookie("csrftoken")
+	if tok == "" {
+		b.t.Fatal("the browser has no csrftoken cookie")
+	}
+	return tok
+}
+
+func (b *browser) login(username, password string) {
+	b.t.Helper()
+	if status, body, _ := b.post("/accounts/login/", url.Values{"username": {username}, "password": {password}}); status != http.StatusSeeOther {
+		b.t.Fatalf("login as %s: %d\n%s", username, status, body)
+	}
+}
+
 func (b *browser) whoami() string {
 	b.t.Helper()
 	_, body, _ := b.get("/whoami/")
@@ -247,7 +275,11 @@ func TestAccountsCookiesSecureOverTLS(t *testing.T) {
 		if !sess.Secure || sess.Value == "" {
 			t.Fatalf("login's session cookie %+v is not Secure", sess)
 		}
-		resp = send(http.MethodPost, "/accounts/logout/", url.Values{"_csrf": {csrf.Value}}, []*http.Cookie{csrf, sess})
+		rotated := cookie(resp, "csrftoken")
+		if !rotated.Secure || rotated.Value == csrf.Value {
+			t.Fatalf("login's new CSRF cookie %+v is not Secure or not new", rotated)
+		}
+		resp = send(http.MethodPost, "/accounts/logout/", url.Values{"_csrf": {rotated.Value}}, []*http.Cookie{rotated, sess})
 		if c := cookie(resp, CookieName); resp.StatusCode != http.StatusSeeOther || !c.Secure {
 			t.Fatalf("logout: %d, cookie %+v is not Secure", resp.StatusCode, c)
 		}
@@ -275,6 +307,288 @@ func TestAccountsThrottledAndCSRF(t *testing.T) {
 			t.Fatalf("right password while locked: %d, want 429", status)
 		}
 	})
+}
+
+// A login gives the browser a new CSRF token (Django's rotate_token), so
+// a token planted before the login is refused after it, and the new one
+// works at once.
+func TestAccountsLoginRotatesCSRF(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		mustUser(t, ctx, "dana", "right password")
+		b := newBrowser(t, ctx)
+		b.get("/accounts/login/")
+		planted := b.csrfToken()
+
+		// A failed login keeps the token: nothing was signed in.
+		b.post("/accounts/login/", url.Values{"username": {"dana"}, "password": {"wrong"}, "_csrf": {planted}})
+		if got := b.csrfToken(); got != planted {
+			t.Fatalf("a failed login changed the CSRF token")
+		}
+
+		status, _, h := b.post("/accounts/login/", url.Values{"username": {"dana"}, "password": {"right password"}, "_csrf": {planted}})
+		if status != http.StatusSeeOther {
+			t.Fatalf("login: %d", status)
+		}
+		var set []*http.Cookie
+		for _, c := range (&http.Response{Header: h}).Cookies() {
+			if c.Name == "csrftoken" {
+				set = append(set, c)
+			}
+		}
+		if len(set) != 1 {
+			t.Fatalf("the login response sets %d csrftoken cookies, want 1: %v", len(set), h.Values("Set-Cookie"))
+		}
+		fresh := b.csrfToken()
+		if fresh == planted || fresh != set[0].Value {
+			t.Fatalf("CSRF token after login = %q, before %q: not rotated", fresh, planted)
+		}
+		if c := set[0]; !c.HttpOnly || c.Path != "/" || c.SameSite != http.SameSiteLaxMode || c.Expires.IsZero() {
+			t.Fatalf("rotated cookie %+v differs from the middleware's", c)
+		}
+		if len(fresh) != csrfTokenLength || strings.Trim(fresh, csrfAlphabet) != "" {
+			t.Fatalf("rotated token %q is not %d letters as echo's are", fresh, csrfTokenLength)
+		}
+
+		if status, _, _ := b.post("/accounts/logout/", url.Values{"_csrf": {planted}}); status != http.StatusForbidden {
+			t.Fatalf("logout with the token from before the login: %d, want 403", status)
+		}
+		if who := b.whoami(); who != "dana" {
+			t.Fatalf("signed in as %q after the refused logout", who)
+		}
+		if status, _, _ := b.post("/accounts/logout/", url.Values{"_csrf": {fresh}}); status != http.StatusSeeOther {
+			t.Fatalf("logout with the new token: %d, want 303", status)
+		}
+		if who := b.whoami(); who != "anonymous" {
+			t.Fatalf("still %q after logout", who)
+		}
+
+		// Signing up signs in, so it rotates too.
+		before := b.csrfToken()
+		status, _, _ = b.post("/accounts/signup/", url.Values{"username": {"eve"}, "password1": {"correct horse"}, "password2": {"correct horse"}, "_csrf": {before}})
+		if status != http.StatusSeeOther {
+			t.Fatalf("signup: %d", status)
+		}
+		if after := b.csrfToken(); after == before {
+			t.Fatal("signup kept the CSRF token from before it")
+		}
+		if status, _, _ := b.post("/accounts/logout/", url.Values{"_csrf": {before}}); status != http.StatusForbidden {
+			t.Fatalf("logout with the token from before the signup: %d, want 403", status)
+		}
+	})
+}
+
+func TestAccountsPasswordChange(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		frank := mustUser(t, ctx, "frank", "old password")
+		gina := mustUser(t, ctx, "gina", "gina password")
+		passwordIs := func(raw string) bool {
+			t.Helper()
+			u, err := Users.Objects().Get(ctx, orm.Q{"pk": frank.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, err := CheckPassword(ctx, u, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		sessionsOf := func(u *User) int64 {
+			t.Helper()
+			n, err := Sessions.Objects().Filter(orm.Q{"user": u.ID}).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		anon := newBrowser(t, ctx)
+		for _, path := range []string{"/accounts/password_change/", "/accounts/password_change/done/"} {
+			status, _, h := anon.get(path)
+			if want := "/accounts/login/?next=" + url.QueryEscape(path); status != http.StatusFound || h.Get("Location") != want {
+				t.Fatalf("anonymous GET %s: %d to %q, want 302 to %q", path, status, h.Get("Location"), want)
+			}
+		}
+		status, _, h := anon.post("/accounts/password_change/", url.Values{"old_password": {"old password"},
+			"new_password1": {"stolen password"}, "new_password2": {"stolen password"}})
+		if status != http.StatusFound || !strings.HasPrefix(h.Get("Location"), "/accounts/login/?next=") {
+			t.Fatalf("anonymous POST: %d to %q, want 302 to the login page", status, h.Get("Location"))
+		}
+		if _, body, _ := anon.get("/accounts/login/"); strings.Contains(body, "Change password") {
+			t.Fatal("the anonymous nav offers a password change")
+		}
+
+		b, other, another, ginas := newBrowser(t, ctx), newBrowser(t, ctx), newBrowser(t, ctx), newBrowser(t, ctx)
+		b.login("frank", "old password")
+		other.login("frank", "old password")
+		another.login("frank", "old password")
+		ginas.login("gina", "gina password")
+		if n := sessionsOf(frank); n != 3 {
+			t.Fatalf("frank has %d sessions, want 3", n)
+		}
+
+		status, body, _ := b.get("/accounts/password_change/")
+		for _, want := range []string{`name="_csrf" value="` + b.csrfToken() + `"`, `name="old_password"`, `name="new_password1"`,
+			`name="new_password2"`, "Change my password", `<a href="/accounts/password_change/">Change password</a>`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("password change page (%d) lacks %q", status, want)
+			}
+		}
+
+		// Without the CSRF token the form is refused before anything else.
+		resp, err := b.client.PostForm(b.srv.URL+"/accounts/password_change/", url.Values{"old_password": {"old password"},
+			"new_password1": {"forged password"}, "new_password2": {"forged password"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("POST without the CSRF token: %d, want 403", resp.StatusCode)
+		}
+
+		cases := []struct {
+			name string
+			form url.Values
+			want []string
+		}{
+			{"empty", url.Values{}, []string{"This field is required."}},
+			{"mismatch", url.Values{"old_password": {"old password"}, "new_password1": {"correct horse"}, "new_password2": {"battery staple"}},
+				[]string{"The two password fields didn’t match."}},
+			{"short", url.Values{"old_password": {"old password"}, "new_password1": {"short"}, "new_password2": {"short"}},
+				[]string{"This password is too short. It must contain at least 8 characters."}},
+			{"wrong old", url.Values{"old_password": {"not my password"}, "new_password1": {"correct horse"}, "new_password2": {"correct horse"}},
+				[]string{wrongOldPassword}},
+			{"NUL and bytes that are not UTF-8", url.Values{"old_password": {"old\x00\xff"}, "new_password1": {"new\x00\xfe\xffpassword"}, "new_password2": {"new\x00\xfe\xffpassword"}},
+				[]string{wrongOldPassword}},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				status, body, _ := b.post("/accounts/password_change/", tc.form)
+				if status != http.StatusOK {
+					t.Fatalf("status %d, want 200 with the form again", status)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(body, w) {
+						t.Errorf("page lacks %q", w)
+					}
+				}
+				if !passwordIs("old password") || sessionsOf(frank) != 3 {
+					t.Fatal("a refused change changed the password or ended sessions")
+				}
+			})
+		}
+		if _, body, _ := b.post("/accounts/password_change/", url.Values{}); strings.Count(body, "This field is required.") != 3 {
+			t.Fatalf("an empty form shows %d required-field errors, want 3", strings.Count(body, "This field is required."))
+		}
+
+		oldKey := b.cookie(CookieName)
+		status, _, h = b.post("/accounts/password_change/", url.Values{"old_password": {"old password"},
+			"new_password1": {"brand new password"}, "new_password2": {"brand new password"}})
+		if status != http.StatusSeeOther || h.Get("Location") != "/accounts/password_change/done/" {
+			t.Fatalf("change: %d to %q, want 303 to the done page", status, h.Get("Location"))
+		}
+		if !passwordIs("brand new password") || passwordIs("old password") {
+			t.Fatal("the password did not change")
+		}
+		newKey := b.cookie(CookieName)
+		if newKey == "" || newKey == oldKey {
+			t.Fatal("the changing browser kept its session key")
+		}
+		if n, _ := Sessions.Objects().Filter(orm.Q{"key": oldKey}).Count(ctx); n != 0 {
+			t.Fatal("the old session key still has a row")
+		}
+		if n, _ := Sessions.Objects().Filter(orm.Q{"user": frank.ID, "key": newKey}).Count(ctx); n != 1 || sessionsOf(frank) != 1 {
+			t.Fatalf("frank has %d sessions, want only the changing browser's", sessionsOf(frank))
+		}
+		if sessionsOf(gina) != 1 {
+			t.Fatal("another user's session was ended")
+		}
+		for name, br := range map[string]*browser{"changing": b, "other": other, "another": another, "gina's": ginas} {
+			want := map[string]string{"changing": "frank", "gina's": "gina"}[name]
+			if want == "" {
+				want = "anonymous"
+			}
+			if who := br.whoami(); who != want {
+				t.Errorf("the %s browser is %q after the change, want %q", name, who, want)
+			}
+		}
+		status, body, _ = b.get("/accounts/password_change/done/")
+		if status != http.StatusOK || !strings.Contains(body, "Password change successful") || !strings.Contains(body, "Your password was changed.") {
+			t.Fatalf("done page: %d\n%s", status, body)
+		}
+		// The kept session still posts forms.
+		if status, _, _ := b.post("/accounts/logout/", url.Values{}); status != http.StatusSeeOther || b.whoami() != "anonymous" {
+			t.Fatalf("logout after the change: %d", status)
+		}
+
+		// Wrong old passwords count toward the login lock: a stolen session
+		// cannot guess the password without limit.
+		other.login("frank", "brand new password")
+		for range 6 {
+			status, body, _ = other.post("/accounts/password_change/", url.Values{"old_password": {"a guess"},
+				"new_password1": {"attacker password"}, "new_password2": {"attacker password"}})
+		}
+		if status != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed login attempts") {
+			t.Fatalf("after 6 wrong old passwords: %d, want 429 with the lock message", status)
+		}
+		status, _, _ = other.post("/accounts/password_change/", url.Values{"old_password": {"brand new password"},
+			"new_password1": {"attacker password"}, "new_password2": {"attacker password"}})
+		if status != http.StatusTooManyRequests || !passwordIs("brand new password") {
+			t.Fatalf("right old password while locked: %d, want 429 and no change", status)
+		}
+	})
+}
+
+// A change posted from a session that a logout in another request ended
+// meanwhile changes nothing and sends the browser to sign in again.
+func TestAccountsPasswordChangeAfterLogoutElsewhere(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		store := &Store{}
+		u := mustUser(t, ctx, "hal", "old password")
+		sess := &Session{}
+		if err := store.Login(ctx, sess, u); err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"old_password": {"old password"}, "new_password1": {"brand new password"}, "new_password2": {"brand new password"}}
+		req := httptest.NewRequest(http.MethodPost, "/accounts/password_change/", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req = req.WithContext(WithUser(WithSession(ctx, sess), u))
+		if err := store.Delete(ctx, sess.Key); err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		a := &Accounts{Store: store, Throttle: Throttle{SlowDelay: -1}}
+		if err := a.passwordChangePost(echo.New().NewContext(req, rec)); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != http.StatusFound || !strings.HasPrefix(rec.Header().Get("Location"), "/accounts/login/?next=") {
+			t.Fatalf("%d to %q, want 302 to the login page", rec.Code, rec.Header().Get("Location"))
+		}
+		if c := rec.Result().Cookies(); len(c) != 1 || c[0].Name != CookieName || c[0].MaxAge >= 0 {
+			t.Fatalf("cookies %v, want the session cookie deleted", c)
+		}
+		stored, _ := Users.Objects().Get(ctx, orm.Q{"pk": u.ID})
+		if ok, _ := CheckPassword(ctx, stored, "old password"); !ok {
+			t.Fatal("the password changed from an ended session")
+		}
+		if n, _ := Sessions.Objects().Count(ctx); n != 0 {
+			t.Fatalf("%d sessions: the ended one came back", n)
+		}
+	})
+}
+
+func TestNewCSRFTokenShape(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		tok := newCSRFToken()
+		if len(tok) != csrfTokenLength || strings.Trim(tok, csrfAlphabet) != "" {
+			t.Fatalf("token %q is not %d letters", tok, csrfTokenLength)
+		}
+		if seen[tok] {
+			t.Fatalf("token %q drawn twice", tok)
+		}
+		seen[tok] = true
+	}
 }
 
 func TestSafeNext(t *testing.T) {

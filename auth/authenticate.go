@@ -250,6 +250,19 @@ func CreateSuperuser(ctx context.Context, username, email, password string) (*Us
 // MinPasswordLength is Django's MinimumLengthValidator default.
 const MinPasswordLength = 8
 
+// ValidatePassword is Django's validate_password: the messages of every
+// password rule raw breaks, nil when it is acceptable. Sign-up,
+// createsuperuser, the password change page and changepassword all
+// apply it, so a rule added here holds everywhere a password is chosen.
+func ValidatePassword(raw string) []string {
+	var msgs []string
+	if utf8.RuneCountInString(raw) < MinPasswordLength {
+		msgs = append(msgs, fmt.Sprintf(
+			"This password is too short. It must contain at least %d characters.", MinPasswordLength))
+	}
+	return msgs
+}
+
 func createUser(ctx context.Context, username, email, password string, super bool) (*User, error) {
 	u := Users.New()
 	u.Username, u.Email = strings.TrimSpace(username), normalizeEmail(email)
@@ -258,9 +271,10 @@ func createUser(ctx context.Context, username, email, password string, super boo
 	switch {
 	case password == "" && super:
 		verr.Fields["password"] = []string{"This field is required."}
-	case password != "" && utf8.RuneCountInString(password) < MinPasswordLength:
-		verr.Fields["password"] = []string{fmt.Sprintf(
-			"This password is too short. It must contain at least %d characters.", MinPasswordLength)}
+	case password != "":
+		if msgs := ValidatePassword(password); len(msgs) > 0 {
+			verr.Fields["password"] = msgs
+		}
 	}
 	if u.Username != "" && !usernameRe.MatchString(u.Username) {
 		verr.Fields["username"] = []string{"Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."}

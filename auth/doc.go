@@ -1,7 +1,8 @@
 // Package auth is Quarry's Django contrib.auth: users, groups and
 // permissions, argon2id password hashing, database sessions and throttled
-// authentication. It is what the admin builds on; it knows nothing of echo
-// or of the apps.
+// authentication, and the site's account pages (Accounts, with sessions
+// and CSRF middleware for echo in web.go). It is what the admin builds on;
+// it knows nothing of the apps.
 //
 // # Models
 //
@@ -21,6 +22,9 @@
 //	User.objects.create_user(u, e, p)          auth.CreateUser(ctx, u, e, p)
 //	User.objects.create_superuser(u, e, p)     auth.CreateSuperuser(ctx, u, e, p) (*orm.ValidationError on bad input)
 //	user.set_password(raw)                     auth.SetPassword(u, raw); then auth.Users.Save(ctx, u)
+//	validate_password(raw)                     auth.ValidatePassword(raw) (the messages; nil when acceptable)
+//	form.save(); update_session_auth_hash(…)   store.ChangePassword(ctx, u, raw, sess): validates, saves, ends u's other sessions, sess under a new key
+//	manage.py changepassword                   store.ChangePassword(ctx, u, raw, nil): ends every session of u
 //	user.check_password(raw)                   auth.CheckPassword(ctx, u, raw) (re-hashes and saves weaker hashes)
 //	user.set_unusable_password()               auth.SetUnusablePassword(u)
 //	user.has_usable_password()                 auth.HasUsablePassword(u)
@@ -36,7 +40,10 @@
 //	create_permissions (post_migrate)          auth.SyncPermissions(ctx)
 //	authenticate(request, username=, password=) auth.Authenticate(ctx, username, password, clientAddr)
 //	django-axes style lockout settings         auth.Throttle{MaxFailures, Window, Lockout, …}; auth.DefaultThrottle
-//	login(request, user)                       store.Login(ctx, sess, u)
+//	LoginView, LogoutView, signup              auth.Accounts{Store, Throttle, Secure}.Mount(e): /accounts/login/, logout/, signup/
+//	PasswordChangeView (+ Done)                same Accounts: /accounts/password_change/ and done/; old password through the Throttle
+//	login(request, user)                       store.Login(ctx, sess, u); then set auth.Cookie(sess, secure) and auth.RotateCSRF(c, secure)
+//	rotate_token(request)                      auth.RotateCSRF(c, secure): a new csrftoken cookie, the old token refused
 //	logout(request)                            store.Logout(ctx, sess); then set auth.Cookie(sess, secure)
 //	request.session["k"] = v                   sess.Data["k"] = v; auth.StoreFrom(ctx).Save(ctx, sess)
 //	SessionInterrupted                         auth.ErrSessionEnded from Save: a logout elsewhere deleted the row
@@ -76,8 +83,9 @@
 //     key, expiring Age (two weeks) after their last Save. Load gives an
 //     empty session, not an error, for an unknown or expired key. Login
 //     rotates the key (against session fixation); Logout deletes the row.
-//     The session does not yet record a hash of the password, so changing
-//     a password does not end other sessions (Django's
-//     update_session_auth_hash); delete the user's sessions to do that:
-//     auth.Sessions.Objects().Filter(orm.Q{"user": u.ID}).Delete(ctx).
+//     A session does not record a hash of the password, as Django's do;
+//     instead Store.ChangePassword deletes the user's other sessions in the
+//     transaction that saves the password, which is what
+//     update_session_auth_hash amounts to. A password set any other way
+//     (SetPassword and Save) leaves the user's sessions alive.
 package auth

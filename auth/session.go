@@ -185,6 +185,74 @@ func (s *Store) Login(ctx context.Context, sess *Session, u *User) error {
 	})
 }
 
+// ChangePassword sets u's password to raw, after ValidatePassword
+// (an *orm.ValidationError keyed "password" when it fails), saving only
+// the password column, and ends u's sessions, as Django's
+// update_session_auth_hash does for a session that holds a password hash:
+// whoever signed in with the old password, a thief of a session included,
+// is signed out. keep, when not nil, is the session of the request that
+// changed the password: it stays signed in under a new key. It returns how
+// many sessions it ended, keep not counted.
+//
+// If keep's row is already gone (a logout or another password change in a
+// concurrent request ended it), nothing changes: keep is left new, empty
+// and anonymous and the error is ErrSessionEnded.
+func (s *Store) ChangePassword(ctx context.Context, u *User, raw string, keep *Session) (int64, error) {
+	if u == nil || u.ID == 0 {
+		return 0, errors.New("auth: ChangePassword needs a saved user")
+	}
+	if keep != nil && keep.User.ID != u.ID {
+		return 0, errors.New("auth: ChangePassword can keep only a session of the user")
+	}
+	if msgs := ValidatePassword(raw); len(msgs) > 0 {
+		return 0, &orm.ValidationError{Fields: map[string][]string{"password": msgs}}
+	}
+	oldPassword, oldKey := u.Password, ""
+	if keep != nil {
+		oldKey = keep.Key
+	}
+	var ended int64
+	err := orm.Atomic(ctx, func(ctx context.Context) error {
+		if keep != nil {
+			d, err := Sessions.Objects().Filter(orm.Q{"key": keep.Key}).Delete(ctx)
+			if err != nil {
+				return err
+			}
+			if d.Total == 0 {
+				return ErrSessionEnded
+			}
+		}
+		d, err := Sessions.Objects().Filter(orm.Q{"user": u.ID}).Delete(ctx)
+		if err != nil {
+			return err
+		}
+		ended = d.Total
+		SetPassword(u, raw)
+		if err := Users.Save(ctx, u, orm.UpdateFields("password")); err != nil {
+			return err
+		}
+		if keep == nil {
+			return nil
+		}
+		keep.Key = ""
+		return s.Save(ctx, keep)
+	})
+	switch {
+	case errors.Is(err, ErrSessionEnded):
+		u.Password = oldPassword
+		keep.reset()
+		return 0, err
+	case err != nil:
+		// Rolled back: the old row and password are what the database holds.
+		u.Password = oldPassword
+		if keep != nil {
+			keep.Key = oldKey
+		}
+		return 0, err
+	}
+	return ended, nil
+}
+
 // Logout deletes the session's row and empties it (Django's flush): the
 // old key is void, and the next Save makes a new anonymous session.
 func (s *Store) Logout(ctx context.Context, sess *Session) error {

@@ -187,6 +187,108 @@ func TestSaveAfterConcurrentLogout(t *testing.T) {
 	})
 }
 
+// ChangePassword keeps the changing session under a new key and ends the
+// user's others, so a stolen session dies with the old password.
+func TestChangePassword(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		store := &Store{}
+		bob := mustUser(t, ctx, "bob", "old password")
+		carol := mustUser(t, ctx, "carol", "carol password")
+		login := func(u *User) *Session {
+			t.Helper()
+			sess := &Session{Data: map[string]any{"theme": "dark"}}
+			if err := store.Login(ctx, sess, u); err != nil {
+				t.Fatal(err)
+			}
+			return sess
+		}
+		mine, _, _, theirs := login(bob), login(bob), login(bob), login(carol)
+		anon := &Session{}
+		if err := store.Save(ctx, anon); err != nil {
+			t.Fatal(err)
+		}
+		count := func(q orm.Q) int64 {
+			t.Helper()
+			n, err := Sessions.Objects().Filter(q).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		passwordIs := func(raw string) bool {
+			t.Helper()
+			u, err := Users.Objects().Get(ctx, orm.Q{"pk": bob.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, err := CheckPassword(ctx, u, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+
+		_, err := store.ChangePassword(ctx, bob, "short", mine)
+		var verr *orm.ValidationError
+		if !errors.As(err, &verr) || len(verr.Fields["password"]) != 1 ||
+			verr.Fields["password"][0] != "This password is too short. It must contain at least 8 characters." {
+			t.Fatalf("short password: %v", err)
+		}
+		if !passwordIs("old password") || count(orm.Q{"user": bob.ID}) != 3 {
+			t.Fatal("a refused password changed the password or ended sessions")
+		}
+		if _, err := store.ChangePassword(ctx, bob, "new password", theirs); err == nil {
+			t.Fatal("ChangePassword kept another user's session")
+		}
+
+		oldKey := mine.Key
+		ended, err := store.ChangePassword(ctx, bob, "new password", mine)
+		if err != nil || ended != 2 {
+			t.Fatalf("ChangePassword: ended %d, %v; want 2 ended", ended, err)
+		}
+		if !passwordIs("new password") || passwordIs("old password") {
+			t.Fatal("the password did not change")
+		}
+		if mine.Key == oldKey || mine.Key == "" {
+			t.Fatal("the kept session kept its key")
+		}
+		if s, _ := store.Load(ctx, oldKey); s.Key != "" {
+			t.Fatal("the kept session's old key still loads")
+		}
+		if s, _ := store.Load(ctx, mine.Key); s.User.ID != bob.ID || s.Data["theme"] != "dark" {
+			t.Fatalf("the kept session lost its user or data: %+v", s)
+		}
+		if n := count(orm.Q{"user": bob.ID}); n != 1 {
+			t.Fatalf("bob has %d sessions, want only the kept one", n)
+		}
+		if count(orm.Q{"user": carol.ID}) != 1 || count(orm.Q{"key": anon.Key}) != 1 {
+			t.Fatal("another user's or an anonymous session was ended")
+		}
+
+		// The kept session ended meanwhile (a logout elsewhere): nothing
+		// changes, and it is not brought back to life.
+		other := login(bob)
+		if err := store.Delete(ctx, mine.Key); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.ChangePassword(ctx, bob, "third password", mine); !errors.Is(err, ErrSessionEnded) {
+			t.Fatalf("ChangePassword on an ended session: %v, want ErrSessionEnded", err)
+		}
+		if mine.Key != "" || mine.User.ID != 0 {
+			t.Fatalf("the ended session was left as %+v", mine)
+		}
+		if !passwordIs("new password") || count(orm.Q{"key": other.Key}) != 1 {
+			t.Fatal("ChangePassword on an ended session changed something")
+		}
+
+		// Without a session to keep (the changepassword command), all end.
+		ended, err = store.ChangePassword(ctx, bob, "third password", nil)
+		if err != nil || ended != 1 || count(orm.Q{"user": bob.ID}) != 0 || !passwordIs("third password") {
+			t.Fatalf("ChangePassword without a kept session: ended %d, %v", ended, err)
+		}
+	})
+}
+
 func TestCookieAndMiddleware(t *testing.T) {
 	each(t, func(t *testing.T, ctx context.Context) {
 		store := &Store{}

@@ -2,7 +2,10 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -87,11 +90,25 @@ func CSRF(secure bool) echo.MiddlewareFunc {
 // proxies to believe (by default those at private and loopback addresses).
 func OverTLS(c echo.Context) bool { return c.Scheme() == "https" }
 
+// The CSRF cookie as echo's middleware writes it; RotateCSRF writes the
+// same cookie, so both must agree.
+const (
+	csrfCookieName = "csrftoken"
+	csrfCookieAge  = 24 * time.Hour // echo's default CookieMaxAge, made explicit
+	// csrfTokenLength and csrfAlphabet are the shape of echo's own tokens
+	// (TokenLength 32, letters only). echo compares the cookie with the
+	// form field byte for byte, so any token would pass; the same shape
+	// keeps one format for every token the site hands out.
+	csrfTokenLength = 32
+	csrfAlphabet    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+
 func csrf(secure bool) echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		CookieName:     "csrftoken",
+		CookieName:     csrfCookieName,
 		CookiePath:     "/",
+		CookieMaxAge:   int(csrfCookieAge / time.Second),
 		CookieHTTPOnly: true,
 		CookieSecure:   secure,
 		CookieSameSite: http.SameSiteLaxMode,
@@ -105,6 +122,56 @@ func csrf(secure bool) echo.MiddlewareFunc {
 func CSRFToken(c echo.Context) string {
 	t, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
 	return t
+}
+
+// RotateCSRF gives the browser a new CSRF token, as Django's login()
+// calls rotate_token: a token planted in the browser before the sign-in
+// (a cookie set from a sibling subdomain, or read off a shared computer)
+// is refused from then on. Call it after Store.Login, before the
+// response is written; secure is as for CSRF. Forms rendered later in the
+// same request carry the new token.
+func RotateCSRF(c echo.Context, secure bool) {
+	token := newCSRFToken()
+	// The CSRF middleware has already set the old token's cookie on this
+	// response; a second cookie of the same name would leave the choice to
+	// the browser's ordering, so the old one goes.
+	h := c.Response().Header()
+	var kept []string
+	for _, v := range h.Values("Set-Cookie") {
+		if !strings.HasPrefix(v, csrfCookieName+"=") {
+			kept = append(kept, v)
+		}
+	}
+	h.Del("Set-Cookie")
+	for _, v := range kept {
+		h.Add("Set-Cookie", v)
+	}
+	c.SetCookie(&http.Cookie{Name: csrfCookieName, Value: token, Path: "/",
+		Expires: time.Now().Add(csrfCookieAge), HttpOnly: true,
+		Secure: secure || OverTLS(c), SameSite: http.SameSiteLaxMode})
+	c.Set(middleware.DefaultCSRFConfig.ContextKey, token)
+	r := c.Request()
+	ch := views.ChromeFrom(r.Context())
+	ch.CSRF = token
+	c.SetRequest(r.WithContext(views.WithChrome(r.Context(), ch)))
+}
+
+// newCSRFToken draws csrfTokenLength letters without bias: bytes at or
+// above the largest multiple of the alphabet's size are skipped rather
+// than folded onto its first letters.
+func newCSRFToken() string {
+	const limit = 256 - 256%len(csrfAlphabet)
+	token := make([]byte, 0, csrfTokenLength)
+	var buf [csrfTokenLength * 2]byte
+	for len(token) < csrfTokenLength {
+		rand.Read(buf[:])
+		for _, b := range buf {
+			if int(b) < limit && len(token) < csrfTokenLength {
+				token = append(token, csrfAlphabet[int(b)%len(csrfAlphabet)])
+			}
+		}
+	}
+	return string(token)
 }
 
 // Chrome tells the page shell who is signed in (views.Chrome), for every

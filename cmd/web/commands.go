@@ -41,6 +41,7 @@ func commands() []command {
 		{name: "showmigrations", summary: "list the migrations, applied or pending", run: runShowMigrations},
 		{name: "sqlmigrate", args: "VERSION", summary: "print the SQL of one migration (--down: of its rollback)", run: runSQLMigrate},
 		{name: "createsuperuser", summary: "create a user who can do everything in the admin (asks, or --noinput with QUARRY_SUPERUSER_PASSWORD)", run: runCreateSuperuser},
+		{name: "changepassword", args: "USERNAME", summary: "set a user's password (asked twice on the terminal) and sign them out everywhere", run: runChangePassword},
 		{name: "clearsessions", summary: "delete expired sessions and stale login-throttling rows (run it from cron)", run: runClearSessions},
 		{name: "help", args: "[COMMAND]", summary: "list the commands, or show one command's flags: web help COMMAND", run: runHelp},
 	}
