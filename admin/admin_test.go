@@ -40,9 +40,18 @@ func TestLoginAndLogout(t *testing.T) {
 		c.get("/admin/login/?next=/admin/admintest/product/").expect(t, http.StatusOK, `name="username"`, `name="password"`, `name="_csrf"`)
 		res := c.post("/admin/login/", url.Values{"username": {"ann"}, "password": {"wrong"}, "next": {"/admin/admintest/product/"}})
 		res.expect(t, http.StatusOK, "Please enter the correct username and password for a staff account.", `value="ann"`)
+		before := c.cookies["csrftoken"].Value
 		res = c.post("/admin/login/", url.Values{"username": {"ann"}, "password": {"correct horse battery"}, "next": {"/admin/admintest/product/"}})
 		res.redirectsTo(t, "/admin/admintest/product/")
 		c.get("/admin/").expect(t, http.StatusOK, "Site administration")
+		// The login gave a new CSRF token (Django's rotate_token): the one
+		// from before is refused.
+		if after := c.cookies["csrftoken"].Value; after == before || len(after) != len(before) {
+			t.Fatalf("CSRF token %q after login, was %q", after, before)
+		}
+		if res := c.postRaw("/admin/logout/", url.Values{"_csrf": {before}}); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("logout with the pre-login token: %d, want 403", res.StatusCode)
+		}
 
 		// An off-site next is ignored.
 		c2 := v.anonymous()

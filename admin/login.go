@@ -61,6 +61,7 @@ func (s *Site) loginPost(c echo.Context) error {
 		return err
 	}
 	c.SetCookie(auth.Cookie(r.sess, s.secure(c)))
+	auth.RotateCSRF(c, s.Secure)
 	return r.redirect(next)
 }
 
@@ -167,6 +168,7 @@ func (s *Site) setupPost(c echo.Context) error {
 		return err
 	}
 	c.SetCookie(auth.Cookie(r.sess, s.secure(c)))
+	auth.RotateCSRF(c, s.Secure)
 	if err := r.message("success", "The superuser “"+u.Username+"” was created and is signed in."); err != nil {
 		return err
 	}
