@@ -332,11 +332,20 @@ func (fm *form) saveRelated(ctx context.Context, fields []formField) error {
 	return nil
 }
 
-// integrity turns a unique violation the database found (after a
-// concurrent insert passed FullClean) into Django's form error.
+// integrity turns a violation the database found into Django's form
+// error: a unique one a concurrent insert slipped past FullClean, or a
+// check constraint, which FullClean leaves to the database (worded as
+// Django's validate_constraints words it).
 func (fm *form) integrity(err error) bool {
 	var ie *orm.IntegrityError
-	if !errors.As(err, &ie) || ie.Kind != "unique" {
+	if !errors.As(err, &ie) {
+		return false
+	}
+	if ie.Kind == "check" && ie.Constraint != "" {
+		fm.errors[""] = append(fm.errors[""], "Constraint “"+ie.Constraint+"” is violated.")
+		return true
+	}
+	if ie.Kind != "unique" {
 		return false
 	}
 	label, field := "field", ""

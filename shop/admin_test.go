@@ -445,3 +445,31 @@ func TestOrderAdmin(t *testing.T) {
 		}
 	})
 }
+
+// A price below zero is refused on the product form with the constraint's
+// name, as Django's validate_constraints words it, not a server error.
+func TestProductAdminRefusesNegativePrices(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		c := newAdminClient(t, ctx)
+		cat := newCategory(t, ctx, "tools", nil)
+		p := newProduct(t, ctx, cat, "Wrench", "42.99", "", 5)
+		path := "/admin/shop/product/" + strconv.FormatInt(p.ID, 10) + "/change/"
+		for field, constraint := range map[string]string{
+			"sale_price": "shop_product_sale_price_nonnegative",
+			"cost_price": "shop_product_cost_price_nonnegative",
+			"price":      "shop_product_price_nonnegative",
+		} {
+			form := url.Values{"name": {"Wrench"}, "slug": {p.Slug}, "sku": {p.SKU}, "category": {strconv.FormatInt(cat.ID, 10)},
+				"price": {"42.99"}, "cost_price": {"1.00"}, "stock": {"5"}, "reorder_level": {"1"}, "is_active": {"on"}}
+			form.Set(field, "-40.00")
+			status, body, _ := c.post(path, form)
+			if status != http.StatusOK || !strings.Contains(body, "Constraint “"+constraint+"” is violated.") {
+				t.Fatalf("%s below zero: %d\n%s", field, status, body)
+			}
+		}
+		got, err := shop.Products.Objects().Get(ctx, orm.Q{"pk": p.ID})
+		if err != nil || !got.Price.Equal(dec("42.99")) || got.SalePrice != nil || !got.CostPrice.IsZero() {
+			t.Fatalf("product after refused saves: %+v, %v", got, err)
+		}
+	})
+}

@@ -84,7 +84,9 @@ var Products = orm.Define("shop", func(p *Product, m *orm.Schema) {
 	m.Meta(orm.Ordering("name"),
 		orm.Index("is_active", "category"),
 		orm.Index("-created_at"),
-		orm.CheckConstraint("shop_product_price_nonnegative", orm.Q{"price__gte": 0}))
+		orm.CheckConstraint("shop_product_price_nonnegative", orm.Q{"price__gte": 0}),
+		orm.CheckConstraint("shop_product_sale_price_nonnegative", orm.Q{"sale_price__gte": 0}),
+		orm.CheckConstraint("shop_product_cost_price_nonnegative", orm.Q{"cost_price__gte": 0}))
 })
 
 // Customer is a user who buys: the shop's one-to-one extension of auth.User.
