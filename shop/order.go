@@ -30,6 +30,10 @@ type Checkout struct {
 	// different cart). uuid.Nil means none.
 	Key             uuid.UUID
 	ShippingAddress string
+	// Shown, when not nil, is the total the customer saw and agreed to:
+	// if the prices have changed since, the order is refused with a
+	// *PriceChangedError rather than charged at a total they never saw.
+	Shown *decimal.Decimal
 }
 
 var (
@@ -50,6 +54,14 @@ var MaxOrderTotal = func() decimal.Decimal {
 	f := Orders.Meta.Field("total")
 	return decimal.New(1, int32(f.MaxDigits-f.DecimalPlaces)).Sub(decimal.New(1, -int32(f.DecimalPlaces)))
 }()
+
+// PriceChangedError is PlaceOrder's answer when the cart's total at the
+// prices of now is not the Checkout's Shown total.
+type PriceChangedError struct{ Shown, Total decimal.Decimal }
+
+func (e *PriceChangedError) Error() string {
+	return fmt.Sprintf("shop: the prices changed: the total is %s, not the %s shown", e.Total.StringFixed(2), e.Shown.StringFixed(2))
+}
 
 // CheckoutUsedError is PlaceOrder's answer when the checkout key already
 // placed an order, of another cart than this one: the form was sent again
@@ -214,6 +226,9 @@ func (p placer) placeIn(ctx context.Context, c *Customer, lines []CartLine, co C
 	}
 	if total.GreaterThan(MaxOrderTotal) {
 		return nil, ErrOrderTooLarge
+	}
+	if co.Shown != nil && !co.Shown.Equal(total) {
+		return nil, &PriceChangedError{Shown: *co.Shown, Total: total}
 	}
 
 	o := Orders.New()

@@ -196,6 +196,32 @@ func TestPlaceOrderTotalTooLarge(t *testing.T) {
 	})
 }
 
+// TestPlaceOrderPriceChanged: the total the customer was shown is checked
+// under the locks, against the prices the order would be written at.
+func TestPlaceOrderPriceChanged(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		cat := newCategory(t, ctx, "tools", nil)
+		p := newProduct(t, ctx, cat, "Saw", "20.00", "15.00", 10)
+		buyer := newCustomer(t, ctx, "jo")
+		shown := dec("45.00") // 3 at the sale price
+		if _, err := shop.Products.Objects().Filter(orm.Q{"pk": p.ID}).Update(ctx, orm.Values{"sale_price": nil}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := shop.PlaceOrder(ctx, buyer, []shop.CartLine{{p.ID, 3}}, shop.Checkout{Shown: &shown})
+		var pc *shop.PriceChangedError
+		if !errors.As(err, &pc) || !pc.Total.Equal(dec("60.00")) || !pc.Shown.Equal(shown) {
+			t.Fatalf("err = %v, want a PriceChangedError of 60.00 against 45.00", err)
+		}
+		if stockOf(t, ctx, p.ID) != 10 || count(t, ctx, shop.Orders) != 0 {
+			t.Fatal("a refused order changed stock or left an order")
+		}
+		now := dec("60.00")
+		if o, err := shop.PlaceOrder(ctx, buyer, []shop.CartLine{{p.ID, 3}}, shop.Checkout{Shown: &now}); err != nil || !o.Total.Equal(now) {
+			t.Fatalf("at the shown total: %v, %v", o, err)
+		}
+	})
+}
+
 // TestPlaceOrderFailureMidwayLeavesNothing injects an error after the
 // first item is written: the order, that item and its stock change go.
 func TestPlaceOrderFailureMidwayLeavesNothing(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
 
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
@@ -48,7 +49,7 @@ func renderCheckout(c echo.Context, status int, ct cart, view shopviews.Checkout
 		return err
 	}
 	view.Shell = shell(ctx, "Checkout")
-	view.Lines, view.Total = lines, money(total)
+	view.Lines, view.Total, view.Shown = lines, money(total), total.StringFixed(2)
 	return views.Render(c, status, shopviews.CheckoutPage(view))
 }
 
@@ -67,7 +68,9 @@ func customerAddress(cu *Customer) string {
 // placeOrder places the session's cart. The form's key makes a second
 // submit of the same form (a double click, a retry) land on the order the
 // first placed, whether it arrives while the first runs (PlaceOrder finds
-// the key) or after it has emptied the cart (found here).
+// the key) or after it has emptied the cart (found here). The form's total
+// is the one the customer agreed to: if prices changed since, the page
+// shows the new one instead of placing the order.
 func placeOrder(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := auth.UserFrom(ctx)
@@ -75,7 +78,8 @@ func placeOrder(c echo.Context) error {
 		return toLogin(c, "/checkout/")
 	}
 	key, err := uuid.Parse(c.FormValue("key"))
-	if err != nil || key == uuid.Nil {
+	shown, terr := decimal.NewFromString(c.FormValue("total"))
+	if err != nil || key == uuid.Nil || terr != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The checkout form is incomplete. Reload the page and try again.")
 	}
 	customer, err := CustomerFor(ctx, u)
@@ -110,9 +114,21 @@ func placeOrder(c echo.Context) error {
 		return renderCheckout(c, http.StatusBadRequest, ct, view)
 	}
 
-	o, err := PlaceOrder(ctx, customer, ct.lines(), Checkout{Key: key, ShippingAddress: view.Address})
+	sess := auth.SessionFrom(ctx)
+	var o *Order
+	if placedKeys(sess)[key.String()] {
+		// This session placed the key's order and emptied its cart since:
+		// the cart is a new one, to be ordered on a new form, even if it
+		// holds the same products.
+		if o, err = Orders.Objects().Get(ctx, orm.Q{"checkout_key": key, "customer": customer.ID}); err == nil {
+			err = &CheckoutUsedError{Order: o}
+		}
+	} else {
+		o, err = PlaceOrder(ctx, customer, ct.lines(), Checkout{Key: key, ShippingAddress: view.Address, Shown: &shown})
+	}
 	var stock *StockError
 	var used *CheckoutUsedError
+	var changed *PriceChangedError
 	switch {
 	case errors.As(err, &stock):
 		for _, s := range stock.Lines {
@@ -126,6 +142,10 @@ func placeOrder(c echo.Context) error {
 		view.Errors[""] = fmt.Sprintf("This checkout page already placed order %s. Your cart has changed since "+
 			"and has not been ordered yet: check it and place the order again.", used.Order.Number)
 		return renderCheckout(c, http.StatusConflict, ct, view)
+	case errors.As(err, &changed):
+		view.Errors[""] = fmt.Sprintf("Prices have changed since you opened this page: your order now comes to %s, "+
+			"not %s. Check it and place the order again.", money(changed.Total), money(changed.Shown))
+		return renderCheckout(c, http.StatusConflict, ct, view)
 	case errors.Is(err, ErrOrderTooLarge):
 		view.Errors[""] = fmt.Sprintf("An order can come to at most %s. Lower some quantities and place "+
 			"the rest as another order.", money(MaxOrderTotal))
@@ -137,6 +157,7 @@ func placeOrder(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	rememberPlaced(sess, key.String())
 	// The order stands even if a sign-out elsewhere ended the session:
 	// its page asks them to sign in again.
 	if err := saveCart(c, cart{}); err != nil && !errors.Is(err, errCartNotSaved) {
@@ -161,3 +182,38 @@ func shortageText(s Shortage) string {
 }
 
 func orderURL(o *Order) string { return "/orders/" + o.Number.String() + "/" }
+
+// placedKey is where the session keeps the checkout keys it placed orders
+// with, the latest maxPlacedKeys of them.
+const (
+	placedKey     = "placed_checkouts"
+	maxPlacedKeys = 10
+)
+
+func placedKeys(sess *auth.Session) map[string]bool {
+	out := map[string]bool{}
+	if sess == nil {
+		return out
+	}
+	list, _ := sess.Data[placedKey].([]any)
+	for _, k := range list {
+		if s, ok := k.(string); ok {
+			out[s] = true
+		}
+	}
+	return out
+}
+
+// rememberPlaced adds key to the session's placed keys; the caller saves
+// the session.
+func rememberPlaced(sess *auth.Session, key string) {
+	if sess == nil {
+		return
+	}
+	list, _ := sess.Data[placedKey].([]any)
+	list = append(list, key)
+	if len(list) > maxPlacedKeys {
+		list = list[len(list)-maxPlacedKeys:]
+	}
+	sess.Data[placedKey] = list
+}

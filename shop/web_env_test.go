@@ -57,10 +57,13 @@ type browser struct {
 	sf      *storefront
 	ctx     context.Context // the requests' context: the test's, or one that counts queries
 	cookies map[string]*http.Cookie
+	// total is the hidden total of the last checkout form the browser
+	// was shown, which it sends back with a checkout, as the form does.
+	total *string
 }
 
 func (sf *storefront) anonymous() *browser {
-	return &browser{sf: sf, ctx: sf.ctx, cookies: map[string]*http.Cookie{}}
+	return &browser{sf: sf, ctx: sf.ctx, cookies: map[string]*http.Cookie{}, total: new(string)}
 }
 
 // as is a browser signed in as u, through a session as the login page
@@ -96,7 +99,7 @@ func (b *browser) login(cu *shop.Customer) {
 // in is the same browser sending its requests with ctx, for
 // ormtest.AssertNumQueries.
 func (b *browser) in(ctx context.Context) *browser {
-	return &browser{sf: b.sf, ctx: ctx, cookies: b.cookies}
+	return &browser{sf: b.sf, ctx: ctx, cookies: b.cookies, total: b.total}
 }
 
 type response struct {
@@ -129,8 +132,13 @@ func (b *browser) do(method, path string, form url.Values) *response {
 			b.cookies[ck.Name] = ck
 		}
 	}
+	if m := totalField.FindStringSubmatch(rec.Body.String()); m != nil {
+		*b.total = m[1]
+	}
 	return &response{status: rec.Code, header: rec.Header(), body: rec.Body.String(), location: rec.Header().Get("Location")}
 }
+
+var totalField = regexp.MustCompile(`name="total" value="([0-9.]+)"`)
 
 func (b *browser) get(path string) *response { return b.do(http.MethodGet, path, nil) }
 
@@ -142,6 +150,9 @@ func (b *browser) post(path string, form url.Values) *response {
 		b.get("/cart/")
 	}
 	f := url.Values{"_csrf": {b.cookies["csrftoken"].Value}}
+	if path == "/checkout/" {
+		f.Set("total", *b.total)
+	}
 	for k, v := range form {
 		f[k] = v
 	}

@@ -433,7 +433,7 @@ func TestStorefrontCheckout(t *testing.T) {
 		t.Run("empty cart", func(t *testing.T) {
 			b := sf.as(ann)
 			b.get("/checkout/").redirectsTo(t, "/cart/")
-			b.post("/checkout/", form("key", uuid.NewString(), "address", "x")).redirectsTo(t, "/cart/")
+			b.post("/checkout/", form("key", uuid.NewString(), "total", "0.00", "address", "x")).redirectsTo(t, "/cart/")
 		})
 
 		t.Run("places the order once", func(t *testing.T) {
@@ -511,7 +511,7 @@ func TestStorefrontCheckout(t *testing.T) {
 			before := count(t, sf.ctx, shop.Orders)
 			b := sf.as(newCustomer(t, sf.ctx, "mallory"))
 			b.post("/cart/add/", form("product", id(s.novel), "quantity", "1")).redirectsTo(t, "/cart/")
-			b.post("/checkout/", form("key", key.String(), "address", "2 Side Street")).
+			b.post("/checkout/", form("key", key.String(), "total", "15.00", "address", "2 Side Street")).
 				expect(t, http.StatusBadRequest, "The checkout form is no longer valid.")
 			if n := count(t, sf.ctx, shop.Orders); n != before {
 				t.Fatalf("%d orders, want %d", n, before)
@@ -579,6 +579,50 @@ func TestStorefrontCheckout(t *testing.T) {
 				t.Errorf("second order's total %s, want 450.00", second.Total)
 			}
 			b.get("/cart/").expect(t, http.StatusOK, "Your cart is empty.")
+		})
+
+		t.Run("an old checkout page again, with the same products re-added", func(t *testing.T) {
+			lamp := newProduct(t, sf.ctx, s.books, "Reading Lamp", "25.00", "", 10)
+			b := sf.as(dee)
+			b.post("/cart/add/", form("product", id(lamp), "quantity", "1")).redirectsTo(t, "/cart/")
+			old := b.get("/checkout/").checkoutKey(t)
+			b.post("/checkout/", form("key", old, "address", "1 Main Street")).expect(t, http.StatusSeeOther)
+			before := count(t, sf.ctx, shop.Orders)
+			// The same cart as the placed order's, but a new one: the old
+			// page must not take it for a retry and empty it.
+			b.post("/cart/add/", form("product", id(lamp), "quantity", "1")).redirectsTo(t, "/cart/")
+			b.post("/checkout/", form("key", old, "address", "1 Main Street")).
+				expect(t, http.StatusConflict, "This checkout page already placed order", "Reading Lamp")
+			if n := count(t, sf.ctx, shop.Orders); n != before {
+				t.Fatalf("%d orders, want %d", n, before)
+			}
+			b.get("/cart/").expect(t, http.StatusOK, "Reading Lamp")
+			b.post("/cart/remove/", form("product", id(lamp))).redirectsTo(t, "/cart/")
+		})
+
+		t.Run("prices changed since the page was shown", func(t *testing.T) {
+			setField(t, sf.ctx, s.novel, "is_active", true)
+			b := sf.as(dee)
+			b.post("/cart/add/", form("product", id(s.novel), "quantity", "2")).redirectsTo(t, "/cart/")
+			r := b.get("/checkout/")
+			r.expect(t, http.StatusOK, `name="total" value="30.00"`)
+			key := r.checkoutKey(t)
+			b.post("/checkout/", form("key", key, "address", "1 Main Street", "total", "")).
+				expect(t, http.StatusBadRequest, "The checkout form is incomplete.")
+			setField(t, sf.ctx, s.novel, "sale_price", dec("17.50"))
+			before := count(t, sf.ctx, shop.Orders)
+			r = b.post("/checkout/", form("key", key, "address", "1 Main Street"))
+			r.expect(t, http.StatusConflict, "Prices have changed since you opened this page: your order now comes to $35.00, not $30.00.",
+				`name="total" value="35.00"`)
+			if n := count(t, sf.ctx, shop.Orders); n != before {
+				t.Fatalf("%d orders, want %d: nothing is charged at a total not shown", n, before)
+			}
+			// Sent again from the page that shows the new total: placed.
+			b.post("/checkout/", form("key", key, "address", "1 Main Street")).expect(t, http.StatusSeeOther)
+			o, err := shop.Orders.Objects().Get(sf.ctx, orm.Q{"checkout_key": key})
+			if err != nil || !o.Total.Equal(dec("35.00")) {
+				t.Fatalf("order %v, %v; want one of 35.00", o, err)
+			}
 		})
 
 		t.Run("a total past what an order holds", func(t *testing.T) {

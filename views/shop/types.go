@@ -137,9 +137,12 @@ type Cart struct {
 // Checkout is /checkout/.
 type Checkout struct {
 	Shell
-	Lines   []CartLine
-	Total   string
-	Key     string // the idempotency key, sent back with the form
+	Lines []CartLine
+	Total string
+	Key   string // the idempotency key, sent back with the form
+	// Shown is the total the page shows, as a plain decimal: the order is
+	// refused if the prices changed from it meanwhile.
+	Shown   string
 	Address string
 	Errors  map[string]string // by field: "address", "" for the whole form
 	// Shortages name each product the order could not be placed for.
