@@ -146,11 +146,11 @@ func cancelOrdersAction(ctx context.Context, objs []*Order) (string, error) {
 // saveOrder is the Order admin's save (its SaveModel), so that changing
 // the status on the form or by an import does what the action does. A
 // status changed to cancelled cancels the order as CancelOrder does,
-// putting its stock back; a shipped order cannot be cancelled, and a
-// cancelled one cannot be reopened, as its stock is already back on the
-// shelves. Both refusals are shown on the status field. The stored status
-// is read under the order's lock, not taken from the page, so a change
-// racing the action restocks once.
+// putting its stock back; a shipped order cannot be cancelled or moved
+// back, and a cancelled one cannot be reopened, as its stock is already
+// back on the shelves. The refusals are shown on the status field. The
+// stored status is read under the order's lock, not taken from the page,
+// so a change racing the action restocks once.
 func saveOrder(ctx context.Context, o *Order, adding bool) error {
 	if adding {
 		return Orders.Save(ctx, o)
@@ -176,6 +176,10 @@ func saveOrder(ctx context.Context, o *Order, adding bool) error {
 			}
 		case was == StatusCancelled:
 			return statusError("A cancelled order cannot be reopened: its items are back in stock. Place a new order instead.")
+		case was == StatusShipped:
+			// Back to paid or pending, it could then be cancelled, putting
+			// goods that have left back in stock.
+			return statusError("A shipped order stays shipped: its goods have left.")
 		}
 		return Orders.Save(ctx, o)
 	})

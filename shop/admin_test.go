@@ -406,6 +406,8 @@ func TestOrderAdmin(t *testing.T) {
 			want   string
 		}{
 			{o3, "cancelled", "A shipped order cannot be cancelled"},
+			{o3, "paid", "A shipped order stays shipped"},
+			{o3, "pending", "A shipped order stays shipped"},
 			{o1, "pending", "A cancelled order cannot be reopened"},
 		} {
 			status, body, _ := c.post(change(tc.o), orderForm(tc.o, tc.status, nil))
