@@ -244,6 +244,7 @@ func rawGetPost(ctx context.Context, pool *pgxpool.Pool, id int64) (*Post, error
 	if err != nil {
 		return nil, err
 	}
+	p.CreatedAt = p.CreatedAt.UTC() // as the ORM reads it, whatever the local zone
 	return p, nil
 }
 
@@ -261,6 +262,7 @@ func rawReadPosts(ctx context.Context, pool *pgxpool.Pool, sql string, args ...a
 			&p.IsActive, &p.CreatedAt, &p.Price); err != nil {
 			return nil, err
 		}
+		p.CreatedAt = p.CreatedAt.UTC()
 		out = append(out, p)
 	}
 	return out, rows.Err()

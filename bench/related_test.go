@@ -162,6 +162,7 @@ func rawRelated(ctx context.Context, pool *pgxpool.Pool) ([]*RelPost, []*RelUser
 			rows.Close()
 			return nil, nil, nil, err
 		}
+		p.CreatedAt = p.CreatedAt.UTC() // as the ORM reads it
 		posts, authors, ids = append(posts, p), append(authors, u), append(ids, p.ID)
 	}
 	rows.Close()

@@ -290,7 +290,10 @@ func (f *Field) fromDB(src any) (any, error) {
 		}
 	case KindDate, KindDateTime:
 		if t, ok := src.(time.Time); ok && f.Kind == KindDateTime {
-			return t, nil
+			// pgx gives timestamptz in the process's local zone, SQLite's
+			// text parses as UTC: both read as UTC, as Django's USE_TZ
+			// does, so a page shows the same date whatever the server's TZ.
+			return t.UTC(), nil
 		}
 	case KindInteger, KindBigInteger, KindSmallInteger, KindPositiveInteger, KindPositiveSmallInteger, KindAuto:
 		switch x := src.(type) {
@@ -344,6 +347,30 @@ func (s *dbScanner) ScanTime(v pgtype.Time) error {
 		return s.Scan(nil)
 	}
 	return s.Scan(v)
+}
+
+// utcScanner reads a timestamptz into a *time.Time or **time.Time field
+// as UTC: pgx gives it in the process's local zone (see fromDB). It is a
+// single pointer, so it costs no allocation per row.
+type utcScanner struct{ dst any }
+
+func (s utcScanner) ScanTimestamptz(v pgtype.Timestamptz) error {
+	switch d := s.dst.(type) {
+	case *time.Time:
+		*d = time.Time{}
+		if v.Valid {
+			*d = v.Time.UTC()
+		}
+	case **time.Time:
+		*d = nil
+		if v.Valid {
+			t := v.Time.UTC()
+			*d = &t
+		}
+	default:
+		return fmt.Errorf("orm: cannot read a date-time into %T", s.dst)
+	}
+	return nil
 }
 
 func (s *dbScanner) ScanInterval(v pgtype.Interval) error {

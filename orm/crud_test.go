@@ -766,6 +766,21 @@ func TestFieldRoundTrip(t *testing.T) {
 			mustOK(t, err)
 			checkZoo(t, got, zooValues())
 		})
+		t.Run("date-times read as UTC whatever the local zone", func(t *testing.T) {
+			// pgx gives timestamptz in time.Local; a server started with
+			// TZ=Pacific/Kiritimati must not show tomorrow's dates.
+			local := time.Local
+			time.Local = time.FixedZone("+14", 14*3600)
+			defer func() { time.Local = local }()
+			got, err := TypeZoos.Objects().Get(ctx, orm.Q{"pk": full.ID})
+			mustOK(t, err)
+			if got.Moment.Location() != time.UTC || got.NMoment.Location() != time.UTC {
+				t.Fatalf("moment in %v, n_moment in %v; want UTC", got.Moment.Location(), got.NMoment.Location())
+			}
+			if want := zooValues().Moment.Truncate(time.Microsecond); !got.Moment.Equal(want) {
+				t.Fatalf("moment %v, want %v", got.Moment, want)
+			}
+		})
 		t.Run("nulls and zero values", func(t *testing.T) {
 			got, err := TypeZoos.Objects().Get(ctx, orm.Q{"pk": empty.ID})
 			mustOK(t, err)

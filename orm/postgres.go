@@ -77,6 +77,8 @@ func (postgres) scanTarget(f *Field, base unsafe.Pointer) any {
 	switch f.Kind {
 	case KindTime, KindDuration, KindFile, KindImage, KindJSON, KindUUID:
 		return &dbScanner{f: f, rv: f.rvalue(base)}
+	case KindDateTime:
+		return utcScanner{f.acc.ptr(base)}
 	}
 	return f.acc.ptr(base)
 }
