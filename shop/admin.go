@@ -236,13 +236,17 @@ var ReportDays = []int{7, 14, 30, 90}
 
 // reportsView is the admin's shop reports page, /admin/shop/reports/,
 // listed on the admin's index under the shop for the staff users who may
-// view orders. Its query parameters are days (one of ReportDays, default
+// view orders (or change them, which includes viewing, as in the admin). Its query parameters are days (one of ReportDays, default
 // 30) and category (a category's slug for the low-stock list, default
 // every category).
 var reportsView = admin.View{
 	App: "shop", Slug: "reports", Title: "Reports",
 	Allowed: func(ctx context.Context, u *auth.User) (bool, error) {
-		return auth.HasModelPerm(ctx, u, Orders.Meta, "view")
+		ok, err := auth.HasModelPerm(ctx, u, Orders.Meta, "view")
+		if err != nil || ok {
+			return ok, err
+		}
+		return auth.HasModelPerm(ctx, u, Orders.Meta, "change")
 	},
 	Serve: serveReports,
 }

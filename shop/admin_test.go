@@ -204,12 +204,30 @@ func TestShopReportsPage(t *testing.T) {
 		if err := auth.Users.Save(ctx, clerk); err != nil {
 			t.Fatal(err)
 		}
+		// Change includes view, as everywhere in the admin.
+		changer := auth.Users.New()
+		changer.Username, changer.IsStaff, changer.IsActive = "changer", true, true
+		auth.SetUnusablePassword(changer)
+		if err := auth.Users.Save(ctx, changer); err != nil {
+			t.Fatal(err)
+		}
+		if err := auth.SyncPermissions(ctx); err != nil {
+			t.Fatal(err)
+		}
+		perm, err := auth.Permissions.Objects().Get(ctx, orm.Q{"content_type": "shop.order", "codename": "change_order"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := changer.UserPermissions.Add(ctx, perm); err != nil {
+			t.Fatal(err)
+		}
 		cases := []struct {
 			who        *adminClient
 			path       string
 			wantStatus int
 			want       string
 		}{
+			{c.as(ctx, changer), "/admin/shop/reports/", http.StatusOK, "Top customers"},
 			{c, "/admin/shop/reports/?days=5", http.StatusBadRequest, "Choose a period"},
 			{c, "/admin/shop/reports/?days=x", http.StatusBadRequest, "Choose a period"},
 			{c, "/admin/shop/reports/?category=garden", http.StatusBadRequest, "no such category"},

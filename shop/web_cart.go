@@ -129,12 +129,14 @@ func cartView(ctx context.Context, ct cart) ([]shopviews.CartLine, decimal.Decim
 		line := shopviews.CartLine{
 			ProductID: p.ID,
 			Name:      p.Name,
-			URL:       productURL(p),
 			ImageURL:  imageURL(p),
 			UnitPrice: money(p.CurrentPrice()),
 			Quantity:  q,
 			Stock:     int(p.Stock),
 			Problem:   stockProblem(p.IsActive, int(p.Stock), q),
+		}
+		if p.IsActive { // an inactive product's page is a 404
+			line.URL = productURL(p)
 		}
 		sum := p.CurrentPrice().Mul(decimal.NewFromInt(int64(q)))
 		line.LineTotal = money(sum)

@@ -404,6 +404,8 @@ func TestStorefrontCartShowsWhatRanShort(t *testing.T) {
 		}
 		r := b.get("/cart/")
 		r.expect(t, http.StatusOK, "Only 2 left in stock.", "No longer sold.", "A product no longer sold")
+		// No link to the page of a product no longer sold: it is a 404.
+		r.lacks(t, `href="/products/novel/"`)
 		// What can be removed is: the deleted product too.
 		b.post("/cart/remove/", form("product", id(s.laptop))).redirectsTo(t, "/cart/")
 		b.get("/cart/").lacks(t, "A product no longer sold")
