@@ -326,10 +326,20 @@ func (s *seeder) seedOrders(ctx context.Context) error {
 		if at.After(now) { // today's, later than now
 			at = now.Add(-time.Duration(i%60) * time.Minute)
 		}
-		if _, err := Orders.Objects().Filter(orm.Q{"pk": o.ID}).
-			Update(ctx, orm.Values{"created_at": at, "status": statuses[i%len(statuses)]}); err != nil {
+		status := statuses[i%len(statuses)]
+		values := orm.Values{"created_at": at, "status": status}
+		if status == StatusCancelled {
+			delete(values, "status") // CancelOrder sets it, putting the stock back
+		}
+		if _, err := Orders.Objects().Filter(orm.Q{"pk": o.ID}).Update(ctx, values); err != nil {
 			return err
 		}
+		if status == StatusCancelled {
+			if err := CancelOrder(ctx, o); err != nil {
+				return fmt.Errorf("shop: seed order %d: %w", i, err)
+			}
+		}
+		o.Status = status
 		s.report.Orders++
 		s.placed = append(s.placed, o)
 		s.progress(1)
@@ -337,14 +347,18 @@ func (s *seeder) seedOrders(ctx context.Context) error {
 	return nil
 }
 
-// seedReviews has the buyers of the demo orders review what they bought; one
-// in six waits for approval.
+// seedReviews has the buyers of the demo orders review what they bought,
+// as the storefront lets them: not from a cancelled order. One in six
+// waits for approval.
 func (s *seeder) seedReviews(ctx context.Context) error {
 	made := 0
 	seen := map[[2]int64]bool{} // one review per product and customer
 	for i, o := range s.placed {
 		if made >= s.opts.Reviews {
 			break
+		}
+		if o.Status == StatusCancelled {
+			continue
 		}
 		item, err := OrderItems.Objects().Filter(orm.Q{"order": o.ID}).First(ctx)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"log"
 	"log/slog"
 	"maps"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,61 @@ func TestSeedPlacesOrdersQuietly(t *testing.T) {
 		}
 		if n := strings.Count(logged.String(), "order placed"); n != 1 {
 			t.Fatalf("an order placed outside seeding logged %d lines, want 1:\n%s", n, logged.String())
+		}
+	})
+}
+
+// The demo's cancelled orders put their stock back, as CancelOrder does,
+// and nobody reviews what they only ordered in a cancelled order.
+func TestSeedCancelsAsTheShopDoes(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		if _, err := shop.Seed(ctx, shop.SeedOptions{Products: 20, Customers: 4, Orders: 24, Reviews: 12}); err != nil {
+			t.Fatal(err)
+		}
+		cancelled, err := shop.Orders.Objects().Filter(orm.Q{"status": shop.StatusCancelled}).Count(ctx)
+		if err != nil || cancelled == 0 {
+			t.Fatalf("%d cancelled demo orders, %v; want some", cancelled, err)
+		}
+		// Every product's stock plus what live orders took is the stock it
+		// was seeded with (the demo's formula, by the number its slug
+		// ends in).
+		products, err := shop.Products.Objects().OrderBy("pk").All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, err := shop.OrderItems.Objects().SelectRelated("order").All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken := map[int64]int32{}
+		for _, it := range items {
+			if o, _ := it.Order.Get(ctx); o.Status != shop.StatusCancelled {
+				taken[it.Product.ID] += it.Quantity
+			}
+		}
+		reviews, err := shop.Reviews.Objects().All(ctx)
+		if err != nil || len(reviews) == 0 {
+			t.Fatalf("%d reviews, %v", len(reviews), err)
+		}
+		for _, r := range reviews {
+			live, err := shop.OrderItems.Objects().Filter(orm.Q{"product": r.Product.ID, "order__customer": r.Customer.ID}).
+				Exclude(orm.Q{"order__status": shop.StatusCancelled}).Exists(ctx)
+			if err != nil || !live {
+				t.Fatalf("review %d of product %d by customer %d has no live order behind it (%v)", r.ID, r.Product.ID, r.Customer.ID, err)
+			}
+		}
+		for _, p := range products {
+			i, err := strconv.Atoi(p.Slug[strings.LastIndex(p.Slug, "-")+1:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			seeded := int32(50 + (i*13)%200)
+			if i%7 == 3 {
+				seeded = int32(i % 10)
+			}
+			if p.Stock+taken[p.ID] != seeded {
+				t.Errorf("%s: stock %d + %d in live orders, want the %d seeded", p.Name, p.Stock, taken[p.ID], seeded)
+			}
 		}
 	})
 }
