@@ -74,6 +74,7 @@
 //	post.save() / save(update_fields=[…])      Posts.Save(ctx, p) / Posts.Save(ctx, p, orm.UpdateFields("title"))
 //	post.delete()                              Posts.Delete(ctx, p)
 //	post.full_clean()                          Posts.FullClean(ctx, p)
+//	def clean(self): raise ValidationError     func (p *Post) Clean(ctx) error (orm.Cleaner), which FullClean calls
 //	post.refresh_from_db()                     Posts.RefreshFromDB(ctx, p)
 //	Post.objects.raw(sql, params)              Posts.Raw(ctx, sql, args...)
 //	connection.cursor().execute(sql, params)   orm.Query / orm.QueryRow / orm.Exec

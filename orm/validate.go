@@ -2,6 +2,7 @@ package orm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/mail"
@@ -43,9 +44,17 @@ func (e *ValidationError) add(field, msg string) {
 
 var slugRe = regexp.MustCompile(`^[-a-zA-Z0-9_]+$`)
 
+// Cleaner is a model whose instances check themselves as a whole, Django's
+// Model.clean: FullClean calls Clean after the fields' own checks. A
+// *ValidationError it returns joins FullClean's (keyed by field, or
+// NonFieldErrors); any other error is returned as it is.
+type Cleaner interface {
+	Clean(ctx context.Context) error
+}
+
 // FullClean validates obj as Django's full_clean does: every field's value
 // (required, max_length, choices, formats, number ranges, decimal digits),
-// then uniqueness of unique fields and unique constraints, checked by query
+// then the instance's Clean when it is a Cleaner, then uniqueness of unique fields and unique constraints, checked by query
 // (one per constraint, skipping any with an invalid or empty field). It
 // returns a *ValidationError, or nil when obj is valid. Check constraints
 // are left to the database, which reports them as IntegrityError.
@@ -58,6 +67,19 @@ func (m *Model[T]) FullClean(ctx context.Context, obj *T, exclude ...string) err
 		}
 		for _, msg := range f.clean(f.value(base)) {
 			verr.add(f.Name, msg)
+		}
+	}
+	if c, ok := any(obj).(Cleaner); ok {
+		var cerr *ValidationError
+		switch err := c.Clean(ctx); {
+		case errors.As(err, &cerr):
+			for field, msgs := range cerr.Fields {
+				for _, msg := range msgs {
+					verr.add(field, msg)
+				}
+			}
+		case err != nil:
+			return err
 		}
 	}
 	if err := m.validateUnique(ctx, base, verr, exclude); err != nil {

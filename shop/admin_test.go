@@ -2,6 +2,7 @@ package shop_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -490,6 +491,40 @@ func TestProductAdminRefusesNegativePrices(t *testing.T) {
 		got, err := shop.Products.Objects().Get(ctx, orm.Q{"pk": p.ID})
 		if err != nil || !got.Price.Equal(dec("42.99")) || got.SalePrice != nil || !got.CostPrice.IsZero() {
 			t.Fatalf("product after refused saves: %+v, %v", got, err)
+		}
+	})
+}
+
+// A category cannot be put under itself or its own sub-category: the
+// catalog's tree, walked from its roots, would lose the whole branch.
+func TestCategoryParentCycle(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		books := newCategory(t, ctx, "books", nil)
+		fiction := newCategory(t, ctx, "fiction", books)
+		crime := newCategory(t, ctx, "crime", fiction)
+		music := newCategory(t, ctx, "music", nil)
+		const msg = "A category cannot sit under itself or one of its own sub-categories."
+		for _, parent := range []*shop.Category{books, fiction, crime} {
+			books.Parent.ID = parent.ID
+			var verr *orm.ValidationError
+			if err := shop.Categories.FullClean(ctx, books); !errors.As(err, &verr) || verr.Fields["parent"][0] != msg {
+				t.Fatalf("books under %s: %v", parent.Slug, err)
+			}
+		}
+		books.Parent.ID = music.ID
+		if err := shop.Categories.FullClean(ctx, books); err != nil {
+			t.Fatalf("books under music: %v", err)
+		}
+
+		c := newAdminClient(t, ctx)
+		path := "/admin/shop/category/" + strconv.FormatInt(books.ID, 10) + "/change/"
+		status, body, _ := c.post(path, url.Values{"name": {"books"}, "slug": {"books"}, "parent": {strconv.FormatInt(crime.ID, 10)}})
+		if status != http.StatusOK || !strings.Contains(body, msg) {
+			t.Fatalf("the admin put books under crime: %d\n%s", status, body)
+		}
+		got, err := shop.Categories.Objects().Get(ctx, orm.Q{"pk": books.ID})
+		if err != nil || got.Parent.ID != 0 {
+			t.Fatalf("books' parent is %d, %v; want none", got.Parent.ID, err)
 		}
 	})
 }

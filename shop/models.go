@@ -1,6 +1,7 @@
 package shop
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -21,6 +22,26 @@ type Category struct {
 }
 
 func (c *Category) String() string { return c.Name }
+
+// Clean refuses a parent that would make a cycle: the category itself or
+// one of its sub-categories, which the catalog's tree could never reach.
+func (c *Category) Clean(ctx context.Context) error {
+	cycle := &orm.ValidationError{Fields: map[string][]string{
+		"parent": {"A category cannot sit under itself or one of its own sub-categories."}}}
+	seen := map[int64]bool{}
+	for id := c.Parent.ID; id != 0; {
+		if c.ID != 0 && id == c.ID || seen[id] {
+			return cycle
+		}
+		seen[id] = true
+		up, err := orm.Flat[int64](ctx, Categories.Objects().Filter(orm.Q{"pk": id}), "parent")
+		if err != nil || len(up) == 0 {
+			return err
+		}
+		id = up[0] // 0 at a root
+	}
+	return nil
+}
 
 var Categories = orm.Define("shop", func(c *Category, m *orm.Schema) {
 	m.Char(&c.Name, orm.MaxLength(100), orm.Verbose("name"))
