@@ -226,14 +226,24 @@ type Field struct {
 	HelpText  string
 	Errors    []string
 	// ReadOnly fields show Value as text, with Link as its target when set.
+	// Parts, when set, are shown instead of Value: text of which some
+	// pieces are links.
 	ReadOnly bool
 	Link     string
+	Parts    []TextPart
 	// AutocompleteURL is where an autocomplete widget fetches choices
 	// (htmx); Value is the key and Display the chosen object's text.
 	AutocompleteURL string
 	Display         string
 	// FileURL is the current file of a file field, when it has one.
 	FileURL string
+}
+
+// TextPart is a piece of a read-only value: plain text, or a link when
+// URL is set.
+type TextPart struct {
+	Text string
+	URL  string
 }
 
 // Option is one choice of a select.

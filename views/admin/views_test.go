@@ -74,6 +74,9 @@ func changeForm() ChangeForm {
 				{Name: "specs", ID: "id_specs", Label: "Specs", Widget: "json", Value: `{"a": "<b>"}`},
 				{Name: "homepage", ID: "id_homepage", Label: "Homepage", Widget: "readonly", Value: "evil", Link: "javascript:alert(1)"},
 				{Name: "created", ID: "id_created", Label: "Created", ReadOnly: true, Widget: "text", Value: "1 May 2024"},
+				{Name: "summary", ID: "id_summary", Label: "Summary", Widget: "readonly", Value: "Set in " + xss + " or here.",
+					Parts: []TextPart{{Text: "Set in " + xss + " or "}, {Text: "here", URL: "../password/"}, {Text: "."},
+						{Text: " Not ", URL: "javascript:alert(1)"}}},
 			}},
 			{Name: "Advanced", Description: "Rarely needed.", Collapsed: true, Fields: []Field{
 				{Name: "weight", ID: "id_weight", Label: "Weight", Widget: "number", Errors: []string{"Too heavy."}},
@@ -613,6 +616,25 @@ func TestChangeForm(t *testing.T) {
 	add2 := parse(t, render(t, pages()["addform"]))
 	if f := one(t, add2, "add form", tag("form", "id", "changeform")); attrOf(f, "enctype") != "" {
 		t.Error("non-multipart form has enctype")
+	}
+}
+
+// TestReadonlyParts: a read-only value of text and links keeps its words
+// and spaces, escapes its text and sanitizes its URLs.
+func TestReadonlyParts(t *testing.T) {
+	out := render(t, pages()["changeform"])
+	if want := ` or <a href="../password/">here</a>.<a `; !strings.Contains(out, want) {
+		t.Errorf("the parts are not side by side: want %q in\n%s", want, out)
+	}
+	doc := parse(t, out)
+	row := one(t, doc, "summary row", func(n *html.Node) bool { return n.Data == "div" && attrOf(n, "class") == "form-row field-summary" })
+	value := one(t, row, "value", tag("div", "class", "readonly"))
+	if got, want := text(value), "Set in "+xss+" or here. Not"; got != want {
+		t.Errorf("text %q, want %q", got, want)
+	}
+	one(t, value, "link", tag("a", "href", "../password/"))
+	if links := all(value, tag("a")); len(links) != 2 || attrOf(links[1], "href") == "javascript:alert(1)" {
+		t.Errorf("links %v", links)
 	}
 }
 
