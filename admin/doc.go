@@ -44,11 +44,13 @@
 //   - sidebar filters of the admin's own beside the field filters
 //     (SimpleFilter, Django's SimpleListFilter): a title, a query
 //     parameter, the choices, and a func that narrows the queryset;
-//   - a user's password is never shown; the password form (Django's
-//     user_change_password) lets whoever may change users type a new one
-//     twice. Saving it ends every session of that user, except the
+//   - a user's password is never shown: the change form describes the
+//     hash and links to the password form (Django's
+//     user_change_password), where whoever may change users types a new
+//     one twice. Saving it ends every session of that user, except the
 //     browser of a staff user changing their own, and the history records
-//     "Changed password.".
+//     "Changed password.". The link is a Method's Linked value: text with
+//     links, escaped, without HTML in a string.
 //
 // Choices made where Django has settings:
 //   - times are shown and entered in UTC;

@@ -290,6 +290,43 @@ func TestPasswordCookieSecureOverTLS(t *testing.T) {
 	})
 }
 
+// TestPasswordSummaryLinks: the user admin's password row links to the
+// form, as a link element beside escaped text.
+func TestPasswordSummaryLinks(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		site := NewSite()
+		Register(site, auth.Users, userAdmin)
+		w := siteEnv(t, v.ctx, site)
+		rootUser := v.withPassword(v.user("root", true, true), oldPassword)
+		root := w.as(rootUser)
+		ann := v.user("ann", false, false)
+		link := `<a href="../password/">this form</a>.`
+
+		res := root.get(fmt.Sprintf("/admin/auth/user/%d/change/", rootUser.ID))
+		res.expect(t, http.StatusOK, `<div class="readonly">Algorithm: argon2. Raw passwords are not stored, so there is no way to see this user’s password, but you can change the password using `+link+`</div>`)
+		if strings.Contains(res.body, "&lt;a") || strings.Contains(res.body, rootUser.Password) {
+			t.Error("the summary shows markup as text, or the hash")
+		}
+		res = root.get(fmt.Sprintf("/admin/auth/user/%d/change/", ann.ID))
+		res.expect(t, http.StatusOK, `<div class="readonly">No password set. You can set the password using `+link+`</div>`)
+
+		// The link, resolved as a browser does, is the form.
+		base, _ := url.Parse(fmt.Sprintf("/admin/auth/user/%d/change/", ann.ID))
+		target := base.ResolveReference(&url.URL{Path: "../password/"})
+		if target.Path != passwordURL(ann) {
+			t.Fatalf("the link leads to %s", target.Path)
+		}
+		root.get(target.Path).expect(t, http.StatusOK, "Change password: ann")
+
+		// A user being added has no form to link to yet.
+		res = root.get("/admin/auth/user/add/")
+		res.expect(t, http.StatusOK, `<div class="readonly">No password set.</div>`)
+		if strings.Contains(res.body, "../password/") {
+			t.Error("the add form links to a password form")
+		}
+	})
+}
+
 // TestPasswordChangeAfterSignOutElsewhere: the browser's session ended
 // (a logout in another tab) after this request loaded it. Nothing changes,
 // and the browser is sent to sign in again, its cookie removed.
@@ -322,5 +359,28 @@ func TestPasswordChangeAfterSignOutElsewhere(t *testing.T) {
 		if n, _ := LogEntries.Objects().Count(v.ctx); n != 0 {
 			t.Fatalf("%d history entries", n)
 		}
+	})
+}
+
+// TestAddedUserGetsPasswordOnTheForm: the add form asks for no password,
+// so the new user has none that works until the password form sets one.
+func TestAddedUserGetsPasswordOnTheForm(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		site := NewSite()
+		Register(site, auth.Users, userAdmin)
+		w := siteEnv(t, v.ctx, site)
+		root := w.as(v.user("root", true, true))
+		root.post("/admin/auth/user/add/", url.Values{"username": {"newbie"}, "is_active": {"on"}, "is_staff": {"on"},
+			"date_joined": {"2026-01-02T03:04"}, "_save": {"1"}}).redirectsTo(t, "/admin/auth/user/")
+		u, err := auth.Users.Objects().Get(v.ctx, orm.Q{"username": "newbie"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth.HasUsablePassword(u) {
+			t.Fatalf("an added user has a usable password %q", u.Password)
+		}
+		root.post(passwordURL(u), passwordForm(newPassword, newPassword)).
+			redirectsTo(t, fmt.Sprintf("/admin/auth/user/%d/change/", u.ID))
+		w.anonymous().post("/admin/login/", url.Values{"username": {"newbie"}, "password": {newPassword}}).redirectsTo(t, "/admin/")
 	})
 }
