@@ -10,35 +10,45 @@ import (
 // django.contrib.auth.admin does: auth cannot import the admin, which
 // signs users in through it.
 func init() {
-	Register(Default, auth.Users, ModelAdmin[auth.User]{
-		ListDisplay:  []string{"username", "email", "first_name", "last_name", "is_staff"},
-		ListFilter:   []string{"is_staff", "is_superuser", "is_active"},
-		SearchFields: []string{"username", "first_name", "last_name", "email"},
-		Ordering:     []string{"username"},
-		Fieldsets: []Fieldset{
-			{Fields: []string{"username", "password_summary"}},
-			{Name: "Personal info", Fields: []string{"first_name", "last_name", "email"}},
-			{Name: "Permissions", Fields: []string{"is_active", "is_staff", "is_superuser", "groups", "user_permissions"}},
-			{Name: "Important dates", Fields: []string{"last_login", "date_joined"}},
-		},
-		ReadonlyFields: []string{"password_summary", "last_login"},
-		Methods: map[string]Method[auth.User]{
-			"password_summary": {Label: "Password", Value: passwordSummary},
-		},
-	})
+	Register(Default, auth.Users, userAdmin)
 	Register(Default, auth.Groups, ModelAdmin[auth.Group]{
 		SearchFields: []string{"name"},
 		Ordering:     []string{"name"},
 	})
 }
 
+// userAdmin is Django's UserAdmin; its password form is served for the
+// user model whatever options it is registered with (see userObject).
+var userAdmin = ModelAdmin[auth.User]{
+	ListDisplay:  []string{"username", "email", "first_name", "last_name", "is_staff"},
+	ListFilter:   []string{"is_staff", "is_superuser", "is_active"},
+	SearchFields: []string{"username", "first_name", "last_name", "email"},
+	Ordering:     []string{"username"},
+	Fieldsets: []Fieldset{
+		{Fields: []string{"username", "password_summary"}},
+		{Name: "Personal info", Fields: []string{"first_name", "last_name", "email"}},
+		{Name: "Permissions", Fields: []string{"is_active", "is_staff", "is_superuser", "groups", "user_permissions"}},
+		{Name: "Important dates", Fields: []string{"last_login", "date_joined"}},
+	},
+	ReadonlyFields: []string{"password_summary", "last_login"},
+	Methods: map[string]Method[auth.User]{
+		"password_summary": {Label: "Password", Value: passwordSummary},
+	},
+}
+
 // passwordSummary describes the stored hash without showing it, as
-// Django's ReadOnlyPasswordHashWidget: passwords are set with
-// `web createsuperuser` or by the user, never shown or typed here.
+// Django's ReadOnlyPasswordHashWidget, and links to the form that sets a
+// new one (…/<pk>/password/, beside the change page). A user being added
+// has no such page yet.
 func passwordSummary(u *auth.User) any {
+	form := Span{Text: "this form", URL: "../password/"}
 	if !auth.HasUsablePassword(u) {
-		return "No password set."
+		if u.ID == 0 {
+			return "No password set."
+		}
+		return Linked{{Text: "No password set. You can set the password using "}, form, {Text: "."}}
 	}
 	algorithm, _, _ := strings.Cut(u.Password, "$")
-	return "Algorithm: " + algorithm + ". Raw passwords are not stored, so there is no way to see this user’s password."
+	return Linked{{Text: "Algorithm: " + algorithm + ". Raw passwords are not stored, so there is no way to see this user’s password, but you can change the password using "},
+		form, {Text: "."}}
 }

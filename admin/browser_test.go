@@ -372,6 +372,64 @@ func TestBrowserAdmin(t *testing.T) {
 			}
 			return strayReviews(v, lamp, 1)
 		})
+
+		// g. The admin changes their own password: this browser stays
+		// signed in, with the session cookie the change re-issued.
+		password := fmt.Sprintf("/admin/auth/user/%d/password/", u.ID)
+		const newPass = "another horse battery staple"
+		b.Step("password-mismatch", func(ctx context.Context) error {
+			if _, err := chromedp.Run(ctx, chromedp.NavigateResponse(b.URL(password))); err != nil {
+				return err
+			}
+			if err := b.WantText(ctx, "h1", "Change password: admin"); err != nil {
+				return err
+			}
+			if err := chromedp.Do(ctx,
+				chromedp.SendKeys(chromedp.ID("id_password1"), newPass),
+				chromedp.SendKeys(chromedp.ID("id_password2"), newPass+"!"),
+			); err != nil {
+				return err
+			}
+			if err := b.Navigate(ctx, chromedp.Click(chromedp.CSS("#password-form button[type=submit]"))); err != nil {
+				return err
+			}
+			if err := b.WantText(ctx, ".field-password2 .errorlist", "The two password fields didn’t match."); err != nil {
+				return err
+			}
+			return b.Until(ctx, `document.getElementById('id_password2').getAttribute('aria-invalid') === 'true' &&
+				document.getElementById('id_password1').value === ''`)
+		})
+		b.Step("password-changed", func(ctx context.Context) error {
+			if err := chromedp.Do(ctx,
+				chromedp.SendKeys(chromedp.ID("id_password1"), newPass),
+				chromedp.SendKeys(chromedp.ID("id_password2"), newPass),
+			); err != nil {
+				return err
+			}
+			if err := b.Navigate(ctx, chromedp.Click(chromedp.CSS("#password-form button[type=submit]"))); err != nil {
+				return err
+			}
+			if err := b.WantPath(ctx, fmt.Sprintf("/admin/auth/user/%d/change/", u.ID)); err != nil {
+				return err
+			}
+			if err := b.WantText(ctx, ".messagelist", "Password changed successfully."); err != nil {
+				return err
+			}
+			if _, err := chromedp.Run(ctx, chromedp.NavigateResponse(b.URL("/admin/"))); err != nil {
+				return err
+			}
+			if err := b.WantText(ctx, "h1", "Site administration"); err != nil {
+				return err
+			}
+			got, err := auth.Users.Objects().Get(v.ctx, orm.Q{"pk": u.ID})
+			if err != nil {
+				return err
+			}
+			if ok, err := auth.CheckPassword(v.ctx, got, newPass); err != nil || !ok {
+				return fmt.Errorf("the new password was not saved (%v)", err)
+			}
+			return nil
+		})
 		t.Logf("done in %s; screenshots in %s", time.Since(start).Round(time.Millisecond), t.ArtifactDir())
 	})
 }

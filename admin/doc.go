@@ -17,7 +17,8 @@
 // same sign-in and appear on the index under the app. The URLs are Django's:
 // /admin/, /admin/login/, /admin/logout/, /admin/<app>/<model>/ (the
 // change list), …/add/, …/<pk>/change/, …/<pk>/delete/ and
-// …/<pk>/history/, plus …/export/ and …/import/ for CSV.
+// …/<pk>/history/, plus …/export/ and …/import/ for CSV, and for the user
+// model …/<pk>/password/.
 //
 // What Django's admin does, this does:
 //   - labels from verbose_name, select boxes from choices, required exactly
@@ -42,7 +43,14 @@
 //     its *orm.ValidationError shown on the form;
 //   - sidebar filters of the admin's own beside the field filters
 //     (SimpleFilter, Django's SimpleListFilter): a title, a query
-//     parameter, the choices, and a func that narrows the queryset.
+//     parameter, the choices, and a func that narrows the queryset;
+//   - a user's password is never shown: the change form describes the
+//     hash and links to the password form (Django's
+//     user_change_password), where whoever may change users types a new
+//     one twice. Saving it ends every session of that user, except the
+//     browser of a staff user changing their own, and the history records
+//     "Changed password.". The link is a Method's Linked value: text with
+//     links, escaped, without HTML in a string.
 //
 // Choices made where Django has settings:
 //   - times are shown and entered in UTC;
@@ -53,8 +61,9 @@
 //     the second to the filter's queryset;
 //   - a change list without filters on a large PostgreSQL table shows the
 //     planner's row estimate instead of COUNT(*) (EstimateCountOver);
-//   - the user model's password is never shown or typed in the admin: it
-//     is set by `web createsuperuser` or by its owner;
+//   - a user added in the admin has no usable password until one is set
+//     on the password form: the add form asks for none (Django's asks
+//     for it twice);
 //   - sign-in failures are throttled by auth.Throttle, and sessions are
 //     auth's database sessions; every POST carries a CSRF token.
 //

@@ -396,10 +396,16 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 	uf := ui.Field{Name: name, ID: "id_" + name, Errors: fm.errors[ff.name]}
 	if ff.method != nil {
 		uf.Label, uf.Widget, uf.ReadOnly = ff.method.label, "readonly", true
-		text, ok := methodText(ff.method.value(fm.obj))
+		v := ff.method.value(fm.obj)
+		text, ok := methodText(v)
 		uf.Value = text
 		if !ok {
 			uf.Value = "-"
+		}
+		if l, isLinked := v.(Linked); isLinked && ok {
+			for _, s := range l {
+				uf.Parts = append(uf.Parts, ui.TextPart{Text: s.Text, URL: s.URL})
+			}
 		}
 		return uf, nil
 	}

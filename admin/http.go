@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -52,6 +53,8 @@ func (s *Site) Mount(e *echo.Echo) {
 	g.GET("/:app/:model/:pk/delete/", s.object("delete", s.deletePage))
 	g.POST("/:app/:model/:pk/delete/", s.object("delete", s.deletePost))
 	g.GET("/:app/:model/:pk/history/", s.object("view", s.history))
+	g.GET("/:app/:model/:pk/password/", s.userObject(s.passwordPage))
+	g.POST("/:app/:model/:pk/password/", s.userObject(s.passwordPost))
 }
 
 // request is one admin request: the echo context, the signed-in staff
@@ -111,19 +114,41 @@ func (s *Site) model(h func(*request) error) echo.HandlerFunc {
 // object is model plus the permission and the object the URL's key
 // names: a key that parses to nothing is the 404 page.
 func (s *Site) object(action string, h func(r *request, obj any) error) echo.HandlerFunc {
+	return s.model(func(r *request) error { return r.withObject(action, h) })
+}
+
+// userObject is object("change") for the pages only the user model has,
+// the password form: on another model the URL is the 404 page, whatever
+// the user's permissions on it.
+func (s *Site) userObject(h func(r *request, u *auth.User) error) echo.HandlerFunc {
 	return s.model(func(r *request) error {
-		if err := r.require(action); err != nil {
-			return err
+		if r.e.meta != auth.Users.Meta {
+			return r.notFound(r.e.plural() + " have no password to change.")
 		}
-		obj, err := r.getObject()
-		if errors.Is(err, errNotFound) {
-			return r.notFound(capFirst(r.e.name()) + " with ID “" + r.c.Param("pk") + "” doesn’t exist. Perhaps it was deleted?")
-		}
-		if err != nil {
-			return err
-		}
-		return h(r, obj)
+		return r.withObject("change", func(r *request, obj any) error {
+			u, ok := obj.(*auth.User)
+			if !ok {
+				return fmt.Errorf("admin: the user model loaded a %T", obj)
+			}
+			return h(r, u)
+		})
 	})
+}
+
+// withObject checks the permission, then loads the object the URL's key
+// names for h.
+func (r *request) withObject(action string, h func(r *request, obj any) error) error {
+	if err := r.require(action); err != nil {
+		return err
+	}
+	obj, err := r.getObject()
+	if errors.Is(err, errNotFound) {
+		return r.notFound(capFirst(r.e.name()) + " with ID “" + r.c.Param("pk") + "” doesn’t exist. Perhaps it was deleted?")
+	}
+	if err != nil {
+		return err
+	}
+	return h(r, obj)
 }
 
 // require returns errPermissionDenied unless the user has the model

@@ -96,11 +96,36 @@ type Fieldset struct {
 // field: Django's ModelAdmin methods and @admin.display.
 type Method[T any] struct {
 	Label string
-	// Value computes the shown value; a bool shows as an icon, nil as "-".
+	// Value computes the shown value; a bool shows as an icon, nil as "-",
+	// Linked as text with links on the change form.
 	// It must not query: use ListSelectRelated or an annotation.
 	Value func(obj *T) any
 	// OrderField makes the column sortable by that field.
 	OrderField string
+}
+
+// Linked is a Method value of text with links in it: its spans are shown
+// side by side, a span with a URL as a link to it. It is how a read-only
+// field links somewhere (Django's format_html with an <a>) without HTML
+// in a string: the text is escaped like any value, and a URL that is not
+// safe (javascript:) is replaced. The change list and the CSV export show
+// its text alone.
+type Linked []Span
+
+// Span is a piece of Linked text. URL may be relative to the object's
+// change page: "../password/".
+type Span struct {
+	Text string
+	URL  string
+}
+
+// String is the text without the links.
+func (l Linked) String() string {
+	var b strings.Builder
+	for _, s := range l {
+		b.WriteString(s.Text)
+	}
+	return b.String()
 }
 
 // Action is a bulk action on the selected rows of a change list.

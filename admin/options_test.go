@@ -218,3 +218,32 @@ func TestReadonlyForeignKey(t *testing.T) {
 		}
 	})
 }
+
+// TestLinkedMethod: a Method's Linked value is text with links on the
+// change form, escaped and with unsafe URLs replaced, and text alone in
+// the change list.
+func TestLinkedMethod(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		f := v.fixtures(0)
+		site := NewSite()
+		Register(site, tags, ModelAdmin[Tag]{
+			ListDisplay:    []string{"name", "links"},
+			ReadonlyFields: []string{"links"},
+			Methods: map[string]Method[Tag]{"links": {Label: "Links", Value: func(t *Tag) any {
+				return Linked{{Text: "<b>" + t.Name + "</b> on "}, {Text: "the list", URL: "../../"}, {Text: ", not ", URL: "javascript:alert(1)"}, {Text: "."}}
+			}}},
+		})
+		w := siteEnv(t, v.ctx, site)
+		c := w.as(v.user("root", true, true))
+		res := c.get(fmt.Sprintf("/admin/admintest/tag/%d/change/", f.tag.ID))
+		res.expect(t, http.StatusOK, `<div class="readonly">&lt;b&gt;new&lt;/b&gt; on <a href="../../">the list</a><a href="about:invalid#TemplFailedSanitizationURL">, not </a>.</div>`)
+		if strings.Contains(res.body, "javascript:") || strings.Contains(res.body, "<b>new") {
+			t.Error("unsafe output")
+		}
+		res = c.get("/admin/admintest/tag/")
+		res.expect(t, http.StatusOK, "&lt;b&gt;new&lt;/b&gt; on the list, not .")
+		if strings.Contains(res.body, `href="../../"`) {
+			t.Error("the change list links inside a row")
+		}
+	})
+}

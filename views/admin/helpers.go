@@ -39,6 +39,14 @@ func pageTitle(p Page) string {
 	return p.Title + " | " + p.SiteHeader
 }
 
+// crumbOf is the page's own breadcrumb.
+func crumbOf(p Page) string {
+	if p.Crumb != "" {
+		return p.Crumb
+	}
+	return p.Title
+}
+
 func siteHeader(p Page) string {
 	if p.SiteHeader == "" {
 		return "Administration"

@@ -12,8 +12,11 @@ type Page struct {
 	SiteHeader  string // "Quarry administration"
 	User        string // the signed-in user's display name; "" on the login page
 	CSRF        string // the token every POST form carries as _csrf
-	Breadcrumbs []Link // from the index to the page's parent; the page itself is Title
-	Messages    []Message
+	Breadcrumbs []Link // from the index to the page's parent; the page itself is Crumb
+	// Crumb is the page's own, last breadcrumb: "Change password" under
+	// the user's; Title when "".
+	Crumb    string
+	Messages []Message
 }
 
 // Link is a labelled URL.
@@ -226,14 +229,24 @@ type Field struct {
 	HelpText  string
 	Errors    []string
 	// ReadOnly fields show Value as text, with Link as its target when set.
+	// Parts, when set, are shown instead of Value: text of which some
+	// pieces are links.
 	ReadOnly bool
 	Link     string
+	Parts    []TextPart
 	// AutocompleteURL is where an autocomplete widget fetches choices
 	// (htmx); Value is the key and Display the chosen object's text.
 	AutocompleteURL string
 	Display         string
 	// FileURL is the current file of a file field, when it has one.
 	FileURL string
+}
+
+// TextPart is a piece of a read-only value: plain text, or a link when
+// URL is set.
+type TextPart struct {
+	Text string
+	URL  string
 }
 
 // Option is one choice of a select.
@@ -303,6 +316,17 @@ type Group struct {
 	Model   string
 	Objects []Link // URL set when the user may change the object
 	More    int    // objects not listed, beyond the page's limit
+}
+
+// PasswordChange is the form that sets a user's password (Django's
+// user_change_password): the new password twice.
+type PasswordChange struct {
+	Page
+	Action    string   // the form's URL
+	Username  string   // whose password it is
+	Fields    []Field  // password1 and password2
+	Errors    []string // errors not tied to one field
+	HasErrors bool     // show "Please correct the errors below."
 }
 
 // History is an object's change history.

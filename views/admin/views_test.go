@@ -74,6 +74,9 @@ func changeForm() ChangeForm {
 				{Name: "specs", ID: "id_specs", Label: "Specs", Widget: "json", Value: `{"a": "<b>"}`},
 				{Name: "homepage", ID: "id_homepage", Label: "Homepage", Widget: "readonly", Value: "evil", Link: "javascript:alert(1)"},
 				{Name: "created", ID: "id_created", Label: "Created", ReadOnly: true, Widget: "text", Value: "1 May 2024"},
+				{Name: "summary", ID: "id_summary", Label: "Summary", Widget: "readonly", Value: "Set in " + xss + " or here.",
+					Parts: []TextPart{{Text: "Set in " + xss + " or "}, {Text: "here", URL: "../password/"}, {Text: "."},
+						{Text: " Not ", URL: "javascript:alert(1)"}}},
 			}},
 			{Name: "Advanced", Description: "Rarely needed.", Collapsed: true, Fields: []Field{
 				{Name: "weight", ID: "id_weight", Label: "Weight", Widget: "number", Errors: []string{"Too heavy."}},
@@ -105,6 +108,19 @@ func changeForm() ChangeForm {
 			},
 		},
 	}
+}
+
+func passwordChange() PasswordChange {
+	p := page("Change password: " + xss)
+	p.Crumb = "Change password"
+	return PasswordChange{Page: p, Action: "/admin/auth/user/1/password/", Username: xss, HasErrors: true,
+		Errors: []string{"Form " + xss},
+		Fields: []Field{
+			{Name: "password1", ID: "id_password1", Label: "Password", Widget: "password", Required: true, Value: "hunter2",
+				Errors: []string{"This field is required."}},
+			{Name: "password2", ID: "id_password2", Label: "Password (again)", Widget: "password", Required: true,
+				HelpText: "Enter the same password as before, for verification.", Errors: []string{"The two password fields didn’t match."}},
+		}}
 }
 
 func changeList() ChangeList {
@@ -201,6 +217,7 @@ func pages() map[string]templ.Component {
 		"history": HistoryPage(History{Page: page("Change history: Lamp"), Entries: []LogEntry{
 			{Time: "1 May 2024", ISOTime: "2024-05-01", User: "ada", Action: "Changed", Message: "Changed " + xss}}}),
 		"history-empty": HistoryPage(History{Page: page("Change history: Lamp")}),
+		"password":      PasswordChangePage(passwordChange()),
 		"import": ImportPage(Import{Page: page("Import products"), Action: "/admin/shop/product/import/",
 			Columns: []string{"id", "name"}, Error: "Row 3: " + xss,
 			Preview: &ImportPreview{Token: "up-1", Headers: []string{"id", "name"}, Creates: 1, Updates: 1, CanApply: true,
@@ -613,6 +630,64 @@ func TestChangeForm(t *testing.T) {
 	add2 := parse(t, render(t, pages()["addform"]))
 	if f := one(t, add2, "add form", tag("form", "id", "changeform")); attrOf(f, "enctype") != "" {
 		t.Error("non-multipart form has enctype")
+	}
+}
+
+// TestReadonlyParts: a read-only value of text and links keeps its words
+// and spaces, escapes its text and sanitizes its URLs.
+func TestReadonlyParts(t *testing.T) {
+	out := render(t, pages()["changeform"])
+	if want := ` or <a href="../password/">here</a>.<a `; !strings.Contains(out, want) {
+		t.Errorf("the parts are not side by side: want %q in\n%s", want, out)
+	}
+	doc := parse(t, out)
+	row := one(t, doc, "summary row", func(n *html.Node) bool { return n.Data == "div" && attrOf(n, "class") == "form-row field-summary" })
+	value := one(t, row, "value", tag("div", "class", "readonly"))
+	if got, want := text(value), "Set in "+xss+" or here. Not"; got != want {
+		t.Errorf("text %q, want %q", got, want)
+	}
+	one(t, value, "link", tag("a", "href", "../password/"))
+	if links := all(value, tag("a")); len(links) != 2 || attrOf(links[1], "href") == "javascript:alert(1)" {
+		t.Errorf("links %v", links)
+	}
+}
+
+func TestPasswordChange(t *testing.T) {
+	doc := parse(t, render(t, pages()["password"]))
+	form := one(t, doc, "form", tag("form", "id", "password-form", "method", "post", "action", "/admin/auth/user/1/password/"))
+	for name, label := range map[string]string{"password1": "Password", "password2": "Password (again)"} {
+		in := one(t, form, name, tag("input", "name", name, "id", "id_"+name, "type", "password", "autocomplete", "new-password", "aria-invalid", "true"))
+		if _, ok := attr(in, "value"); ok {
+			t.Errorf("%s sends its value back", name)
+		}
+		if _, ok := attr(in, "required"); !ok {
+			t.Errorf("%s is not required", name)
+		}
+		if got := strings.TrimSuffix(text(one(t, form, name+" label", tag("label", "for", "id_"+name))), " *"); got != label {
+			t.Errorf("label %q, want %q", got, label)
+		}
+	}
+	if v := attrOf(byID(doc, "id_password2"), "aria-describedby"); v != "id_password2_error id_password2_helptext" {
+		t.Errorf("password2 aria-describedby %q", v)
+	}
+	if got := text(byID(doc, "id_password2_error")); got != "The two password fields didn’t match." {
+		t.Errorf("password2 errors %q", got)
+	}
+	if got := text(byID(doc, "id_password2_helptext")); got != "Enter the same password as before, for verification." {
+		t.Errorf("password2 help %q", got)
+	}
+	if got := text(one(t, doc, "breadcrumbs", tag("nav", "aria-label", "Breadcrumbs"))); got != "Home Shop Change password" {
+		t.Errorf("breadcrumbs %q", got)
+	}
+	if got := text(one(t, doc, "h1", tag("h1"))); got != "Change password: "+xss {
+		t.Errorf("h1 %q", got)
+	}
+	if got := text(one(t, form, "intro", tag("strong"))); got != xss {
+		t.Errorf("username %q", got)
+	}
+	one(t, form, "note", tag("p", "class", "errornote", "role", "alert"))
+	if got := text(one(t, form, "submit", tag("button", "type", "submit"))); got != "Change password" {
+		t.Errorf("button %q", got)
 	}
 }
 

@@ -1,0 +1,100 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
+	ui "github.com/quarry-go/quarry/views/admin"
+)
+
+// The password form is Django's UserAdmin.user_change_password with its
+// AdminPasswordChangeForm: someone who may change users sets a user's
+// password without knowing the old one, at /admin/auth/user/<pk>/password/.
+
+func (s *Site) passwordPage(r *request, u *auth.User) error {
+	return r.renderPassword(u, nil)
+}
+
+func (s *Site) passwordPost(r *request, u *auth.User) error {
+	p1, p2 := r.c.FormValue("password1"), r.c.FormValue("password2")
+	if errs := passwordErrors(p1, p2); len(errs) > 0 {
+		return r.renderPassword(u, errs)
+	}
+	// Changing one's own password keeps this browser signed in, under a
+	// new key; anyone else's ends every session they have.
+	var keep *auth.Session
+	if u.ID == r.user.ID {
+		keep = r.sess
+	}
+	err := orm.Atomic(r.ctx, func(ctx context.Context) error {
+		if _, err := r.site.Store.ChangePassword(ctx, u, p1, keep); err != nil {
+			return err
+		}
+		return logAction(ctx, r.user, r.e.meta, u.ID, r.e.model.String(u), Change,
+			changeMessage([]string{r.e.meta.Field("password").VerboseName}))
+	})
+	switch {
+	case errors.Is(err, auth.ErrSessionEnded):
+		// Signed out in another tab meanwhile: nothing was changed.
+		r.c.SetCookie(auth.Cookie(r.sess, r.site.secure(r.c)))
+		return r.c.Redirect(http.StatusSeeOther, "/admin/login/?next="+url.QueryEscape(r.c.Request().URL.RequestURI()))
+	case err != nil:
+		return err
+	}
+	if err := r.message("success", "Password changed successfully."); err != nil {
+		return err
+	}
+	if keep != nil {
+		r.c.SetCookie(auth.Cookie(keep, r.site.secure(r.c)))
+	}
+	return r.redirect(r.e.objectURL(u.ID, "change/"))
+}
+
+// passwordErrors checks the two inputs as Django's SetPasswordMixin does:
+// each required, then the same, then the password rules, the last two on
+// password2. Text no one could type again (a NUL, bytes that are not
+// UTF-8) is refused on its field.
+func passwordErrors(p1, p2 string) map[string][]string {
+	errs := map[string][]string{}
+	for name, raw := range map[string]string{"password1": p1, "password2": p2} {
+		switch {
+		case raw == "":
+			errs[name] = []string{string(errRequired)}
+		case strings.ContainsRune(raw, 0):
+			errs[name] = []string{"Null characters are not allowed."}
+		case !auth.Storable(raw):
+			errs[name] = []string{"Enter the password as text: it has bytes that are not UTF-8."}
+		}
+	}
+	switch {
+	case len(errs) > 0:
+	case p1 != p2:
+		errs["password2"] = []string{"The two password fields didn’t match."}
+	default:
+		if msgs := auth.ValidatePassword(p1); len(msgs) > 0 {
+			errs["password2"] = msgs
+		}
+	}
+	return errs
+}
+
+// renderPassword shows the form, with errs by input name. The passwords
+// typed are never sent back.
+func (r *request) renderPassword(u *auth.User, errs map[string][]string) error {
+	repr := r.e.model.String(u)
+	p := r.page("Change password: "+repr, r.crumbs(ui.Link{Label: repr, URL: r.e.objectURL(u.ID, "change/")})...)
+	p.Crumb = "Change password"
+	v := ui.PasswordChange{Page: p, Action: r.e.objectURL(u.ID, "password/"), Username: repr, HasErrors: len(errs) > 0,
+		Fields: []ui.Field{
+			{Name: "password1", ID: "id_password1", Label: "Password", Widget: "password", Required: true,
+				Errors: errs["password1"]},
+			{Name: "password2", ID: "id_password2", Label: "Password (again)", Widget: "password", Required: true,
+				HelpText: "Enter the same password as before, for verification.", Errors: errs["password2"]},
+		}}
+	return r.render(http.StatusOK, ui.PasswordChangePage(v))
+}
