@@ -150,9 +150,7 @@ func (fm *form) initial(ctx context.Context, fields []formField) error {
 			if err != nil {
 				return err
 			}
-			for _, k := range keys {
-				fm.multi[ff.name] = append(fm.multi[ff.name], fmt.Sprint(k))
-			}
+			fm.multi[ff.name] = keyStrings(keys)
 			fm.initialMulti[ff.name] = fm.multi[ff.name]
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -160,29 +161,20 @@ func (fm *form) staleError(ff formField, now string) {
 // its other rows as they are now too. Many-to-many fields cost a query
 // each, so only a refused form (stale) reads them.
 func (fm *form) showCurrent(ctx context.Context, fields []formField, cur any, stale bool) error {
+	var unchanged []formField
 	for _, ff := range fields {
-		if ff.readonly || ff.method != nil || slices.Contains(fm.changedFields, ff.name) {
-			continue
+		if !slices.Contains(fm.changedFields, ff.name) && (stale || !ff.m2m) {
+			unchanged = append(unchanged, ff)
 		}
-		if ff.m2m {
-			if !stale {
-				continue
-			}
-			keys, err := fm.e.model.RelatedKeys(ctx, cur, ff.name)
-			if err != nil {
-				return err
-			}
-			fm.multi[ff.name] = keyStrings(keys)
-			fm.initialMulti[ff.name] = fm.multi[ff.name]
-			continue
-		}
-		v, err := fm.e.model.Get(cur, ff.name)
-		if err != nil {
-			return err
-		}
-		fm.values[ff.name] = inputValue(ff.f, v)
-		fm.initials[ff.name] = fm.values[ff.name]
 	}
+	now := fm.e.newForm(cur, false, fm.prefix)
+	if err := now.initial(ctx, unchanged); err != nil {
+		return err
+	}
+	maps.Copy(fm.values, now.values)
+	maps.Copy(fm.initials, now.initials)
+	maps.Copy(fm.multi, now.multi)
+	maps.Copy(fm.initialMulti, now.initialMulti)
 	return nil
 }
 
