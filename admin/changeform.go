@@ -95,6 +95,7 @@ func (r *request) saveForm(obj any, adding bool) error {
 		return params[name]
 	}
 	fm := r.e.newForm(obj, adding, "")
+	fm.page = true
 	if mf != nil {
 		for name, fhs := range mf.File {
 			if len(fhs) > 0 && fhs[0].Size > 0 {
@@ -137,7 +138,12 @@ func (r *request) saveForm(obj any, adding bool) error {
 	}
 	var saveErr error // the object's own save failed, not an inline's
 	err = orm.Atomic(r.ctx, func(ctx context.Context) error {
-		if saveErr = r.e.save(ctx, obj, adding); saveErr != nil {
+		if adding {
+			saveErr = r.e.save(ctx, obj, true)
+		} else if saveErr = fm.lockCurrent(ctx, fields); saveErr == nil {
+			saveErr = fm.saveCurrent(ctx)
+		}
+		if saveErr != nil {
 			return saveErr
 		}
 		if err := fm.saveRelated(ctx, fields); err != nil {
@@ -162,7 +168,7 @@ func (r *request) saveForm(obj any, adding bool) error {
 		return logAction(ctx, r.user, r.e.meta, pk, r.e.model.String(obj), Change, joinMessages(msg, inlineMsgs))
 	})
 	if err != nil {
-		if fm.integrity(err) || (saveErr != nil && fm.refused(saveErr, fields)) {
+		if errors.Is(err, errStale) || fm.integrity(err) || (saveErr != nil && fm.refused(saveErr, fields)) {
 			return r.renderForm(http.StatusOK, fm, sets)
 		}
 		var pe *orm.ProtectedError

@@ -31,6 +31,16 @@
 //   - a delete confirmation listing what the delete cascades to and what
 //     PROTECT or RESTRICT blocks, refusing while anything blocks it;
 //   - a history of every add, change (naming the fields) and delete;
+//   - saves that write only what the user changed (Django's
+//     show_hidden_initial and has_changed): the change form and the
+//     editable list send the values they showed as initial-<name>
+//     inputs, and a field counts as changed when its input differs from
+//     them. The others are not written, so a change made meanwhile (an
+//     order taking stock) is kept. A field the user changed that someone
+//     else changed too since the page was shown is refused with an error
+//     naming its current value, and nothing of that object (of that
+//     list) is saved. A POST without the initial values compares with
+//     the database, as before; a CSV import, which has no page, too;
 //   - inlines of rows only the application writes: InlineOptions' NoAdd
 //     and NoDelete (Django's has_add_permission and can_delete) take the
 //     empty rows, "Add another" and the Delete boxes away from everyone,

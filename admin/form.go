@@ -114,12 +114,26 @@ type form struct {
 	// exists, when set, remembers the related keys found to exist, so
 	// the rows of one CSV import look each key up once.
 	exists map[string]bool
+	// changedFields are the names of the fields the user changed: on an
+	// existing object, only these are written back (see write.go).
+	changedFields []string
+	// initials are the values the page showed an existing object's fields
+	// with (initialMulti: the keys of many-to-many fields), by name: the
+	// object's own on a GET; on a POST the page's initial-<name> inputs,
+	// or the object's values where a request sent none (an older page, a
+	// script), which compares the input with the database as Django's
+	// forms without show_hidden_initial do.
+	initials     map[string]string
+	initialMulti map[string][]string
+	// page is set on forms bound from an admin page, which sends the
+	// initial-<name> inputs; a CSV row has none to read.
+	page bool
 }
 
 func (e *entry) newForm(obj any, adding bool, prefix string) *form {
 	return &form{e: e, adding: adding, obj: obj, prefix: prefix, values: map[string]string{},
 		multi: map[string][]string{}, errors: map[string][]string{}, files: map[string]*multipart.FileHeader{},
-		choices: map[string][]ui.Option{}}
+		choices: map[string][]ui.Option{}, initials: map[string]string{}, initialMulti: map[string][]string{}}
 }
 
 // initial fills the form's inputs from its object.
@@ -136,9 +150,8 @@ func (fm *form) initial(ctx context.Context, fields []formField) error {
 			if err != nil {
 				return err
 			}
-			for _, k := range keys {
-				fm.multi[ff.name] = append(fm.multi[ff.name], fmt.Sprint(k))
-			}
+			fm.multi[ff.name] = keyStrings(keys)
+			fm.initialMulti[ff.name] = fm.multi[ff.name]
 			continue
 		}
 		if fm.adding && !ff.f.HasDefault() && ff.f.Kind != orm.KindBoolean {
@@ -151,6 +164,9 @@ func (fm *form) initial(ctx context.Context, fields []formField) error {
 			return err
 		}
 		fm.values[ff.name] = inputValue(ff.f, v)
+		if !fm.adding {
+			fm.initials[ff.name] = fm.values[ff.name]
+		}
 	}
 	return nil
 }
@@ -158,6 +174,11 @@ func (fm *form) initial(ctx context.Context, fields []formField) error {
 // bind reads the submitted inputs into the form's object and validates it:
 // conversion errors first, then the model's own validation (FullClean)
 // for the fields on the form. It reports whether the form is valid.
+//
+// On an existing object a field counts as changed when its input differs
+// from the value the page showed (Django's has_changed), and only changed
+// fields are set on the object: the others keep the database's values,
+// whatever the page showed.
 func (fm *form) bind(ctx context.Context, fields []formField, get func(string) string, getAll func(string) []string) (bool, error) {
 	var onForm []string
 	for _, ff := range fields {
@@ -166,14 +187,35 @@ func (fm *form) bind(ctx context.Context, fields []formField, get func(string) s
 		}
 		onForm = append(onForm, ff.name)
 		key := fm.prefix + ff.name
+		shown, hasShown := fm.shown(key, getAll)
 		if ff.m2m {
 			fm.multi[ff.name] = slices.DeleteFunc(getAll(key), func(s string) bool { return s == "" })
 			if len(fm.multi[ff.name]) == 0 && !ff.f.Blank {
 				fm.errors[ff.name] = append(fm.errors[ff.name], string(errRequired))
 			}
+			if fm.adding {
+				continue
+			}
+			if hasShown {
+				fm.initialMulti[ff.name] = slices.DeleteFunc(shown, func(s string) bool { return s == "" })
+				continue
+			}
+			keys, err := fm.e.model.RelatedKeys(ctx, fm.obj, ff.name)
+			if err != nil {
+				return false, err
+			}
+			fm.initialMulti[ff.name] = keyStrings(keys)
 			continue
 		}
+		before, _ := fm.e.model.Get(fm.obj, ff.name)
+		if !fm.adding {
+			fm.initials[ff.name] = inputValue(ff.f, before)
+			if hasShown {
+				fm.initials[ff.name] = shown[0]
+			}
+		}
 		if ff.f.Kind == orm.KindFile || ff.f.Kind == orm.KindImage {
+			// A file changes only by an upload or a clear.
 			if fh := fm.files[ff.name]; fh != nil {
 				if err := fm.saveFile(ff, fh); err != nil {
 					fm.errors[ff.name] = append(fm.errors[ff.name], err.Error())
@@ -182,7 +224,7 @@ func (fm *form) bind(ctx context.Context, fields []formField, get func(string) s
 			}
 			if get(key+"-clear") != "" && ff.f.Blank {
 				_ = fm.e.model.Set(fm.obj, ff.name, emptyValue(ff.f))
-				fm.changed = append(fm.changed, ff.f.VerboseName)
+				fm.markChanged(ff)
 			}
 			if v, _ := fm.e.model.Get(fm.obj, ff.name); inputValue(ff.f, v) == "" && !ff.f.Blank {
 				fm.errors[ff.name] = append(fm.errors[ff.name], string(errRequired))
@@ -200,14 +242,16 @@ func (fm *form) bind(ctx context.Context, fields []formField, get func(string) s
 		if err != nil {
 			return false, err
 		}
-		before, _ := fm.e.model.Get(fm.obj, ff.name)
+		if !fm.adding && canon(ff.f, raw) == canon(ff.f, fm.initials[ff.name]) {
+			continue
+		}
 		if err := fm.e.model.Set(fm.obj, ff.name, v); err != nil {
 			fm.errors[ff.name] = append(fm.errors[ff.name], "Enter a valid value.")
 			continue
 		}
 		after, _ := fm.e.model.Get(fm.obj, ff.name)
-		if inputValue(ff.f, before) != inputValue(ff.f, after) {
-			fm.changed = append(fm.changed, ff.f.VerboseName)
+		if !fm.adding || inputValue(ff.f, before) != inputValue(ff.f, after) {
+			fm.markChanged(ff)
 		}
 	}
 	if err := fm.checkRelations(ctx, fields); err != nil {
@@ -235,21 +279,34 @@ func (fm *form) bind(ctx context.Context, fields []formField, get func(string) s
 		return false, nil
 	}
 	for _, ff := range fields {
-		if ff.m2m && !ff.readonly && !fm.adding {
-			keys, err := fm.e.model.RelatedKeys(ctx, fm.obj, ff.name)
-			if err != nil {
-				return false, err
-			}
-			old := make([]string, len(keys))
-			for i, k := range keys {
-				old[i] = fmt.Sprint(k)
-			}
-			if !sameSet(old, fm.multi[ff.name]) {
-				fm.changed = append(fm.changed, ff.f.VerboseName)
-			}
+		if ff.m2m && !ff.readonly && !fm.adding && !sameSet(fm.initialMulti[ff.name], fm.multi[ff.name]) {
+			fm.markChanged(ff)
 		}
 	}
 	return true, nil
+}
+
+// shown is what the page's initial-<key> inputs held; ok is false when the
+// request sent none, or the form is not an existing object's on a page.
+func (fm *form) shown(key string, getAll func(string) []string) (vals []string, ok bool) {
+	if !fm.page || fm.adding {
+		return nil, false
+	}
+	vals = getAll("initial-" + key)
+	return vals, len(vals) > 0
+}
+
+func (fm *form) markChanged(ff formField) {
+	fm.changed = append(fm.changed, ff.f.VerboseName)
+	fm.changedFields = append(fm.changedFields, ff.name)
+}
+
+func keyStrings(keys []any) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = fmt.Sprint(k)
+	}
+	return out
 }
 
 // checkRelations verifies that chosen foreign keys and many-to-many keys
@@ -318,8 +375,8 @@ func sameSet(a, b []string) bool { return slices.Equal(uniq(a), uniq(b)) }
 // saveRelated stores the many-to-many choices once the object is saved.
 func (fm *form) saveRelated(ctx context.Context, fields []formField) error {
 	for _, ff := range fields {
-		if !ff.m2m || ff.readonly {
-			continue
+		if !ff.m2m || ff.readonly || (!fm.adding && !slices.Contains(fm.changedFields, ff.name)) {
+			continue // an unchanged set is left as the database has it
 		}
 		keys := make([]any, len(fm.multi[ff.name]))
 		for i, k := range fm.multi[ff.name] {
@@ -443,6 +500,9 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 	}
 	uf.Required = !f.Blank && f.Kind != orm.KindBoolean
 	uf.Value = fm.values[ff.name]
+	if !fm.adding {
+		uf.ShowInitial, uf.Initial, uf.Initials = true, fm.initials[ff.name], fm.initialMulti[ff.name]
+	}
 	switch {
 	case ff.m2m:
 		uf.Widget, uf.Values = "select-multiple", fm.multi[ff.name]
@@ -619,6 +679,6 @@ func (fm *form) saveFile(ff formField, fh *multipart.FileHeader) error {
 		}
 		return inputError("The submitted file could not be saved.")
 	}
-	fm.changed = append(fm.changed, ff.f.VerboseName)
+	fm.markChanged(ff)
 	return nil
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -257,6 +258,7 @@ func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, ge
 			fs.initial++
 		}
 		fm := in.entry.newForm(obj, adding, p)
+		fm.page = true
 		del := get(p+"DELETE") != "" && !adding && perms.delete
 		fs.forms = append(fs.forms, fm)
 		fs.deleted = append(fs.deleted, del)
@@ -326,9 +328,12 @@ func rowFilled(prefix string, fields []formField, get func(string) string, getAl
 }
 
 // save writes the rows once the parent is saved: new and changed rows
-// pointing at it, ticked rows deleted. It returns the history's words.
+// pointing at it, ticked rows deleted. It returns the history's words, or
+// errStale when a changed row was changed by someone else too (every row
+// is checked, so that the form shows each such row's errors).
 func (fs *formset) save(ctx context.Context, parentPK any) ([]string, error) {
 	var msgs []string
+	stale := false
 	name := fs.in.meta.VerboseName
 	for i, fm := range fs.forms {
 		model := fs.in.entry.model
@@ -354,7 +359,18 @@ func (fs *formset) save(ctx context.Context, parentPK any) ([]string, error) {
 			}
 			msgs = append(msgs, fmt.Sprintf("Added %s “%s”.", name, model.String(fm.obj)))
 		case len(fm.changed) > 0:
-			if err := model.Save(ctx, fm.obj); err != nil {
+			err := fm.lockCurrent(ctx, fs.rowFields(false))
+			if errors.Is(err, errStale) {
+				stale = true
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if stale {
+				continue // rolled back anyway
+			}
+			if err := fm.saveCurrent(ctx); err != nil {
 				return nil, err
 			}
 			if err := fm.saveRelated(ctx, fs.rowFields(false)); err != nil {
@@ -362,6 +378,9 @@ func (fs *formset) save(ctx context.Context, parentPK any) ([]string, error) {
 			}
 			msgs = append(msgs, fmt.Sprintf("Changed %s for %s “%s”.", strings.Join(fm.changed, ", "), name, model.String(fm.obj)))
 		}
+	}
+	if stale {
+		return nil, errStale
 	}
 	return msgs, nil
 }

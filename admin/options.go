@@ -69,7 +69,12 @@ type ModelAdmin[T any] struct {
 	// forms, the change list's editable rows and a CSV import. It is
 	// Django's save_model, for saves that must do more than write the
 	// row. It runs inside the admin's transaction, and auth.UserFrom(ctx)
-	// is the staff user. A *orm.ValidationError it returns is shown with
+	// is the staff user. On a form or the editable list, an existing
+	// object comes with the user's changes applied to the row as the
+	// database holds it then, read under a lock (SELECT … FOR UPDATE)
+	// that lasts until the transaction ends: every field the user did not
+	// change holds its current value, so saving the object whole writes
+	// back nothing stale. A *orm.ValidationError it returns is shown with
 	// the form's (or the import row's) errors and nothing is saved; any
 	// other error is a server error.
 	SaveModel func(ctx context.Context, obj *T, adding bool) error

@@ -265,7 +265,7 @@ func (cl *changeList) saveEditable() error {
 			continue // deleted or filtered out since the page was shown
 		}
 		fm := e.newForm(obj, false, p)
-		fm.exists = exists
+		fm.exists, fm.page = exists, true
 		ok, err := fm.bind(r.ctx, fields, r.c.FormValue, func(n string) []string { return params[n] })
 		if err != nil {
 			return err
@@ -283,13 +283,29 @@ func (cl *changeList) saveEditable() error {
 	changed := 0
 	var failed *form
 	err = orm.Atomic(r.ctx, func(ctx context.Context) error {
+		var edited []*form
 		for _, obj := range objs {
-			fm := forms[fmt.Sprint(e.model.PK(obj))]
-			if fm == nil || len(fm.changed) == 0 {
-				continue
+			if fm := forms[fmt.Sprint(e.model.PK(obj))]; fm != nil && len(fm.changed) > 0 {
+				edited = append(edited, fm)
 			}
+		}
+		// Every edited row is locked and checked before any is saved, so
+		// that a refusal shows each row someone else changed meanwhile.
+		stale := false
+		for _, fm := range edited {
+			err := fm.lockCurrent(ctx, fields)
+			if errors.Is(err, errStale) {
+				stale = true
+			} else if err != nil {
+				return err
+			}
+		}
+		if stale {
+			return errStale
+		}
+		for _, fm := range edited {
 			failed = fm
-			if err := e.save(ctx, fm.obj, false); err != nil {
+			if err := fm.saveCurrent(ctx); err != nil {
 				return err
 			}
 			changed++
@@ -300,13 +316,26 @@ func (cl *changeList) saveEditable() error {
 		return nil
 	})
 	if err != nil {
-		if failed == nil || !(failed.integrity(err) || failed.refused(err, fields)) {
+		top := []string{"Please correct the errors below."}
+		switch {
+		case errors.Is(err, errStale):
+			// Rows changed or deleted by someone else meanwhile: nothing
+			// was saved; the errors are on those rows, or above the list
+			// for a row that is gone.
+			for _, obj := range objs {
+				if fm := forms[fmt.Sprint(e.model.PK(obj))]; fm != nil {
+					top = append(top, fm.errors[""]...)
+				}
+			}
+		case failed == nil || !(failed.integrity(err) || failed.refused(err, fields)):
 			return err
+		default:
+			// A row the database or SaveModel refused: everything was
+			// rolled back; its errors are shown on it, or above the list
+			// when they are not about its editable columns.
+			top = append(top, failed.errors[""]...)
 		}
-		// A row the database or SaveModel refused: everything was rolled
-		// back; its errors are shown on it, or above the list when they
-		// are not about its editable columns.
-		v, verr := cl.view(r.ctx, forms, append([]string{"Please correct the errors below."}, failed.errors[""]...))
+		v, verr := cl.view(r.ctx, forms, top)
 		if verr != nil {
 			return verr
 		}

@@ -863,3 +863,34 @@ func sortedInts(vs []any) []int64 {
 	slices.Sort(out)
 	return out
 }
+
+// TestAnyModelSelectForUpdate: the untyped manager locks as the typed
+// queryset does, so code holding only a *Meta can read a row it is about
+// to write under its lock.
+func TestAnyModelSelectForUpdate(t *testing.T) {
+	ormtest.Each(t, anyModels, func(t *testing.T, ctx context.Context) {
+		anySeed(t, ctx)
+		locked := AnyBooks.Meta.DefaultManager().SelectForUpdate().Filter(orm.Q{"title": "Dune"})
+		if _, err := locked.Get(ctx); !errors.Is(err, orm.ErrLockOutsideTransaction) {
+			t.Fatalf("Get outside Atomic: err = %v, want ErrLockOutsideTransaction", err)
+		}
+		cctx, counter := orm.CountQueries(ctx)
+		err := orm.Atomic(cctx, func(ctx context.Context) error {
+			obj, err := locked.Get(ctx)
+			if err != nil {
+				return err
+			}
+			if b, ok := obj.(*AnyBook); !ok || b.Title != "Dune" {
+				return fmt.Errorf("locked Get = %#v", obj)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sql := strings.Join(counter.Queries(), "\n")
+		if orm.FromContext(ctx).Vendor() == "postgres" && !strings.Contains(sql, " FOR UPDATE") {
+			t.Fatalf("no FOR UPDATE in:\n%s", sql)
+		}
+	})
+}

@@ -29,6 +29,7 @@ type Manager interface {
 	Distinct() Manager
 	Annotate(exprs A) Manager
 	GroupBy(fields ...string) Manager
+	SelectForUpdate(opts ...LockOption) Manager
 	Count(ctx context.Context) (int64, error)
 	Exists(ctx context.Context) (bool, error)
 	Get(ctx context.Context, conds ...Cond) (any, error)
@@ -54,6 +55,7 @@ type ManagerQuerySet[T, S any] interface {
 	Distinct() S
 	Annotate(exprs A) S
 	GroupBy(fields ...string) S
+	SelectForUpdate(opts ...LockOption) S
 	Count(ctx context.Context) (int64, error)
 	Exists(ctx context.Context) (bool, error)
 	Get(ctx context.Context, conds ...Cond) (*T, error)
@@ -184,6 +186,10 @@ func (e erased[T, S]) Offset(n int) Manager             { return erased[T, S]{e.
 func (e erased[T, S]) Distinct() Manager                { return erased[T, S]{e.qs.Distinct()} }
 func (e erased[T, S]) Annotate(exprs A) Manager         { return erased[T, S]{e.qs.Annotate(exprs)} }
 func (e erased[T, S]) GroupBy(fields ...string) Manager { return erased[T, S]{e.qs.GroupBy(fields...)} }
+
+func (e erased[T, S]) SelectForUpdate(opts ...LockOption) Manager {
+	return erased[T, S]{e.qs.SelectForUpdate(opts...)}
+}
 
 func (e erased[T, S]) SelectRelated(paths ...string) Manager {
 	return erased[T, S]{e.qs.SelectRelated(paths...)}

@@ -143,6 +143,9 @@ func isChecked(f Field) bool {
 func isHidden(f Field) bool   { return f.Widget == "hidden" }
 func isReadOnly(f Field) bool { return f.ReadOnly || f.Widget == "readonly" }
 
+// initialName is Django's html_initial_name: "initial-form-0-stock".
+func initialName(f Field) string { return "initial-" + f.Name }
+
 func optionSelected(f Field, o Option) bool {
 	if o.Selected {
 		return true

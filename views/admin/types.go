@@ -240,6 +240,13 @@ type Field struct {
 	Display         string
 	// FileURL is the current file of a file field, when it has one.
 	FileURL string
+	// ShowInitial adds hidden "initial-<Name>" inputs holding the value
+	// the page showed (Initial; Initials for a select-multiple), Django's
+	// show_hidden_initial: the save compares the input with them to tell
+	// what the user changed from what someone else changed meanwhile.
+	ShowInitial bool
+	Initial     string
+	Initials    []string
 }
 
 // TextPart is a piece of a read-only value: plain text, or a link when

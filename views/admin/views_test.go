@@ -50,7 +50,8 @@ func changeForm() ChangeForm {
 		Fieldsets: []Fieldset{
 			{Fields: []Field{
 				{Name: "name", ID: "id_name", Label: "Name", Widget: "text", Value: xss, Required: true, MaxLength: 100,
-					HelpText: "The name customers see.", Errors: []string{"This field is required."}},
+					HelpText: "The name customers see.", Errors: []string{"This field is required."},
+					ShowInitial: true, Initial: "was " + xss},
 				{Name: "slug", ID: "id_slug", Label: "Slug", Widget: "text", MaxLength: 50},
 				{Name: "description", ID: "id_description", Label: "Description", Widget: "textarea", Value: "\nstarts with a newline"},
 				{Name: "price", ID: "id_price", Label: "Price", Widget: "number", Value: "9.99", Step: "0.01", Min: "0", Required: true},
@@ -67,7 +68,7 @@ func changeForm() ChangeForm {
 				{Name: "category", ID: "id_category", Label: "Category", Widget: "select", Choices: []Option{
 					{Value: "", Label: "---------"}, {Value: "1", Label: "Books", Selected: true}, {Value: "2", Label: xss}}},
 				{Name: "tags", ID: "id_tags", Label: "Tags", Widget: "select-multiple", Values: []string{"3"}, Choices: []Option{
-					{Value: "3", Label: "New"}, {Value: "4", Label: "Sale"}}},
+					{Value: "3", Label: "New"}, {Value: "4", Label: "Sale"}}, ShowInitial: true, Initials: []string{"4"}},
 				{Name: "maker", ID: "id_maker", Label: "Maker", Widget: "autocomplete", Value: "42", Display: "Acme " + xss,
 					AutocompleteURL: "/admin/shop/maker/autocomplete/?field=maker"},
 				{Name: "photo", ID: "id_photo", Label: "Photo", Widget: "file", FileURL: "/media/p.png", Value: "p.png"},
@@ -143,7 +144,8 @@ func changeList() ChangeList {
 				{Text: xss, URL: "/admin/shop/product/1/change/"},
 				{Text: "9.99", Numeric: true},
 				{Bool: yes()},
-				{Input: &Field{Name: "form-0-stock", ID: "id_form-0-stock", Widget: "number", Value: "3", Errors: []string{"Must be positive."}}},
+				{Input: &Field{Name: "form-0-stock", ID: "id_form-0-stock", Widget: "number", Value: "3", Errors: []string{"Must be positive."},
+					ShowInitial: true, Initial: "124"}},
 			}},
 			{PK: "2", Cells: []Cell{
 				{Text: "Lamp", URL: "/admin/shop/product/2/change/"},
@@ -553,6 +555,20 @@ func TestChangeForm(t *testing.T) {
 	if _, ok := attr(pw, "value"); ok {
 		t.Error("password value rendered")
 	}
+	// The values the page showed, beside the inputs, escaped; a
+	// select-multiple's after an empty one; none for a field without
+	// ShowInitial.
+	one(t, doc, "initial name", tag("input", "type", "hidden", "name", "initial-name", "value", "was "+xss))
+	var shown []string
+	for _, n := range all(doc, tag("input", "type", "hidden", "name", "initial-tags")) {
+		shown = append(shown, attrOf(n, "value"))
+	}
+	if strings.Join(shown, ",") != ",4" {
+		t.Errorf("initial-tags inputs %q, want an empty one and 4", shown)
+	}
+	if len(all(doc, tag("input", "name", "initial-slug"))) != 0 {
+		t.Error("a field without ShowInitial has an initial input")
+	}
 	one(t, doc, "selected option", tag("option", "value", "1", "selected", ""))
 	multi := one(t, doc, "multiple", tag("select", "name", "tags", "multiple", ""))
 	one(t, multi, "selected value", tag("option", "value", "3", "selected", ""))
@@ -771,6 +787,7 @@ func TestChangeList(t *testing.T) {
 	if v, _ := attr(stock, "aria-label"); v != "Stock" {
 		t.Errorf("editable aria-label %q", v)
 	}
+	one(t, results, "row 0's initial stock", tag("input", "type", "hidden", "name", "initial-form-0-stock", "value", "124"))
 	if el := byID(doc, "id_form-0-stock_error"); el == nil || text(el) != "Must be positive." {
 		t.Error("editable errors missing")
 	}
