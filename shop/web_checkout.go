@@ -119,11 +119,14 @@ func placeOrder(c echo.Context) error {
 	if placedKeys(sess)[key.String()] {
 		// This session placed the key's order and emptied its cart since:
 		// the cart is a new one, to be ordered on a new form, even if it
-		// holds the same products.
-		if o, err = Orders.Objects().Get(ctx, orm.Q{"checkout_key": key, "customer": customer.ID}); err == nil {
-			err = &CheckoutUsedError{Order: o}
+		// holds the same products. (An order deleted since leaves the key
+		// free.)
+		o, err = Orders.Objects().Get(ctx, orm.Q{"checkout_key": key, "customer": customer.ID})
+		if err == nil {
+			o, err = nil, &CheckoutUsedError{Order: o}
 		}
-	} else {
+	}
+	if o == nil && (err == nil || errors.Is(err, orm.ErrDoesNotExist)) {
 		o, err = PlaceOrder(ctx, customer, ct.lines(), Checkout{Key: key, ShippingAddress: view.Address, Shown: &shown})
 	}
 	var stock *StockError
