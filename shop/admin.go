@@ -268,6 +268,17 @@ func serveReports(c echo.Context, page adminui.Page) error {
 		return err
 	}
 	r.Page = page
+	ctx := c.Request().Context()
+	canView, err := auth.HasModelPerm(ctx, auth.UserFrom(ctx), Products.Meta, "view")
+	if err == nil && !canView {
+		canView, err = auth.HasModelPerm(ctx, auth.UserFrom(ctx), Products.Meta, "change")
+	}
+	if err != nil {
+		return err
+	}
+	if !canView {
+		r.LowStock, r.HideLowStock = nil, true
+	}
 	return views.Render(c, http.StatusOK, shopviews.ReportsPage(r))
 }
 

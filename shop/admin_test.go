@@ -242,6 +242,13 @@ func TestShopReportsPage(t *testing.T) {
 				t.Errorf("GET %s: %d %q, want %d with %q", tc.path, status, body, tc.wantStatus, tc.want)
 			}
 		}
+		// The low-stock list names products: only for those who may see them.
+		if _, body := c.as(ctx, changer).status("/admin/shop/reports/"); strings.Contains(body, `id="low-heading"`) {
+			t.Error("staff without product permission see the low-stock list")
+		}
+		if _, body := c.status("/admin/shop/reports/"); !strings.Contains(body, `id="low-heading"`) {
+			t.Error("a superuser does not see the low-stock list")
+		}
 	})
 }
 
