@@ -124,14 +124,25 @@ func (e *entry) plural() string { return capFirst(e.meta.VerboseNamePlural) }
 // ("view", "add", "change", "delete"). Change implies view, as in Django;
 // NoAdd denies add to everyone.
 func (e *entry) can(ctx context.Context, u *auth.User, action string) (bool, error) {
-	if action == "add" && e.opts.NoAdd {
+	switch {
+	case action == "add" && e.opts.NoAdd:
 		return false, nil
+	case action == "view":
+		return CanView(ctx, u, e.meta)
 	}
-	ok, err := auth.HasModelPerm(ctx, u, e.meta, action)
-	if err != nil || ok || action != "view" {
+	return auth.HasModelPerm(ctx, u, e.meta, action)
+}
+
+// CanView is the admin's rule for seeing a model's objects (Django's
+// ModelAdmin.has_view_permission): the view permission, or the change
+// permission, which implies it. An app's own admin pages (AddView) use it
+// to show what the admin would.
+func CanView(ctx context.Context, u *auth.User, meta *orm.Meta) (bool, error) {
+	ok, err := auth.HasModelPerm(ctx, u, meta, "view")
+	if err != nil || ok {
 		return ok, err
 	}
-	return auth.HasModelPerm(ctx, u, e.meta, "change")
+	return auth.HasModelPerm(ctx, u, meta, "change")
 }
 
 func capFirst(s string) string {

@@ -236,17 +236,13 @@ var ReportDays = []int{7, 14, 30, 90}
 
 // reportsView is the admin's shop reports page, /admin/shop/reports/,
 // listed on the admin's index under the shop for the staff users who may
-// view orders (or change them, which includes viewing, as in the admin). Its query parameters are days (one of ReportDays, default
-// 30) and category (a category's slug for the low-stock list, default
-// every category).
+// view orders (admin.CanView). Its query parameters are days (one of
+// ReportDays, default 30) and category (a category's slug for the
+// low-stock list, default every category).
 var reportsView = admin.View{
 	App: "shop", Slug: "reports", Title: "Reports",
 	Allowed: func(ctx context.Context, u *auth.User) (bool, error) {
-		ok, err := auth.HasModelPerm(ctx, u, Orders.Meta, "view")
-		if err != nil || ok {
-			return ok, err
-		}
-		return auth.HasModelPerm(ctx, u, Orders.Meta, "change")
+		return admin.CanView(ctx, u, Orders.Meta)
 	},
 	Serve: serveReports,
 }
@@ -269,10 +265,7 @@ func serveReports(c echo.Context, page adminui.Page) error {
 	}
 	r.Page = page
 	ctx := c.Request().Context()
-	canView, err := auth.HasModelPerm(ctx, auth.UserFrom(ctx), Products.Meta, "view")
-	if err == nil && !canView {
-		canView, err = auth.HasModelPerm(ctx, auth.UserFrom(ctx), Products.Meta, "change")
-	}
+	canView, err := admin.CanView(ctx, auth.UserFrom(ctx), Products.Meta)
 	if err != nil {
 		return err
 	}

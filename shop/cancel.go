@@ -113,8 +113,7 @@ func cancelLocked(ctx context.Context, locked []*Order) (int, error) {
 	}
 	slices.Sort(products)
 	if len(products) > 0 {
-		lock := Products.Objects().Filter(orm.Q{"pk__in": products}).OrderBy("pk").SelectForUpdate()
-		if _, err := orm.Flat[int64](ctx, lock, "id"); err != nil {
+		if _, err := lockProducts(ctx, products); err != nil {
 			return 0, err
 		}
 	}
