@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -116,7 +117,7 @@ func placeOrder(c echo.Context) error {
 
 	sess := auth.SessionFrom(ctx)
 	var o *Order
-	if placedKeys(sess)[key.String()] {
+	if placedBefore(sess, key.String()) {
 		// This session placed the key's order and emptied its cart since:
 		// the cart is a new one, to be ordered on a new form, even if it
 		// holds the same products. (An order deleted since leaves the key
@@ -193,18 +194,13 @@ const (
 	maxPlacedKeys = 10
 )
 
-func placedKeys(sess *auth.Session) map[string]bool {
-	out := map[string]bool{}
+// placedBefore reports whether the session placed an order with key.
+func placedBefore(sess *auth.Session, key string) bool {
 	if sess == nil {
-		return out
+		return false
 	}
 	list, _ := sess.Data[placedKey].([]any)
-	for _, k := range list {
-		if s, ok := k.(string); ok {
-			out[s] = true
-		}
-	}
-	return out
+	return slices.Contains(list, any(key))
 }
 
 // rememberPlaced adds key to the session's placed keys; the caller saves
