@@ -183,6 +183,37 @@ func TestStorefrontCatalogPagination(t *testing.T) {
 	})
 }
 
+// A big catalog stops counting at a thousand products and still pages on,
+// one page past the last it counted, to the real end.
+func TestStorefrontCatalogCountsUpToABound(t *testing.T) {
+	eachStorefront(t, func(t *testing.T, sf *storefront) {
+		c := newCategory(t, sf.ctx, "things", nil)
+		products := make([]*shop.Product, 1005)
+		for i := range products {
+			p := shop.Products.New()
+			p.Name, p.Slug, p.SKU = fmt.Sprintf("Thing %04d", i), fmt.Sprintf("thing-%04d", i), fmt.Sprintf("SKU-%04d", i)
+			p.Category.ID, p.Price, p.Stock = c.ID, dec("5.00"), 1
+			products[i] = p
+		}
+		if err := shop.Products.Objects().BulkCreate(sf.ctx, products, 0); err != nil {
+			t.Fatal(err)
+		}
+		b := sf.anonymous()
+		r := b.get("/products/")
+		r.expect(t, http.StatusOK, "More than 1,000 products", `href="/products/?page=84"`)
+		r.inOrder(t, "Thing 0000", "Thing 0011")
+		// Page 84 is the last the count knows; five more products fill it
+		// and end the list there.
+		r = b.get("/products/?page=84")
+		r.expect(t, http.StatusOK, "Thing 0996", "Thing 1004")
+		r.lacks(t, `rel="next"`)
+		r = b.get("/products/?page=83")
+		r.expect(t, http.StatusOK, `rel="next" href="/products/?page=84"`)
+		b.get("/products/?page=85").expect(t, http.StatusNotFound)
+		b.get("/products/?q=thing+0999").expect(t, http.StatusOK, "1 product", "Thing 0999")
+	})
+}
+
 // TestStorefrontCatalogQueries holds the catalog to three queries (the
 // categories, the count, the page) whatever the page size, and the home
 // page to two.

@@ -12,6 +12,8 @@ import (
 	"github.com/a-h/templ"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/quarry-go/quarry/views"
 )
 
 const (
@@ -919,8 +921,8 @@ func TestAutocompleteOptions(t *testing.T) {
 
 func TestIntcomma(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
-		if got := intcomma(n); got != want {
-			t.Errorf("intcomma(%d) = %q", n, got)
+		if got := views.Intcomma(n); got != want {
+			t.Errorf("Intcomma(%d) = %q", n, got)
 		}
 	}
 }
