@@ -33,10 +33,12 @@ import (
 	"sync"
 )
 
-// FS holds the static files, named relative to this folder ("css/quarry.css").
+// content holds the static files, named relative to this folder
+// ("css/quarry.css"). It is not exported so that nothing serves the files
+// without the headers Serve sets.
 //
 //go:embed css img js
-var FS embed.FS
+var content embed.FS
 
 // Prefix is the URL path the files are served under; URL's results start
 // with it and Serve expects it.
@@ -87,9 +89,9 @@ type catalog struct {
 	hashed map[string]*file
 }
 
-// files is the catalog of FS, built on first use: the work is small but
+// files is the catalog of content, built on first use: the work is small but
 // needs doing only once, and not in processes that serve no pages.
-var files = sync.OnceValue(func() *catalog { return newCatalog(FS) })
+var files = sync.OnceValue(func() *catalog { return newCatalog(content) })
 
 // URL returns the URL of the embedded file name ("css/quarry.css"), with the
 // hash of its content in the file name. It panics when there is no such

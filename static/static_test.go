@@ -16,22 +16,22 @@ import (
 	"testing/fstest"
 )
 
-// embedded lists every file in FS with its content.
+// embedded lists every embedded file with its content.
 func embedded(t *testing.T) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	err := fs.WalkDir(FS, ".", func(name string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(content, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		out[name], err = fs.ReadFile(FS, name)
+		out[name], err = fs.ReadFile(content, name)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out) == 0 {
-		t.Fatal("FS is empty")
+		t.Fatal("no file is embedded")
 	}
 	return out
 }

@@ -78,7 +78,7 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 		auth.Chrome(),
 	)
 
-	e.StaticFS("/static/", static.FS)
+	e.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", staticFiles)
 	e.GET("/healthz", healthz(db, log))
 	accounts := &auth.Accounts{Store: site.Store, Throttle: site.Throttle, Secure: site.Secure}
 	accounts.Mount(e)
@@ -86,6 +86,15 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	shop.Mount(e)
 	site.Mount(e)
 	return e
+}
+
+// staticFiles serves the embedded static files; any other name under
+// /static/ gets the site's 404 page.
+func staticFiles(c echo.Context) error {
+	if !static.Serve(c.Response(), c.Request()) {
+		return echo.ErrNotFound
+	}
+	return nil
 }
 
 // outsideAdmin applies m to every request but the admin's.
