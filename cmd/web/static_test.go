@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 	"github.com/quarry-go/quarry/static"
@@ -118,6 +119,33 @@ func TestStaticPlainName(t *testing.T) {
 	}
 	if again := get(t, e, "/static/css/quarry.css", "If-None-Match", etag); again.Code != http.StatusNotModified {
 		t.Errorf("If-None-Match %s: status %d, want 304", etag, again.Code)
+	}
+}
+
+// TestStaticSetsNoCookie: proxies keep static files (Cache-Control:
+// public), so a cookie set with one would reach every visitor behind the
+// proxy, and a Vary on Cookie would keep the proxy from sharing the file.
+func TestStaticSetsNoCookie(t *testing.T) {
+	e := testServer(t, orm.FromContext(ormtest.Open(t, "sqlite", orm.Models()...)))
+	for target, status := range map[string]int{
+		static.URL("css/quarry.css"): http.StatusOK,
+		"/static/css/quarry.css":     http.StatusOK,
+		"/static/css/missing.css":    http.StatusNotFound,
+	} {
+		rec := get(t, e, target, "Cookie", auth.CookieName+"=no-such-session")
+		if rec.Code != status {
+			t.Errorf("GET %s status = %d, want %d", target, rec.Code, status)
+		}
+		if sc := rec.Header().Values("Set-Cookie"); len(sc) > 0 {
+			t.Errorf("GET %s sets cookies %q", target, sc)
+		}
+		if varies(rec.Header(), "Cookie") {
+			t.Errorf("GET %s: Vary = %q", target, rec.Header().Values("Vary"))
+		}
+	}
+	// The pages still get their CSRF cookie.
+	if rec := get(t, e, "/accounts/login/"); len(rec.Header().Values("Set-Cookie")) == 0 {
+		t.Error("GET /accounts/login/ sets no cookie")
 	}
 }
 
