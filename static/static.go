@@ -12,8 +12,14 @@
 // year without asking again (Cache-Control: immutable). The plain name keeps
 // working, for a stylesheet that names an image and for pages rendered
 // before a deploy, but with Cache-Control: no-cache, so that it is revalidated
-// against its ETag each time. Text files are gzip-compressed once, when the
-// files are first used, and sent compressed to clients that accept it.
+// against its ETag each time. Both carry a strong ETag made of the hash,
+// and a matching If-None-Match gets a 304. Text files are gzip-compressed
+// once and sent compressed to clients that accept it, with an ETag of their
+// own. A name with a wrong hash is not served: it is a 404, like any other
+// name that is not an embedded file.
+//
+// The server routes GET and HEAD under Prefix to Serve, and answers with
+// its own 404 page when Serve reports that the request named no file.
 //
 // The hashes and compressed copies are computed on the first call to URL or
 // Serve, not at program start, and kept for the life of the process.
