@@ -16,6 +16,7 @@ import (
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 	"github.com/quarry-go/quarry/shop"
+	"github.com/quarry-go/quarry/static"
 )
 
 // shelf is the storefront's test catalog.
@@ -93,8 +94,8 @@ func TestStorefrontHome(t *testing.T) {
 		// The featured row and the sale row: one query each; an anonymous
 		// visitor's session costs none.
 		ormtest.AssertNumQueries(t, sf.ctx, 2, func(ctx context.Context) { r = b.in(ctx).get("/") })
-		r.expect(t, http.StatusOK, "<title>Shop · Quarry</title>", `href="/static/css/shop.css"`,
-			"Featured", "On sale", "$450.00", "$500.00", "/static/img/product-placeholder.svg")
+		r.expect(t, http.StatusOK, "<title>Shop · Quarry</title>", `href="`+static.URL("css/shop.css")+`"`,
+			"Featured", "On sale", "$450.00", "$500.00", static.URL("img/product-placeholder.svg"))
 		// Best rated first; sold-out and inactive products are not featured.
 		r.inOrder(t, "Featured", "Laptop", "Novel", "On sale")
 		r.inOrder(t, "On sale", "Phone X", "Novel")
