@@ -35,6 +35,10 @@ type ModelAdmin[T any] struct {
 	DateHierarchy string
 	// Ordering is the change list's default order; default: the model's.
 	Ordering []string
+	// SortableBy, when set, are the only ListDisplay columns the change
+	// list sorts by (Django's sortable_by); an empty, non-nil list sorts
+	// by none. Each sortable column wants an index (Site.Check).
+	SortableBy []string
 	// ListPerPage is the page size (100); ListMaxShowAll is the most rows
 	// "Show all" will show (200).
 	ListPerPage, ListMaxShowAll int
@@ -154,7 +158,7 @@ type options struct {
 	ListDisplay, ListDisplayLinks, ListEditable, ListFilter []string
 	SearchFields                                            []string
 	DateHierarchy                                           string
-	Ordering                                                []string
+	Ordering, SortableBy                                    []string
 	ListPerPage, ListMaxShowAll                             int
 	ListSelectRelated                                       []string
 	ReadonlyFields, Fields, Exclude                         []string
@@ -185,7 +189,7 @@ func (ma ModelAdmin[T]) erase() options {
 	o := options{
 		ListDisplay: ma.ListDisplay, ListDisplayLinks: ma.ListDisplayLinks, ListEditable: ma.ListEditable,
 		ListFilter: ma.ListFilter, SearchFields: ma.SearchFields, DateHierarchy: ma.DateHierarchy,
-		Ordering: ma.Ordering, ListPerPage: ma.ListPerPage, ListMaxShowAll: ma.ListMaxShowAll,
+		Ordering: ma.Ordering, SortableBy: ma.SortableBy, ListPerPage: ma.ListPerPage, ListMaxShowAll: ma.ListMaxShowAll,
 		ListSelectRelated: ma.ListSelectRelated, ReadonlyFields: ma.ReadonlyFields, Fields: ma.Fields,
 		Exclude: ma.Exclude, Fieldsets: ma.Fieldsets, PrepopulatedFields: ma.PrepopulatedFields,
 		AutocompleteFields: ma.AutocompleteFields, Inlines: ma.Inlines, EstimateCountOver: ma.EstimateCountOver,
@@ -266,6 +270,11 @@ func (e *entry) check() error {
 	for _, name := range o.ListDisplayLinks {
 		if !slices.Contains(o.displayColumns(), name) {
 			return fmt.Errorf("ListDisplayLinks names %q, which is not in ListDisplay", name)
+		}
+	}
+	for _, name := range o.SortableBy {
+		if !slices.Contains(o.displayColumns(), name) {
+			return fmt.Errorf("SortableBy names %q, which is not in ListDisplay", name)
 		}
 	}
 	for _, name := range o.ListEditable {
