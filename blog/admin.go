@@ -11,8 +11,11 @@ import (
 // The blog's admin, as Django's blog/admin.py.
 func init() {
 	admin.Register(admin.Default, Posts, admin.ModelAdmin[Post]{
-		ListDisplay:        []string{"title", "author", "category", "is_active", "view_count", "created_at"},
-		ListFilter:         []string{"is_active", "category", "created_at"},
+		ListDisplay: []string{"title", "author", "category", "is_active", "view_count", "created_at"},
+		ListFilter:  []string{"is_active", "category", "created_at"},
+		// Not by view count: an index on it would be rewritten on every
+		// page view.
+		SortableBy:         []string{"title", "author", "category", "created_at"},
 		SearchFields:       []string{"title", "body"},
 		DateHierarchy:      "created_at",
 		PrepopulatedFields: map[string][]string{"slug": {"title"}},
@@ -33,15 +36,18 @@ func init() {
 	admin.Register(admin.Default, Comments, admin.ModelAdmin[Comment]{
 		ListDisplay:  []string{"__str__", "post", "author", "approved", "created_at"},
 		ListFilter:   []string{"approved", "created_at"},
+		SortableBy:   []string{"created_at"},
 		SearchFields: []string{"body", "author__username", "post__title"},
 		Actions:      []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approveComments}},
 	})
 	admin.Register(admin.Default, Profiles, admin.ModelAdmin[Profile]{
 		ListDisplay:  []string{"user", "location", "website"},
+		SortableBy:   []string{"user"},
 		SearchFields: []string{"user__username", "location"},
 	})
 	admin.Register(admin.Default, DeletionLogs, admin.ModelAdmin[DeletionLog]{
 		ListDisplay:  []string{"title", "model", "object_id", "deleted_at"},
+		SortableBy:   []string{"deleted_at"},
 		SearchFields: []string{"title"},
 	})
 }

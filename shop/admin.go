@@ -50,12 +50,14 @@ func init() {
 	})
 	admin.Register(admin.Default, Customers, admin.ModelAdmin[Customer]{
 		ListDisplay:        []string{"user", "phone", "city", "country"},
+		SortableBy:         []string{"user"},
 		SearchFields:       []string{"user__username", "user__email", "city", "postal_code"},
 		AutocompleteFields: []string{"user"},
 	})
 	admin.Register(admin.Default, Orders, admin.ModelAdmin[Order]{
 		NoAdd:             true, // PlaceOrder is what makes an order
 		ListDisplay:       []string{"number", "customer", "status", "total", "created_at"},
+		SortableBy:        []string{"number", "total", "created_at"},
 		ListFilter:        []string{"status", "created_at"},
 		SearchFields:      []string{"customer__user__username", "customer__user__email", "shipping_address"},
 		DateHierarchy:     "created_at",
@@ -74,6 +76,7 @@ func init() {
 	})
 	admin.Register(admin.Default, Reviews, admin.ModelAdmin[Review]{
 		ListDisplay:       []string{"title", "product", "customer", "rating", "approved", "created_at"},
+		SortableBy:        []string{"rating", "created_at"},
 		ListFilter:        []string{"approved", "created_at"},
 		SearchFields:      []string{"title", "body", "product__name", "customer__user__username"},
 		ListSelectRelated: []string{"product", "customer__user"},
