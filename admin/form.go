@@ -311,6 +311,8 @@ func keyStrings(keys []any) []string {
 
 // checkRelations verifies that chosen foreign keys and many-to-many keys
 // exist, one query per relation, with Django's message when one does not.
+// A key an existing object already holds is not looked up: unchanged, it
+// is not written, so an inline's unchanged rows cost nothing here.
 func (fm *form) checkRelations(ctx context.Context, fields []formField) error {
 	for _, ff := range fields {
 		if ff.readonly || ff.method != nil || ff.f.Rel == nil || len(fm.errors[ff.name]) > 0 {
@@ -319,8 +321,14 @@ func (fm *form) checkRelations(ctx context.Context, fields []formField) error {
 		var keys []string
 		if ff.m2m {
 			keys = fm.multi[ff.name]
+			if !fm.adding && sameSet(keys, fm.initialMulti[ff.name]) {
+				continue
+			}
 		} else if v := strings.TrimSpace(fm.values[ff.name]); v != "" {
 			keys = []string{v}
+			if !fm.adding && !slices.Contains(fm.changedFields, ff.name) {
+				continue
+			}
 		}
 		if len(keys) == 0 {
 			continue

@@ -159,7 +159,7 @@ func (fs *formset) rowFields(adding bool) []formField {
 }
 
 // existing loads the parent's related objects with the objects their rows
-// name, in one query.
+// name, in one query (and one per many-to-many field).
 func (in *Inline) existing(ctx context.Context, parentPK any) ([]any, error) {
 	if parentPK == nil {
 		return nil, nil
@@ -167,6 +167,16 @@ func (in *Inline) existing(ctx context.Context, parentPK any) ([]any, error) {
 	qs := in.meta.DefaultManager().Filter(orm.Q{in.fk.Name: parentPK})
 	if rel := in.selectRelated(); len(rel) > 0 {
 		qs = qs.SelectRelated(rel...)
+	}
+	var m2m []string
+	for _, ff := range in.fields(true) {
+		if ff.m2m && !ff.readonly {
+			m2m = append(m2m, ff.name)
+		}
+	}
+	if len(m2m) > 0 {
+		// Each row's chosen keys: one query per field, not per row.
+		qs = qs.PrefetchRelated(m2m...)
 	}
 	return qs.OrderBy("pk").List(ctx)
 }
