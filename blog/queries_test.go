@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/internal/pageform"
 	"github.com/quarry-go/quarry/orm"
 )
 
@@ -34,6 +35,28 @@ func (s *site) sameQueries(ctx context.Context, small, large string, want ...str
 			strings.Join(qs, "\n  "), strings.Join(qm, "\n  "))
 	}
 	s.t.Logf("%s and %s: %d statements each", small, large, n)
+}
+
+// sameSaveQueries posts the forms of the pages small and large back as
+// they were served, and fails unless both saves run as many statements.
+func (s *site) sameSaveQueries(ctx context.Context, small, large string) {
+	s.t.Helper()
+	var counts [2]int
+	for i, path := range []string{small, large} {
+		rec := s.get(ctx, path)
+		wantStatus(s.t, rec, http.StatusOK)
+		form, err := pageform.Values(rec.Body.String(), "changeform")
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		qctx, counter := orm.CountQueries(ctx)
+		wantStatus(s.t, s.do(qctx, http.MethodPost, path, form), http.StatusSeeOther)
+		counts[i] = counter.Count()
+	}
+	if counts[0] != counts[1] {
+		s.t.Fatalf("saving %s ran %d statements, saving %s ran %d", small, counts[0], large, counts[1])
+	}
+	s.t.Logf("saving %s and %s: %d statements each", small, large, counts[0])
 }
 
 // addComment adds an approved comment by author to p.
@@ -99,6 +122,7 @@ func TestPagesQueries(t *testing.T) {
 
 		change := func(model string, pk int64) string { return fmt.Sprintf("/admin/blog/%s/%d/change/", model, pk) }
 		admin.sameQueries(ctx, change("post", fewPosts[0].ID), change("post", busy.ID), "comments-TOTAL_FORMS")
+		admin.sameSaveQueries(ctx, change("post", fewPosts[0].ID), change("post", busy.ID))
 		rec := admin.get(ctx, change("post", busy.ID))
 		wantBody(t, rec, ">reader00<", ">reader49<", "Comment 49", "autocomplete/?inline=comments&amp;field=author")
 		refuseBody(t, rec, ">reader00</option>") // the authors are no select
