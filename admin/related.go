@@ -22,7 +22,7 @@ func (s *Site) labelRelated(meta *orm.Meta) []string {
 // String reads: the query for objects the admin names.
 func (s *Site) labelled(meta *orm.Meta) orm.Manager {
 	qs := meta.DefaultManager()
-	if rel := s.labelRelated(meta); len(rel) > 0 {
+	if rel := s.labelRelated(meta); len(rel) > 0 && qs != nil {
 		qs = qs.SelectRelated(rel...)
 	}
 	return qs

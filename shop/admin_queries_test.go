@@ -100,7 +100,9 @@ func TestAdminChangePagesQueries(t *testing.T) {
 		}
 		change := func(model string, pk int64) string { return fmt.Sprintf("/admin/shop/%s/%d/change/", model, pk) }
 		c.sameQueries(ctx, change("order", small.ID), change("order", large.ID), "Gadget 00", "Gadget 01")
+		c.sameQueries(ctx, fmt.Sprintf("/admin/shop/order/%d/delete/", small.ID), fmt.Sprintf("/admin/shop/order/%d/delete/", large.ID))
 		c.sameSaveQueries(ctx, change("order", small.ID), change("order", large.ID))
+		c.get("/admin/") // shows the saves' messages, which the next pages would save the session for
 		c.get(change("order", small.ID), `<div class="readonly">ann</div>`, `name="items-TOTAL_FORMS" id="id_items-TOTAL_FORMS" value="2"`)
 		c.get(change("order", large.ID), `<div class="readonly">bob</div>`, "Gadget 49", `name="items-TOTAL_FORMS" id="id_items-TOTAL_FORMS" value="50"`)
 		if _, body := c.status(change("order", small.ID)); strings.Contains(body, "Customer ") {
@@ -187,6 +189,8 @@ func TestAdminChangePagesQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Deleting a user takes their customer, named by the user too.
+		c.get(fmt.Sprintf("/admin/auth/user/%d/delete/", newCustomer(t, ctx, "dora").User.ID), "customer: dora")
 		member(au, 2)
 		member(bu, len(perms))
 		c.sameQueries(ctx, "/admin/auth/user/"+fmt.Sprint(au.ID)+"/change/", "/admin/auth/user/"+fmt.Sprint(bu.ID)+"/change/", "team 49")
