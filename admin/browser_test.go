@@ -3,12 +3,14 @@ package admin
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/quarry-go/quarry/auth"
@@ -53,7 +55,12 @@ func TestBrowserAdmin(t *testing.T) {
 		}
 
 		v.srv.Use(middleware.SecureWithConfig(browserSecurity))
-		v.srv.StaticFS("/static/", static.FS)
+		v.srv.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", func(c echo.Context) error {
+			if !static.Serve(c.Response(), c.Request()) {
+				return echo.ErrNotFound
+			}
+			return nil
+		})
 		srv := httptest.NewServer(v.srv)
 		defer srv.Close()
 

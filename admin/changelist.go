@@ -19,6 +19,9 @@ const (
 	paramOrder  = "o"
 	paramPage   = "p"
 	paramAll    = "all"
+	// paramCount asks for an exact count where the list would bound or
+	// estimate it.
+	paramCount = "_count"
 )
 
 // changeList is one change-list request: its parameters, the filtered
@@ -33,6 +36,7 @@ type changeList struct {
 	order   []orderKey // the sort, by column
 	page    int
 	showAll bool
+	exact   bool // count exactly, whatever the table's size
 	filters []*listFilter
 	simple  []*simpleFilter // the admin's own filters, after filters
 	dates   *dateDrill
@@ -96,6 +100,10 @@ func (r *request) newChangeList(query url.Values) (*changeList, error) {
 		cl.page = n
 	}
 	cl.showAll = query.Has(paramAll)
+	if query.Has(paramCount) {
+		cl.exact = true
+		cl.params.Set(paramCount, "exact")
+	}
 	cl.qs = qs
 	return cl, nil
 }
@@ -103,7 +111,7 @@ func (r *request) newChangeList(query url.Values) (*changeList, error) {
 // filtered reports whether a filter or search narrows the list.
 func (cl *changeList) filtered() bool {
 	for k := range cl.params {
-		if k != paramOrder {
+		if k != paramOrder && k != paramCount {
 			return true
 		}
 	}
@@ -176,7 +184,8 @@ func formatOrder(keys []orderKey) string {
 
 // ordering is the queryset's order: the chosen columns, else the admin's
 // or the model's default, always ending with the primary key so pages
-// never overlap.
+// never overlap. The key goes the way of the last column, so that one
+// index on (column, key) serves the order both ways.
 func (cl *changeList) ordering() []string {
 	var out []string
 	for _, k := range cl.order {
@@ -196,7 +205,24 @@ func (cl *changeList) ordering() []string {
 		f = strings.TrimPrefix(f, "-")
 		return f == "pk" || f == cl.e.meta.PK.Name
 	}) {
-		out = append(out, "-pk")
+		if len(out) == 0 || strings.HasPrefix(out[len(out)-1], "-") {
+			out = append(out, "-pk")
+		} else {
+			out = append(out, "pk")
+		}
+	}
+	return out
+}
+
+// reversed is an ordering read backwards.
+func reversed(order []string) []string {
+	out := make([]string, len(order))
+	for i, f := range order {
+		if name, desc := strings.CutPrefix(f, "-"); desc {
+			out[i] = name
+		} else {
+			out[i] = "-" + f
+		}
 	}
 	return out
 }
@@ -294,42 +320,67 @@ func (cl *changeList) view(ctx context.Context, editForms map[string]*form, form
 	}
 	slices.SortFunc(v.Hidden, func(a, b ui.Param) int { return strings.Compare(a.Name, b.Name) })
 
-	count, estimated, err := cl.count(ctx)
+	count, err := cl.count(ctx)
 	if err != nil {
 		return v, err
 	}
-	v.Pagination = ui.Pagination{Count: count, Estimated: estimated, Total: -1, Noun: e.name()}
-	if count != 1 {
+	v.Pagination = ui.Pagination{Count: count.n, Estimated: count.estimated, AtLeast: count.atLeast, Total: -1, Noun: e.name()}
+	if count.n != 1 || count.atLeast {
 		v.Pagination.Noun = e.meta.VerboseNamePlural
 	}
+	if !count.exact() {
+		v.Pagination.ExactURL = cl.url(map[string][]string{paramCount: {"exact"}})
+	}
 	if cl.filtered() {
-		total, estimated, err := cl.total(ctx)
+		total, err := cl.total(ctx)
 		if err != nil {
 			return v, err
 		}
-		v.Pagination.Total, v.Pagination.TotalEstimated = total, estimated
+		v.Pagination.Total, v.Pagination.TotalEstimated = total.n, total.estimated
 	}
 	per := e.opts.ListPerPage
-	pages := max(int((count+int64(per)-1)/int64(per)), 1)
-	qs := cl.qs.OrderBy(cl.ordering()...)
+	pages := max(int((count.n+int64(per)-1)/int64(per)), 1)
+	order := cl.ordering()
+	qs := cl.qs
 	if rel := cl.selectRelated(); len(rel) > 0 {
 		qs = qs.SelectRelated(rel...)
 	}
+	backwards := false
 	switch {
-	case cl.showAll && count <= int64(e.opts.ListMaxShowAll):
+	case cl.showAll && count.exact() && count.n <= int64(e.opts.ListMaxShowAll):
 		pages = 1
+		qs = qs.OrderBy(order...)
 	default:
 		cl.showAll = false
 		page := min(cl.page, pages)
-		qs = qs.Offset((page - 1) * per).Limit(per)
-		v.Pagination.Pages = pageLinks(cl, page, pages)
-		if pages > 1 && count <= int64(e.opts.ListMaxShowAll) {
+		if count.atLeast {
+			page = cl.page // the pages past the bound are there to walk to
+		}
+		// Past the middle of a list counted exactly, the page is read from
+		// the end: the database then skips the rows after it, fewer than
+		// those before, and the last page costs what the first does.
+		before, after := (page-1)*per, count.n-int64(page*per)
+		if count.exact() && after < int64(before) {
+			backwards = true
+			size := per
+			if after < 0 {
+				size, after = per+int(after), 0
+			}
+			qs = qs.OrderBy(reversed(order)...).Offset(int(after)).Limit(size)
+		} else {
+			qs = qs.OrderBy(order...).Offset(before).Limit(per)
+		}
+		v.Pagination.Pages = pageLinks(cl, page, pages, count.atLeast)
+		if pages > 1 && count.exact() && count.n <= int64(e.opts.ListMaxShowAll) {
 			v.Pagination.ShowAll = cl.url(map[string][]string{paramAll: {""}})
 		}
 	}
 	objs, err := qs.List(ctx)
 	if err != nil {
 		return v, err
+	}
+	if backwards {
+		slices.Reverse(objs)
 	}
 	v.Columns = cl.headers()
 	for i, obj := range objs {
@@ -359,48 +410,62 @@ func (cl *changeList) view(ctx context.Context, editForms map[string]*form, form
 	return v, nil
 }
 
-// count is the number of matching rows; with no filter on a large
-// PostgreSQL table it is the planner's estimate, as counting millions of
-// rows for a page header is not worth seconds.
-func (cl *changeList) count(ctx context.Context) (int64, bool, error) {
-	if !cl.filtered() && cl.e.opts.EstimateCountOver >= 0 {
-		if n, ok := estimateRows(ctx, cl.e.meta); ok && n > cl.e.opts.EstimateCountOver {
-			return n, true, nil
+// rowCount is a number of rows, and how it was found.
+type rowCount struct {
+	n int64
+	// estimated: the planner's estimate; atLeast: counting stopped at n.
+	estimated, atLeast bool
+}
+
+func (c rowCount) exact() bool { return !c.estimated && !c.atLeast }
+
+// count is the number of matching rows, found at a cost that does not
+// grow with the table: without filters, the planner's estimate once it
+// passes EstimateCountOver; with them, a count that stops at CountUpTo
+// (Django's show_full_result_count = False, bounded). The exact count is
+// one click away (paramCount).
+func (cl *changeList) count(ctx context.Context) (rowCount, error) {
+	opts := cl.e.opts
+	if !cl.exact && !cl.filtered() && opts.EstimateCountOver >= 0 {
+		if n, ok, err := orm.EstimatedCount(ctx, cl.e.meta); err != nil {
+			return rowCount{}, err
+		} else if ok && n > opts.EstimateCountOver {
+			return rowCount{n: n, estimated: true}, nil
 		}
 	}
+	if !cl.exact && cl.filtered() && opts.CountUpTo >= 0 {
+		n, err := cl.qs.OrderBy().Limit(int(opts.CountUpTo) + 1).Count(ctx)
+		if n > opts.CountUpTo {
+			return rowCount{n: opts.CountUpTo, atLeast: true}, err
+		}
+		return rowCount{n: n}, err
+	}
 	n, err := cl.qs.Count(ctx)
-	return n, false, err
+	return rowCount{n: n}, err
 }
 
 // total is the number of rows with no filter, shown beside a filtered
 // count: estimated on a large table as count's is.
-func (cl *changeList) total(ctx context.Context) (int64, bool, error) {
+func (cl *changeList) total(ctx context.Context) (rowCount, error) {
 	if cl.e.opts.EstimateCountOver >= 0 {
-		if n, ok := estimateRows(ctx, cl.e.meta); ok && n > cl.e.opts.EstimateCountOver {
-			return n, true, nil
+		if n, ok, err := orm.EstimatedCount(ctx, cl.e.meta); err != nil {
+			return rowCount{}, err
+		} else if ok && n > cl.e.opts.EstimateCountOver {
+			return rowCount{n: n, estimated: true}, nil
 		}
 	}
 	n, err := cl.e.meta.DefaultManager().Count(ctx)
-	return n, false, err
-}
-
-// estimateRows reads PostgreSQL's statistics for the model's table; ok is
-// false on SQLite or before the table was ever analysed.
-func estimateRows(ctx context.Context, meta *orm.Meta) (int64, bool) {
-	db := orm.FromContext(ctx)
-	if db == nil || db.Vendor() != "postgres" {
-		return 0, false
-	}
-	var n float64
-	if err := orm.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)", []any{meta.Table}, &n); err != nil || n < 0 {
-		return 0, false
-	}
-	return int64(n), true
+	return rowCount{n: n}, err
 }
 
 // pageLinks is Django's paginator: the first and last two pages and three
-// around the current one, with ellipses between.
-func pageLinks(cl *changeList, current, pages int) []ui.PageLink {
+// around the current one, with ellipses between. After a count that
+// stopped at its bound (open), more pages may follow the last one known:
+// an ellipsis says so, and the next page is always linked.
+func pageLinks(cl *changeList, current, pages int, open bool) []ui.PageLink {
+	if open {
+		pages = max(pages, current+1)
+	}
 	if pages <= 1 {
 		return nil
 	}
@@ -416,6 +481,9 @@ func pageLinks(cl *changeList, current, pages int) []ui.PageLink {
 		out = append(out, ui.PageLink{Number: n, Current: n == current,
 			URL: cl.url(map[string][]string{paramPage: {strconv.Itoa(n)}})})
 		last = n
+	}
+	if open {
+		out = append(out, ui.PageLink{})
 	}
 	return out
 }

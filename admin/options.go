@@ -91,9 +91,14 @@ type ModelAdmin[T any] struct {
 	// creates, such as orders: no Add button, and the add form and the
 	// CSV import, which could add, are refused.
 	NoAdd bool
+	// CountUpTo: a filtered or searched change list counts its matches up
+	// to this many (default 10,000) and past it says "more than 10,000",
+	// so that a search on a big table does not read every match; the
+	// exact count is a link away. -1 always counts exactly.
+	CountUpTo int64
 	// EstimateCountOver: a change list without filters shows the database's
 	// estimate of the row count instead of counting, once the estimate
-	// passes this (PostgreSQL only; default 100,000; -1 always counts).
+	// passes this (default 100,000; -1 always counts).
 	EstimateCountOver int64
 }
 
@@ -168,7 +173,7 @@ type options struct {
 	Inlines                                                 []Inline
 	Actions                                                 []action
 	Methods                                                 map[string]method
-	EstimateCountOver                                       int64
+	EstimateCountOver, CountUpTo                            int64
 	Filters                                                 []SimpleFilter
 	NoAdd                                                   bool
 	saveModel                                               func(ctx context.Context, obj any, adding bool) error
@@ -194,7 +199,7 @@ func (ma ModelAdmin[T]) erase() options {
 		Exclude: ma.Exclude, Fieldsets: ma.Fieldsets, PrepopulatedFields: ma.PrepopulatedFields,
 		AutocompleteFields: ma.AutocompleteFields, StringSelectRelated: ma.StringSelectRelated,
 		Inlines: ma.Inlines, EstimateCountOver: ma.EstimateCountOver,
-		Methods: map[string]method{}, Filters: ma.Filters, NoAdd: ma.NoAdd,
+		CountUpTo: ma.CountUpTo, Methods: map[string]method{}, Filters: ma.Filters, NoAdd: ma.NoAdd,
 	}
 	if save := ma.SaveModel; save != nil {
 		o.saveModel = func(ctx context.Context, obj any, adding bool) error {
@@ -213,6 +218,9 @@ func (ma ModelAdmin[T]) erase() options {
 	}
 	if o.EstimateCountOver == 0 {
 		o.EstimateCountOver = 100_000
+	}
+	if o.CountUpTo == 0 {
+		o.CountUpTo = 10_000
 	}
 	for name, m := range ma.Methods {
 		value := m.Value

@@ -17,6 +17,7 @@ type compiler struct {
 	sql     strings.Builder
 	args    []any
 	literal bool  // DDL: render values as literals (they come from code, never input)
+	check   bool  // a CHECK constraint: NULL passes, so conditions need no NULL guard
 	err     error // the first value arg could not render as a literal
 	scope   *scope
 	out     []*annotation // the annotations in the select list being written
@@ -68,7 +69,7 @@ func (c *compiler) colSQL(r colRef) (string, error) {
 // this statement's arguments, for expressions that contain conditions or
 // whole queries.
 func (c *compiler) capture(write func(*compiler) error) (string, error) {
-	sub := &compiler{d: c.d, args: c.args, literal: c.literal, scope: c.scope, out: c.out, aliases: c.aliases, derived: c.derived}
+	sub := &compiler{d: c.d, args: c.args, literal: c.literal, check: c.check, scope: c.scope, out: c.out, aliases: c.aliases, derived: c.derived}
 	err := write(sub)
 	c.args, c.aliases = sub.args, sub.aliases
 	if c.err == nil {

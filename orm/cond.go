@@ -426,7 +426,7 @@ func (g *group) compile(c *compiler) error {
 }
 
 func (n *leaf) compile(c *compiler) error {
-	if c.literal {
+	if c.check {
 		// A CHECK constraint passes when its test is unknown, so NULL gets
 		// through as in Django; a guard here would refuse it.
 		return n.compileTest(c)

@@ -1,6 +1,7 @@
 package orm
 
 import (
+	"context"
 	"strings"
 	"unsafe"
 )
@@ -47,6 +48,12 @@ type dialect interface {
 	function(name string, args []string) string
 	forUpdate(l *lockOpts) string
 	explain(opts string) string
+
+	// estimateRows reads the planner's row count for a table (stats.go);
+	// ok is false before the table was ever analysed.
+	estimateRows(ctx context.Context, c conn, table string) (n int64, ok bool, err error)
+	// analyze is the statements that refresh a table's statistics.
+	analyze(table string) []string
 }
 
 func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }

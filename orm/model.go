@@ -98,6 +98,10 @@ func (m *Meta) fieldNames() []string {
 type IndexDef struct {
 	Name   string
 	Fields []string // "-created_at" is descending
+	// Exprs, when set, are the index's keys instead of Fields (Django's
+	// Index(*expressions)): an order or a filter on the same expression
+	// can then read the index.
+	Exprs []Expr
 }
 
 // ConstraintDef is a named constraint from Meta.constraints or unique_together.
@@ -129,6 +133,11 @@ func VerboseNamePlural(name string) MetaOption {
 // Index declares an index on fields ("-price" for descending); its name is
 // derived from the table and fields unless given with Named.
 func Index(fields ...string) IndexOption { return IndexOption{Fields: fields} }
+
+// IndexOn declares an index on expressions of the row's fields, e.g. the
+// price a customer pays: orm.IndexOn(priceExpr, orm.F("id")).Named("…").
+// It needs a name, as Django's functional indexes do.
+func IndexOn(exprs ...Expr) IndexOption { return IndexOption{Exprs: exprs} }
 
 // IndexOption is an index declaration in Meta.
 type IndexOption IndexDef
@@ -337,6 +346,15 @@ func (m *Meta) finish(opts []MetaOption) error {
 		m.defaultOrder = append(m.defaultOrder, orderTerm{col: colRef{table: m.Table, field: f}, desc: strings.HasPrefix(name, "-")})
 	}
 	for i, ix := range m.Indexes {
+		if ix.Exprs != nil {
+			if ix.Name == "" {
+				return fmt.Errorf("an index on expressions needs a name: orm.IndexOn(…).Named(…)")
+			}
+			if len(ix.Exprs) == 0 {
+				return fmt.Errorf("index %s has no expressions", ix.Name)
+			}
+			continue // resolved when the schema state renders them
+		}
 		if len(ix.Fields) == 0 {
 			return fmt.Errorf("index with no fields")
 		}

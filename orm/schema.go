@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -58,9 +59,14 @@ type ForeignKeyState struct {
 }
 
 // IndexState is an index; a column written "-price" is descending.
+// Expressions, when set, are the index's keys as each engine writes them
+// ({"postgres": "(…), \"id\""}): keys on expressions, and on SQLite the
+// decimal columns, which it stores as text and sorts through a CAST that
+// the index must repeat for the planner to use it.
 type IndexState struct {
-	Name    string   `json:"name"`
-	Columns []string `json:"columns"`
+	Name        string            `json:"name"`
+	Columns     []string          `json:"columns"`
+	Expressions map[string]string `json:"expressions,omitempty"`
 }
 
 // ConstraintState is a named table constraint: "unique" over Columns, or
@@ -137,7 +143,7 @@ func tableStateOf(m *Meta) (TableState, error) {
 			cs.Check = map[string]string{}
 			for _, vendor := range checkVendors {
 				d, _ := dialectFor(vendor)
-				cmp := &compiler{d: d, literal: true}
+				cmp := &compiler{d: d, literal: true, check: true}
 				if err := n.compile(cmp); err != nil {
 					return t, err
 				}
@@ -152,15 +158,63 @@ func tableStateOf(m *Meta) (TableState, error) {
 		t.Constraints = append(t.Constraints, cs)
 	}
 	for _, ix := range m.allIndexes() {
-		cols := columnsOf(m, ix.Fields)
-		for i, name := range ix.Fields {
-			if strings.HasPrefix(name, "-") {
-				cols[i] = "-" + cols[i]
-			}
+		is, err := indexStateOf(m, ix)
+		if err != nil {
+			return t, fmt.Errorf("orm: %s: index %s: %w", m.Label(), ix.Name, err)
 		}
-		t.Indexes = append(t.Indexes, IndexState{Name: ix.Name, Columns: cols})
+		t.Indexes = append(t.Indexes, is)
 	}
 	return t, nil
+}
+
+// indexStateOf renders an index's keys: columns, and per engine the
+// expressions where plain column names do not say it all.
+func indexStateOf(m *Meta, ix IndexDef) (IndexState, error) {
+	if ix.Exprs == nil {
+		cols := columnsOf(m, ix.Fields)
+		var sqliteKeys []string
+		decimal := false
+		for i, name := range ix.Fields {
+			f := m.Field(strings.TrimPrefix(name, "-"))
+			key := sqlite{}.comparable(quote(cols[i]), f)
+			decimal = decimal || f != nil && f.Kind == KindDecimal
+			if strings.HasPrefix(name, "-") {
+				cols[i] = "-" + cols[i]
+				key += " DESC"
+			}
+			sqliteKeys = append(sqliteKeys, key)
+		}
+		is := IndexState{Name: ix.Name, Columns: cols}
+		if decimal {
+			is.Expressions = map[string]string{"sqlite": strings.Join(sqliteKeys, ", ")}
+		}
+		return is, nil
+	}
+	is := IndexState{Name: ix.Name, Expressions: map[string]string{}}
+	for _, vendor := range checkVendors {
+		d, _ := dialectFor(vendor)
+		keys := make([]string, len(ix.Exprs))
+		for i, e := range ix.Exprs {
+			re, err := e.resolve(&resolver{meta: m}, nil)
+			if err != nil {
+				return is, err
+			}
+			// Compiled as a query compiles it, values aside: the planner
+			// matches an index only on the very same expression.
+			cmp := &compiler{d: d, literal: true}
+			sql, err := re.sql(cmp)
+			if err == nil {
+				err = cmp.err
+			}
+			if err != nil {
+				return is, err
+			}
+			// As ORDER BY writes it, so that the planner finds the index.
+			keys[i] = "(" + d.comparable(sql, re.field()) + ")"
+		}
+		is.Expressions[vendor] = strings.Join(keys, ", ")
+	}
+	return is, nil
 }
 
 // ReadSchemaState reads a state written by WriteJSON.
@@ -221,6 +275,7 @@ func (t TableState) clone() TableState {
 	t.Indexes = slices.Clone(t.Indexes)
 	for i := range t.Indexes {
 		t.Indexes[i].Columns = slices.Clone(t.Indexes[i].Columns)
+		t.Indexes[i].Expressions = maps.Clone(t.Indexes[i].Expressions)
 	}
 	t.Constraints = slices.Clone(t.Constraints)
 	for i, c := range t.Constraints {

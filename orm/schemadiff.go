@@ -2,6 +2,7 @@ package orm
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -477,7 +478,7 @@ func renameRefs(w *TableState, from, to string) {
 }
 
 func indexEqual(a, b IndexState) bool {
-	return a.Name == b.Name && slices.Equal(a.Columns, b.Columns)
+	return a.Name == b.Name && slices.Equal(a.Columns, b.Columns) && maps.Equal(a.Expressions, b.Expressions)
 }
 
 func constraintEqual(a, b ConstraintState) bool {

@@ -25,7 +25,7 @@ func (t *TableState) CreateSQL(vendor string) ([]string, error) {
 	}
 	stmts := []string{create}
 	for _, ix := range t.Indexes {
-		stmts = append(stmts, createIndexStmt(t.Name, ix))
+		stmts = append(stmts, createIndexStmt(d, t.Name, ix))
 	}
 	return stmts, nil
 }
@@ -103,8 +103,12 @@ func constraintDef(d dialect, c ConstraintState) (string, error) {
 	return "", fmt.Errorf("constraint %s has unknown kind %q", c.Name, c.Kind)
 }
 
-func createIndexStmt(table string, ix IndexState) string {
-	return "CREATE INDEX " + quote(ix.Name) + " ON " + quote(table) + " (" + quoteColumns(ix.Columns) + ")"
+func createIndexStmt(d dialect, table string, ix IndexState) string {
+	keys, ok := ix.Expressions[d.name()]
+	if !ok {
+		keys = quoteColumns(ix.Columns)
+	}
+	return "CREATE INDEX " + quote(ix.Name) + " ON " + quote(table) + " (" + keys + ")"
 }
 
 func quoteColumns(cols []string) string {
@@ -298,7 +302,7 @@ func (o *schemaOp) postgresSQL(d dialect) ([]string, error) {
 		alter, err := pgAlterColumn(d, t, &o.col, &o.col2)
 		return append(stmts, alter...), err
 	case opAddIndex:
-		return []string{createIndexStmt(t, o.index)}, nil
+		return []string{createIndexStmt(d, t, o.index)}, nil
 	case opRemoveIndex:
 		return []string{"DROP INDEX " + quote(o.index.Name)}, nil
 	case opAddConstraint:
@@ -438,7 +442,7 @@ func (o *schemaOp) sqliteStmts(d dialect, rebuild rebuildFunc) ([]string, error)
 		}
 		return rebuild(&o.before, &o.after, fills)
 	case opAddIndex:
-		return []string{createIndexStmt(t, o.index)}, nil
+		return []string{createIndexStmt(d, t, o.index)}, nil
 	case opRemoveIndex:
 		return []string{"DROP INDEX " + quote(o.index.Name)}, nil
 	case opAddConstraint, opRemoveConstraint:
@@ -484,7 +488,7 @@ func sqliteRebuild(d dialect, before, after *TableState, fills map[string]string
 		"DROP TABLE " + quote(oldName),
 	}
 	for _, ix := range after.Indexes {
-		stmts = append(stmts, createIndexStmt(name, ix))
+		stmts = append(stmts, createIndexStmt(d, name, ix))
 	}
 	return stmts, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/static"
 	shopviews "github.com/quarry-go/quarry/views/shop"
 )
 
@@ -19,7 +20,7 @@ import (
 // message for the user, which the server's error handler turns into a page.
 
 // placeholderImage stands in for a product without a photo.
-const placeholderImage = "/static/img/product-placeholder.svg"
+func placeholderImage() string { return static.URL("img/product-placeholder.svg") }
 
 // Mount registers the storefront's routes on e.
 func Mount(e *echo.Echo) {
@@ -58,7 +59,7 @@ func productURL(p *Product) string { return "/products/" + p.Slug + "/" }
 
 func imageURL(p *Product) string {
 	if p.Image.Name == "" {
-		return placeholderImage
+		return placeholderImage()
 	}
 	return p.Image.URL()
 }

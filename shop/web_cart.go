@@ -150,7 +150,7 @@ func cartView(ctx context.Context, ct cart) ([]shopviews.CartLine, decimal.Decim
 	// be removed.
 	for _, id := range slices.Sorted(maps.Keys(ct)) {
 		lines = append(lines, shopviews.CartLine{ProductID: id, Name: "A product no longer sold",
-			ImageURL: placeholderImage, Quantity: ct[id], Problem: "No longer sold."})
+			ImageURL: placeholderImage(), Quantity: ct[id], Problem: "No longer sold."})
 	}
 	return lines, total, nil
 }

@@ -176,23 +176,37 @@ func catalog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	total, err := qs.Count(ctx)
+	// Counting stops at catalogCountUpTo: a page of a big catalog reads at
+	// most that many index entries to say "more than 1,000 products".
+	total, err := qs.OrderBy().Limit(catalogCountUpTo + 1).Count(ctx)
 	if err != nil {
 		return err
 	}
+	atLeast := total > catalogCountUpTo
+	total = min(total, catalogCountUpTo)
 	numPages := max(int((total+int64(cq.perPage)-1)/int64(cq.perPage)), 1)
 	page := 1
 	if p := c.QueryParam("page"); p != "" {
-		if page, err = strconv.Atoi(p); err != nil || page < 1 || page > numPages {
+		if page, err = strconv.Atoi(p); err != nil || page < 1 || page > numPages && !atLeast {
 			return echo.NewHTTPError(http.StatusNotFound, "That page does not exist.")
 		}
 	}
 	var products []*Product
+	more := false
 	if total > 0 {
-		products, err = qs.Annotate(orm.A{"current_price": currentPrice()}).SelectRelated("category").
-			OrderBy(catalogSorts[cq.sort].fields...).Offset((page - 1) * cq.perPage).Limit(cq.perPage).All(ctx)
+		products, more, err = catalogPage(ctx, qs.Annotate(orm.A{"current_price": currentPrice()}).SelectRelated("category"),
+			catalogSorts[cq.sort].fields, page, cq.perPage, total, atLeast)
 		if err != nil {
 			return err
+		}
+		if len(products) == 0 && page > 1 {
+			return echo.NewHTTPError(http.StatusNotFound, "That page does not exist.")
+		}
+	}
+	if atLeast {
+		numPages = max(numPages, page)
+		if more {
+			numPages = max(numPages, page+1)
 		}
 	}
 
@@ -204,6 +218,7 @@ func catalog(c echo.Context) error {
 		OnSale:     cq.onSale,
 		Products:   cards(products),
 		Total:      total,
+		AtLeast:    atLeast,
 		Page:       page,
 		NumPages:   numPages,
 	}
@@ -221,7 +236,7 @@ func catalog(c echo.Context) error {
 	if page < numPages {
 		view.NextURL = cq.url(page + 1)
 	}
-	for _, n := range pageNumbers(page, numPages) {
+	for _, n := range pageNumbers(page, numPages, atLeast) {
 		switch n {
 		case 0:
 			view.Pages = append(view.Pages, shopviews.PageLink{Label: "…"})
@@ -234,6 +249,36 @@ func catalog(c echo.Context) error {
 	return views.Render(c, http.StatusOK, shopviews.CatalogPage(view))
 }
 
+// catalogCountUpTo is where the catalog stops counting.
+const catalogCountUpTo = 1000
+
+// catalogPage is page n of qs in the given order. Past the middle of a
+// list counted exactly, it is read from the end, so that the database
+// skips the rows after the page, fewer than those before it: the last
+// page costs what the first does. After a count that stopped at its bound
+// (open), one row more is read to know whether a next page exists.
+func catalogPage(ctx context.Context, qs ProductQS, order []string, page, per int, total int64, open bool) ([]*Product, bool, error) {
+	before, after := (page-1)*per, total-int64(page*per)
+	if open || after >= int64(before) {
+		limit := per
+		if open {
+			limit++
+		}
+		rows, err := qs.OrderBy(order...).Offset(before).Limit(limit).All(ctx)
+		if len(rows) > per {
+			return rows[:per], true, err
+		}
+		return rows, false, err
+	}
+	size := per
+	if after < 0 {
+		size, after = per+int(after), 0
+	}
+	rows, err := qs.OrderBy(order...).Reverse().Offset(int(after)).Limit(size).All(ctx)
+	slices.Reverse(rows)
+	return rows, false, err
+}
+
 // currentPrice is Product.CurrentPrice in SQL, for sorting by what a
 // customer pays.
 func currentPrice() orm.Expr {
@@ -241,8 +286,9 @@ func currentPrice() orm.Expr {
 }
 
 // pageNumbers are the page links around the current page: the first and
-// last two, and two either side of current; 0 marks a gap.
-func pageNumbers(current, last int) []int {
+// last two, and two either side of current; 0 marks a gap. When more
+// pages may follow the last one known (open), a gap ends the list.
+func pageNumbers(current, last int, open bool) []int {
 	var out []int
 	for n := 1; n <= last; n++ {
 		if n <= 2 || n > last-2 || n >= current-2 && n <= current+2 {
@@ -250,6 +296,9 @@ func pageNumbers(current, last int) []int {
 		} else if out[len(out)-1] != 0 {
 			out = append(out, 0)
 		}
+	}
+	if open {
+		out = append(out, 0)
 	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 	"github.com/quarry-go/quarry/shop"
+	"github.com/quarry-go/quarry/static"
 )
 
 // shelf is the storefront's test catalog.
@@ -93,8 +94,8 @@ func TestStorefrontHome(t *testing.T) {
 		// The featured row and the sale row: one query each; an anonymous
 		// visitor's session costs none.
 		ormtest.AssertNumQueries(t, sf.ctx, 2, func(ctx context.Context) { r = b.in(ctx).get("/") })
-		r.expect(t, http.StatusOK, "<title>Shop · Quarry</title>", `href="/static/css/shop.css"`,
-			"Featured", "On sale", "$450.00", "$500.00", "/static/img/product-placeholder.svg")
+		r.expect(t, http.StatusOK, "<title>Shop · Quarry</title>", `href="`+static.URL("css/shop.css")+`"`,
+			"Featured", "On sale", "$450.00", "$500.00", static.URL("img/product-placeholder.svg"))
 		// Best rated first; sold-out and inactive products are not featured.
 		r.inOrder(t, "Featured", "Laptop", "Novel", "On sale")
 		r.inOrder(t, "On sale", "Phone X", "Novel")
@@ -180,6 +181,37 @@ func TestStorefrontCatalogPagination(t *testing.T) {
 		r.inOrder(t, "Thing 00", "Thing 23")
 		r.lacks(t, "Thing 24")
 		b.get("/products/?per_page=24&page=3").expect(t, http.StatusNotFound)
+	})
+}
+
+// A big catalog stops counting at a thousand products and still pages on,
+// one page past the last it counted, to the real end.
+func TestStorefrontCatalogCountsUpToABound(t *testing.T) {
+	eachStorefront(t, func(t *testing.T, sf *storefront) {
+		c := newCategory(t, sf.ctx, "things", nil)
+		products := make([]*shop.Product, 1005)
+		for i := range products {
+			p := shop.Products.New()
+			p.Name, p.Slug, p.SKU = fmt.Sprintf("Thing %04d", i), fmt.Sprintf("thing-%04d", i), fmt.Sprintf("SKU-%04d", i)
+			p.Category.ID, p.Price, p.Stock = c.ID, dec("5.00"), 1
+			products[i] = p
+		}
+		if err := shop.Products.Objects().BulkCreate(sf.ctx, products, 0); err != nil {
+			t.Fatal(err)
+		}
+		b := sf.anonymous()
+		r := b.get("/products/")
+		r.expect(t, http.StatusOK, "More than 1,000 products", `href="/products/?page=84"`)
+		r.inOrder(t, "Thing 0000", "Thing 0011")
+		// Page 84 is the last the count knows; five more products fill it
+		// and end the list there.
+		r = b.get("/products/?page=84")
+		r.expect(t, http.StatusOK, "Thing 0996", "Thing 1004")
+		r.lacks(t, `rel="next"`)
+		r = b.get("/products/?page=83")
+		r.expect(t, http.StatusOK, `rel="next" href="/products/?page=84"`)
+		b.get("/products/?page=85").expect(t, http.StatusNotFound)
+		b.get("/products/?q=thing+0999").expect(t, http.StatusOK, "1 product", "Thing 0999")
 	})
 }
 

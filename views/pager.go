@@ -3,6 +3,7 @@ package views
 import (
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // Page is one page of a paginated list (Django's Paginator.page): which
@@ -55,4 +56,24 @@ func (p Page) URL(n int) string {
 		return "?"
 	}
 	return "?" + q.Encode()
+}
+
+// Intcomma groups digits in threes: 1234567 is "1,234,567".
+func Intcomma(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

@@ -72,13 +72,13 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 		}),
 		withDB(db),
 		// The admin mounts its own session and CSRF middleware, with a
-		// larger body limit; the rest of the site shares these.
-		outsideAdmin(site.Store.Sessions()),
-		outsideAdmin(auth.CSRF(site.Secure)),
+		// larger body limit; the site's pages share these.
+		forPages(site.Store.Sessions()),
+		forPages(auth.CSRF(site.Secure)),
 		auth.Chrome(),
 	)
 
-	e.StaticFS("/static/", static.FS)
+	e.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", staticFiles)
 	e.GET("/healthz", healthz(db, log))
 	accounts := &auth.Accounts{Store: site.Store, Throttle: site.Throttle, Secure: site.Secure}
 	accounts.Mount(e)
@@ -88,12 +88,24 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	return e
 }
 
-// outsideAdmin applies m to every request but the admin's.
-func outsideAdmin(m echo.MiddlewareFunc) echo.MiddlewareFunc {
+// staticFiles serves the embedded static files; any other name under
+// /static/ gets the site's 404 page.
+func staticFiles(c echo.Context) error {
+	if !static.Serve(c.Response(), c.Request()) {
+		return echo.ErrNotFound
+	}
+	return nil
+}
+
+// forPages applies m to every request but the admin's and the static
+// files'. Static files need no session, and must not load one: they would
+// cost a query each and fail with the database. Nor may they set the CSRF
+// cookie, or vary on Cookie: proxies share them between visitors.
+func forPages(m echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		wrapped := m(next)
 		return func(c echo.Context) error {
-			if p := c.Request().URL.Path; p == "/admin" || strings.HasPrefix(p, "/admin/") {
+			if p := c.Request().URL.Path; p == "/admin" || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, static.Prefix) {
 				return next(c)
 			}
 			return wrapped(c)

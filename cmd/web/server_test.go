@@ -15,6 +15,7 @@ import (
 	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
+	"github.com/quarry-go/quarry/static"
 )
 
 func testServer(t *testing.T, db *orm.DB) *echo.Echo {
@@ -49,7 +50,7 @@ func TestHome(t *testing.T) {
 	body := rec.Body.String()
 	for _, want := range []string{
 		"· Quarry</title>",
-		`<link rel="stylesheet" href="/static/css/quarry.css">`,
+		`<link rel="stylesheet" href="` + static.URL("css/quarry.css") + `">`,
 		`<a href="/products/">Shop</a>`,
 		`<a href="/blog/">Blog</a>`,
 	} {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+
+	"github.com/quarry-go/quarry/views"
 )
 
 // The ids the admin.js script and htmx find things by. The handlers do not
@@ -345,39 +347,22 @@ func swapResults(url string) templ.Attributes {
 	}
 }
 
-// intcomma groups digits in threes: 1234567 is "1,234,567".
-func intcomma(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 // countText is "12 products", "about 1,200 products".
 // totalText is the unfiltered count beside it: "(130 total)".
 func totalText(p Pagination) string {
 	if p.TotalEstimated {
-		return "(about " + intcomma(p.Total) + " total)"
+		return "(about " + views.Intcomma(p.Total) + " total)"
 	}
-	return "(" + intcomma(p.Total) + " total)"
+	return "(" + views.Intcomma(p.Total) + " total)"
 }
 
 func countText(p Pagination) string {
-	s := intcomma(p.Count) + " " + p.Noun
-	if p.Estimated {
+	s := views.Intcomma(p.Count) + " " + p.Noun
+	switch {
+	case p.Estimated:
 		s = "about " + s
+	case p.AtLeast:
+		s = "more than " + s
 	}
 	return s
 }

@@ -162,9 +162,11 @@ type DateHierarchy struct {
 
 // Pagination is the list's page links and counts.
 type Pagination struct {
-	Count     int64 // matching objects
-	Total     int64 // all objects, when a filter or search is active; -1 when not shown
-	Estimated bool  // Count is the planner's estimate, not COUNT(*)
+	Count     int64  // matching objects
+	Total     int64  // all objects, when a filter or search is active; -1 when not shown
+	Estimated bool   // Count is the planner's estimate, not COUNT(*)
+	AtLeast   bool   // counting stopped at Count: there are more
+	ExactURL  string // counts exactly, when Count is estimated or bounded
 	// TotalEstimated: Total is the planner's estimate.
 	TotalEstimated bool
 	Pages          []PageLink

@@ -12,6 +12,9 @@ import (
 	"github.com/a-h/templ"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/quarry-go/quarry/static"
+	"github.com/quarry-go/quarry/views"
 )
 
 const (
@@ -442,13 +445,13 @@ func TestShell(t *testing.T) {
 	if v, _ := attr(cfg, "content"); !strings.Contains(v, `"includeIndicatorStyles":false`) {
 		t.Errorf("htmx-config %q", v)
 	}
-	for _, src := range []string{"/static/js/htmx.min.js", "/static/js/admin.js"} {
+	for _, src := range []string{static.URL("js/htmx.min.js"), static.URL("js/admin.js")} {
 		s := one(t, doc, src, tag("script", "src", src))
 		if _, ok := attr(s, "defer"); !ok {
 			t.Errorf("%s not deferred", src)
 		}
 	}
-	one(t, doc, "stylesheet", tag("link", "href", "/static/css/admin.css"))
+	one(t, doc, "stylesheet", tag("link", "href", static.URL("css/admin.css")))
 	logout := one(t, doc, "logout form", tag("form", "action", "/admin/logout/"))
 	if m, _ := attr(logout, "method"); m != "post" {
 		t.Error("logout is not a POST")
@@ -919,8 +922,8 @@ func TestAutocompleteOptions(t *testing.T) {
 
 func TestIntcomma(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
-		if got := intcomma(n); got != want {
-			t.Errorf("intcomma(%d) = %q", n, got)
+		if got := views.Intcomma(n); got != want {
+			t.Errorf("Intcomma(%d) = %q", n, got)
 		}
 	}
 }

@@ -55,6 +55,7 @@ type Catalog struct {
 	OnSale     bool
 	Products   []ProductCard
 	Total      int64
+	AtLeast    bool // counting stopped at Total: there are more
 	Page       int
 	NumPages   int
 	Pages      []PageLink
