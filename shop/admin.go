@@ -49,10 +49,11 @@ func init() {
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 	})
 	admin.Register(admin.Default, Customers, admin.ModelAdmin[Customer]{
-		ListDisplay:        []string{"user", "phone", "city", "country"},
-		SortableBy:         []string{"user"},
-		SearchFields:       []string{"user__username", "user__email", "city", "postal_code"},
-		AutocompleteFields: []string{"user"},
+		ListDisplay:         []string{"user", "phone", "city", "country"},
+		SortableBy:          []string{"user"},
+		SearchFields:        []string{"user__username", "user__email", "city", "postal_code"},
+		AutocompleteFields:  []string{"user"},
+		StringSelectRelated: []string{"user"}, // Customer.String is its user's name
 	})
 	admin.Register(admin.Default, Orders, admin.ModelAdmin[Order]{
 		NoAdd:             true, // PlaceOrder is what makes an order
@@ -80,7 +81,9 @@ func init() {
 		ListFilter:        []string{"approved", "created_at"},
 		SearchFields:      []string{"title", "body", "product__name", "customer__user__username"},
 		ListSelectRelated: []string{"product", "customer__user"},
-		Actions:           []admin.Action[Review]{{Name: "approve", Label: "Approve selected reviews", Run: approveReviews}},
+		// Searched, not listed: a catalogue may hold a million products.
+		AutocompleteFields: []string{"product", "customer"},
+		Actions:            []admin.Action[Review]{{Name: "approve", Label: "Approve selected reviews", Run: approveReviews}},
 	})
 	admin.Default.AddView(reportsView)
 }
