@@ -146,8 +146,8 @@ type unnestStatement struct {
 	returning bool // the key is automatic: $1 and $2 name its sequence
 }
 
-// unnestStatements caches each model's unnestStatement (*Meta → it): the
-// column types cost more to render than the statement takes to run.
+// unnestStatements caches each model's unnestStatement (*Meta → it), so
+// that a batch does not render the column types and the SQL again.
 var unnestStatements sync.Map
 
 // unnestStatement is, for an automatic key,
@@ -211,6 +211,7 @@ func newPGArray(f *Field, n int, d dialect) pgArray {
 	case f.PrimaryKey && f.Kind == KindAuto:
 		return &autoKeyArray{f: f, vals: make([]int64, 0, n)}
 	case f.Rel != nil || f.ptr || f.Kind == KindJSON:
+		// converted: a relation's 0 and a nil pointer are NULL, JSON is encoded
 	case f.typ == typString:
 		return newFieldArray[string](f, n)
 	case f.typ == typInt64:
