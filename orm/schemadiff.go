@@ -477,7 +477,8 @@ func renameRefs(w *TableState, from, to string) {
 }
 
 func indexEqual(a, b IndexState) bool {
-	return a.Name == b.Name && slices.Equal(a.Columns, b.Columns)
+	return a.Name == b.Name && slices.Equal(a.Columns, b.Columns) && a.Kind == b.Kind &&
+		slices.Equal(a.Weights, b.Weights) && a.Config == b.Config
 }
 
 func constraintEqual(a, b ConstraintState) bool {

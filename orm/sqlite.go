@@ -440,3 +440,67 @@ func (sqlite) function(name string, args []string) string {
 func (sqlite) forUpdate(*lockOpts) string { return "" }
 
 func (sqlite) explain(string) string { return "EXPLAIN QUERY PLAN " }
+
+func init() {
+	// Scores only the candidates the trigram FTS5 table found, never a
+	// whole table.
+	modsqlite.MustRegisterDeterministicScalarFunction("quarry_similarity", 2,
+		func(_ *modsqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			a, okA := sqliteText(args[0])
+			b, okB := sqliteText(args[1])
+			if !okA || !okB {
+				return nil, nil
+			}
+			return similarity(a, b), nil
+		})
+}
+
+// searchMatch looks the query up in the index's FTS5 table, whose row ids
+// are the primary keys.
+func (sqlite) searchMatch(c *compiler, t *textTarget, q webQuery) error {
+	pk, err := c.colSQL(t.pk)
+	if err != nil {
+		return err
+	}
+	fts := quote(t.ix.Name)
+	c.sql.WriteString(pk + " IN (SELECT rowid FROM " + fts + " WHERE " + fts + " MATCH " + c.arg(q.fts5()) + ")")
+	return nil
+}
+
+// searchRank is bm25, negated so that a better match is higher as with
+// ts_rank, for the row's own entry of the FTS5 table.
+func (sqlite) searchRank(c *compiler, t *textTarget, q webQuery) (string, error) {
+	pk, err := c.colSQL(t.pk)
+	if err != nil {
+		return "", err
+	}
+	fts := quote(t.ix.Name)
+	return "COALESCE((SELECT -bm25(" + fts + bm25Weights(t.ix) + ") FROM " + fts + " WHERE " + fts + " MATCH " + c.arg(q.fts5()) +
+		" AND " + fts + ".rowid = " + pk + "), 0.0)", nil
+}
+
+// trigramSimilar narrows the rows to those sharing a trigram with text,
+// through the index's FTS5 table, and scores only those.
+func (d sqlite) trigramSimilar(c *compiler, t *textTarget, text string) error {
+	match := trigramCandidates(text)
+	if match == "" {
+		c.sql.WriteString("(1 = 0)")
+		return nil
+	}
+	pk, err := c.colSQL(t.pk)
+	if err != nil {
+		return err
+	}
+	col, err := c.colSQL(t.cols[0])
+	if err != nil {
+		return err
+	}
+	fts := quote(t.ix.Name)
+	c.sql.WriteString("(" + pk + " IN (SELECT rowid FROM " + fts + " WHERE " + fts + " MATCH " + c.arg(match) + ") AND " +
+		d.trigramSimilarity(col, c.arg(text)) + " >= " + formatFloat(trigramThreshold) + ")")
+	return nil
+}
+
+func (sqlite) trigramSimilarity(col, text string) string {
+	return "quarry_similarity(" + col + ", " + text + ")"
+}
