@@ -560,7 +560,7 @@ func (n *leaf) compileTest(c *compiler) error {
 		}
 		c.sql.WriteByte(')')
 	case "iexact":
-		c.sql.WriteString(c.d.upper(lhs) + " = " + c.d.upper(c.arg(n.value.(string))))
+		c.d.textMatch(c, "exact", lhs, f, n.value.(string), true)
 	case "contains", "startswith", "endswith":
 		c.d.textMatch(c, n.lookup, lhs, f, n.value.(string), false)
 	case "icontains", "istartswith", "iendswith":

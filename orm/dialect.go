@@ -24,7 +24,8 @@ type dialect interface {
 	// upper folds case the same way on both engines, non-ASCII included.
 	upper(expr string) string
 	// textMatch writes a contains/startswith/endswith test of expr
-	// against the user's text (with % and _ taken literally).
+	// against the user's text (with % and _ taken literally), or with
+	// fold an exact test too (iexact).
 	textMatch(c *compiler, op, expr string, f *Field, text string, fold bool)
 	regex(c *compiler, expr string, f *Field, pattern string, fold bool)
 	// searchMatch writes the test that the columns of a SearchIndex match

@@ -129,6 +129,10 @@ func (postgres) upper(expr string) string { return "UPPER(" + expr + ")" }
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func (d postgres) textMatch(c *compiler, op, expr string, f *Field, text string, fold bool) {
+	if op == "exact" {
+		c.sql.WriteString(d.upper(expr) + " = " + d.upper(c.arg(text)))
+		return
+	}
 	pattern := likeEscaper.Replace(text)
 	switch op {
 	case "contains":

@@ -563,3 +563,26 @@ func TestSearchUsesIndexPostgres(t *testing.T) {
 		t.Errorf("found %d rows, want 1", n)
 	}
 }
+
+// On SQLite, folding ASCII text is LIKE's work, with no call into Go per
+// row; only non-ASCII text needs quarry_upper.
+func TestSQLiteFoldsASCIIWithLike(t *testing.T) {
+	ctx := ormtest.Open(t, "sqlite", LookupRows.Meta)
+	for _, lookup := range []string{"icontains", "istartswith", "iendswith", "iexact"} {
+		for _, c := range []struct {
+			text, want, not string
+		}{
+			{"Hello_50%", `LIKE ? ESCAPE '\'`, "quarry_upper"},
+			{"Ébène", "quarry_upper", "LIKE"},
+		} {
+			cctx, counter := orm.CountQueries(ctx)
+			if _, err := LookupRows.Objects().Filter(orm.Q{"title__" + lookup: c.text}).Count(cctx); err != nil {
+				t.Fatal(err)
+			}
+			sql := strings.Join(counter.Queries(), "\n")
+			if !strings.Contains(sql, c.want) || strings.Contains(sql, c.not) {
+				t.Errorf("%s %q: %s", lookup, c.text, sql)
+			}
+		}
+	}
+}

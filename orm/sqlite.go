@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -330,13 +331,37 @@ func (sqlite) autoPK() string { return "integer PRIMARY KEY AUTOINCREMENT" }
 
 func (sqlite) upper(expr string) string { return "quarry_upper(" + expr + ")" }
 
-// textMatch uses instr and substr rather than LIKE: SQLite's LIKE ignores
-// case (ASCII only), and instr needs no escaping of % and _.
+// sqliteMaxLike is SQLite's limit on the length of a LIKE pattern
+// (SQLITE_MAX_LIKE_PATTERN_LENGTH).
+const sqliteMaxLike = 50000
+
+// textMatch folds ASCII text with LIKE, which ignores ASCII case inside
+// SQLite, with no call into Go for each row; the same answers as
+// PostgreSQL's UPPER for such text, unless a value holds a non-ASCII letter
+// that upper-cases to an ASCII one (the Turkish dotless ı). Other text is
+// folded by quarry_upper (non-ASCII letters too) and matched with instr
+// and substr, which need no escaping; so is matching that keeps case,
+// since LIKE cannot.
 func (d sqlite) textMatch(c *compiler, op, expr string, f *Field, text string, fold bool) {
+	if fold && isASCII(text) && 2*len(text)+2 <= sqliteMaxLike {
+		pattern := likeEscaper.Replace(text)
+		switch op {
+		case "contains":
+			pattern = "%" + pattern + "%"
+		case "startswith":
+			pattern += "%"
+		case "endswith":
+			pattern = "%" + pattern
+		}
+		c.sql.WriteString(expr + " LIKE " + c.arg(pattern) + ` ESCAPE '\'`)
+		return
+	}
 	if fold {
 		expr, text = d.upper(expr), strings.ToUpper(text)
 	}
 	switch op {
+	case "exact":
+		c.sql.WriteString(expr + " = " + c.arg(text))
 	case "contains":
 		c.sql.WriteString("instr(" + expr + ", " + c.arg(text) + ") > 0")
 	case "startswith":
@@ -348,6 +373,15 @@ func (d sqlite) textMatch(c *compiler, op, expr string, f *Field, text string, f
 		}
 		c.sql.WriteString("substr(" + expr + ", " + fmt.Sprint(-len([]rune(text))) + ") = " + c.arg(text))
 	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func (sqlite) regex(c *compiler, expr string, f *Field, pattern string, fold bool) {
