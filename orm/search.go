@@ -175,6 +175,13 @@ func (m *Meta) textIndex(kind string, fields []string) (*IndexDef, error) {
 	return nil, fmt.Errorf("orm: %s has no %s over (%s); %s", m.Label(), indexKindName(kind), strings.Join(fields, ", "), have)
 }
 
+// SearchIndexOver returns the SearchIndex over exactly the fields, or an
+// error naming the ones m declares: for checks made at start, such as the
+// admin's.
+func (m *Meta) SearchIndexOver(fields ...string) (*IndexDef, error) {
+	return m.textIndex(IndexSearch, fields)
+}
+
 // Vector is the fields a search looks in (Django's SearchVector).
 type Vector struct{ fields []string }
 
