@@ -13,7 +13,7 @@ func init() {
 	admin.Register(admin.Default, Posts, admin.ModelAdmin[Post]{
 		ListDisplay:        []string{"title", "author", "category", "is_active", "view_count", "created_at"},
 		ListFilter:         []string{"is_active", "category", "created_at"},
-		SearchFields:       []string{"title", "body"},
+		SearchFields:       []string{"@title", "@body"},
 		DateHierarchy:      "created_at",
 		PrepopulatedFields: map[string][]string{"slug": {"title"}},
 		AutocompleteFields: []string{"author"},

@@ -70,7 +70,8 @@ var Posts = orm.Define("blog", func(p *Post, m *orm.Schema) {
 	m.DateTime(&p.UpdatedAt, orm.AutoNow(), orm.Verbose("updated at"))
 	m.Meta(orm.Ordering("-created_at"), orm.VerboseName("Post"), orm.VerboseNamePlural("Posts"),
 		orm.Index("slug"), orm.Index("-created_at"),
-		orm.Index("is_active", "-created_at").Named("post_active_date_idx"))
+		orm.Index("is_active", "-created_at").Named("post_active_date_idx"),
+		orm.SearchIndex("title", "body").Weights("A", "B"))
 })
 
 // PostQS is the tutorial's PostQuerySet: Active, ByAuthor and Popular

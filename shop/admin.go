@@ -33,7 +33,7 @@ func init() {
 		ListEditable:       []string{"price", "stock"},
 		ListFilter:         []string{"category", "is_active", "created_at"},
 		Filters:            []admin.SimpleFilter{onSaleFilter, stockFilter},
-		SearchFields:       []string{"name", "sku"},
+		SearchFields:       []string{"@name", "@description", "sku"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 		ReadonlyFields:     []string{"average_rating"},
 		Methods: map[string]admin.Method[Product]{

@@ -105,6 +105,10 @@ var Products = orm.Define("shop", func(p *Product, m *orm.Schema) {
 	m.Meta(orm.Ordering("name"),
 		orm.Index("is_active", "category"),
 		orm.Index("-created_at"),
+		// The catalog's search: a name hit ranks above a description hit;
+		// misspelt names are found by their trigrams.
+		orm.SearchIndex("name", "description").Weights("A", "B"),
+		orm.TrigramIndex("name"),
 		orm.CheckConstraint("shop_product_price_nonnegative", orm.Q{"price__gte": 0}),
 		orm.CheckConstraint("shop_product_sale_price_nonnegative", orm.Q{"sale_price__gte": 0}),
 		orm.CheckConstraint("shop_product_cost_price_nonnegative", orm.Q{"cost_price__gte": 0}))
