@@ -118,21 +118,36 @@ func (cl *changeList) filtered() bool {
 	return false
 }
 
+// maxSearchWords bounds the words a search looks for, as the storefront
+// does: each word adds conditions, and past some hundreds SQLite refuses
+// the statement ("Expression tree is too large").
+const maxSearchWords = 8
+
 // searchCond is Django's search: every word must match one of the search
-// fields; "^f" matches the start, "=f" the whole value, else anywhere.
+// fields; "^f" matches the start, "=f" the whole value, "@f" the words
+// (full-text, through the SearchIndex over the "@" fields together), else
+// anywhere. Words past maxSearchWords are ignored.
 func searchCond(fields []string, q string) orm.Cond {
+	words := strings.Fields(q)
+	words = words[:min(len(words), maxSearchWords)]
 	var terms []orm.Cond
-	for _, word := range strings.Fields(q) {
+	for _, word := range words {
 		var any []orm.Cond
+		var fullText []string
 		for _, f := range fields {
 			switch {
 			case strings.HasPrefix(f, "^"):
 				any = append(any, orm.Q{f[1:] + "__istartswith": word})
 			case strings.HasPrefix(f, "="):
 				any = append(any, orm.Q{f[1:] + "__iexact": word})
+			case strings.HasPrefix(f, "@"):
+				fullText = append(fullText, f[1:])
 			default:
 				any = append(any, orm.Q{f + "__icontains": word})
 			}
+		}
+		if len(fullText) > 0 {
+			any = append(any, orm.Search(orm.SearchVector(fullText...), orm.SearchQuery(word)))
 		}
 		terms = append(terms, orm.Or(any...))
 	}

@@ -125,6 +125,7 @@ var documents = orm.Define("admintest", func(d *Document, m *orm.Schema) {
 	m.Duration(&d.Lasts)
 	m.Float(&d.Weight)
 	m.BigInteger(&d.Views)
+	m.Meta(orm.SearchIndex("title"))
 })
 
 // Pin holds its tag with RESTRICT, for the delete page's blockers.

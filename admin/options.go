@@ -28,8 +28,10 @@ type ModelAdmin[T any] struct {
 	// ListFilter's: Django's SimpleListFilter.
 	Filters []SimpleFilter
 	// SearchFields are searched by the search box, case-insensitively:
-	// "name" contains, "^name" starts with, "=sku" equals; a related field
-	// is written "category__name".
+	// "name" contains, "^name" starts with, "=sku" equals, "@name" has
+	// the word in any form (full-text: the "@" fields together need an
+	// orm.SearchIndex over exactly them); a related field is written
+	// "category__name". A search looks for its first 8 words.
 	SearchFields []string
 	// DateHierarchy is a date or datetime field to drill down by.
 	DateHierarchy string
@@ -310,8 +312,18 @@ func (e *entry) check() error {
 	if err := checkFilters(o.Filters); err != nil {
 		return err
 	}
+	var fullText []string
 	for _, name := range o.SearchFields {
+		if f, ok := strings.CutPrefix(name, "@"); ok {
+			fullText = append(fullText, f)
+			continue
+		}
 		if _, _, err := resolvePath(m, strings.TrimLeft(name, "^=")); err != nil {
+			return fmt.Errorf("SearchFields: %w", err)
+		}
+	}
+	if len(fullText) > 0 {
+		if _, err := m.SearchIndexOver(fullText...); err != nil {
 			return fmt.Errorf("SearchFields: %w", err)
 		}
 	}

@@ -16,7 +16,7 @@ func init() {
 		// Not by view count: an index on it would be rewritten on every
 		// page view.
 		SortableBy:         []string{"title", "author", "category", "created_at"},
-		SearchFields:       []string{"title", "body"},
+		SearchFields:       []string{"@title", "@body"},
 		DateHierarchy:      "created_at",
 		PrepopulatedFields: map[string][]string{"slug": {"title"}},
 		AutocompleteFields: []string{"author"},

@@ -62,9 +62,11 @@ func TestBlogAdmin(t *testing.T) {
 			t.Fatalf("the change list ran %d queries for 15 posts and %d for 3", many, few)
 		}
 
-		rec := s.get(ctx, "/admin/blog/post/?is_active__exact=1&q=Post+1")
+		// Titles and bodies are searched full-text: whole words, any form.
+		rec := s.get(ctx, "/admin/blog/post/?is_active__exact=1&q=posts+12")
 		wantStatus(t, rec, http.StatusOK)
-		wantBody(t, rec, "Post 1", "Post 12")
+		wantBody(t, rec, "Post 12")
+		refuseBody(t, rec, "Post 1<", "Post 11")
 
 		rec = s.get(ctx, "/admin/blog/post/add/")
 		wantStatus(t, rec, http.StatusOK)

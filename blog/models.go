@@ -73,7 +73,8 @@ var Posts = orm.Define("blog", func(p *Post, m *orm.Schema) {
 		// first) and the admin's sorts and filters.
 		orm.Index("slug"), orm.Index("created_at", "id"), orm.Index("title", "id"),
 		orm.Index("author", "id"), orm.Index("category", "id"),
-		orm.Index("is_active", "created_at", "id").Named("post_active_date_idx"))
+		orm.Index("is_active", "created_at", "id").Named("post_active_date_idx"),
+		orm.SearchIndex("title", "body").Weights("A", "B"))
 })
 
 // PostQS is the tutorial's PostQuerySet: Active, ByAuthor and Popular

@@ -36,8 +36,8 @@ func Mount(e *echo.Echo) {
 	e.POST("/blog/:slug/", comment)
 }
 
-// index is the newest active posts, or a search across titles and bodies
-// with ?q=.
+// index is the newest active posts, or a full-text search across titles
+// and bodies with ?q= (web search syntax: every word, "a phrase", -not).
 func index(c echo.Context) error {
 	qs := PostObjects().Active()
 	l := pages.List{Title: "Blog", Empty: "No posts yet."}
@@ -45,7 +45,7 @@ func index(c echo.Context) error {
 		if utf8.RuneCountInString(q) > maxQuery {
 			q = string([]rune(q)[:maxQuery])
 		}
-		qs = qs.Filter(orm.Or(orm.Q{"title__icontains": q}, orm.Q{"body__icontains": q}))
+		qs = qs.Filter(orm.Search(orm.SearchVector("title", "body"), orm.SearchQuery(q)))
 		l.Title, l.Query = "Search", q
 		l.Empty = "No posts match “" + q + "”."
 	}

@@ -218,8 +218,12 @@ func TestSearch(t *testing.T) {
 		}{
 			{"django", []string{"Learning Django", "Go generics"}},
 			{"  GARDEN ", []string{"Gardening"}},
-			{"%", []string{"100% coverage_"}},
-			{"_", []string{"100% coverage_"}},
+			{"gardens", []string{"Gardening"}}, // other forms of the word
+			{"django -generics", []string{"Learning Django"}},
+			{`"users like"`, []string{"Go generics"}},
+			{"100%", []string{"100% coverage_"}},
+			{"%", nil}, // punctuation is no word
+			{"_", nil},
 			{"' OR 1=1 --", nil},
 			{"<script>alert(1)</script>", nil},
 			{strings.Repeat("é", 5000), nil},

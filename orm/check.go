@@ -169,7 +169,9 @@ func (m *Meta) indexKeys() []indexKeys {
 		}
 	}
 	for _, ix := range m.allIndexes() {
-		add(ix.Fields, false)
+		if ix.Kind == "" { // a full-text or trigram index yields no order
+			add(ix.Fields, false)
+		}
 	}
 	return out
 }

@@ -195,6 +195,8 @@ func (r *resolver) cond(c Cond) (node, error) {
 		return g, nil
 	case Expr:
 		return r.exprCond(c)
+	case searchCond:
+		return c.resolveNode(r)
 	case negation:
 		n, err := r.cond(c.c)
 		if err != nil {
@@ -264,6 +266,10 @@ func (r *resolver) lookup(key string, value any) (node, error) {
 		if n.transform == "date" {
 			n.valField = dateField
 		}
+	}
+	// Not among lookupsFor's choices: they need an index (search.go).
+	if len(rest) == 1 && n.transform == "" && (rest[0] == "search" || rest[0] == "trigram_similar") && f.Kind.isText() {
+		return r.textLookup(col, rest[0], value)
 	}
 	if len(rest) > 1 {
 		return nil, unsupported(strings.Join(rest, "__"))
@@ -554,7 +560,7 @@ func (n *leaf) compileTest(c *compiler) error {
 		}
 		c.sql.WriteByte(')')
 	case "iexact":
-		c.sql.WriteString(c.d.upper(lhs) + " = " + c.d.upper(c.arg(n.value.(string))))
+		c.d.textMatch(c, "exact", lhs, f, n.value.(string), true)
 	case "contains", "startswith", "endswith":
 		c.d.textMatch(c, n.lookup, lhs, f, n.value.(string), false)
 	case "icontains", "istartswith", "iendswith":

@@ -32,7 +32,9 @@ func CreateTableSQL(vendor string, m *Meta) ([]string, error) {
 func (m *Meta) allIndexes() []IndexDef {
 	var out []IndexDef
 	for _, f := range m.Fields {
-		declared := slices.ContainsFunc(m.Indexes, func(ix IndexDef) bool { return len(ix.Fields) > 0 && ix.Fields[0] == f.Name })
+		declared := slices.ContainsFunc(m.Indexes, func(ix IndexDef) bool {
+			return ix.Kind == "" && len(ix.Fields) > 0 && ix.Fields[0] == f.Name
+		})
 		if f.DBIndex && !f.Unique && !f.PrimaryKey && !declared {
 			out = append(out, IndexDef{Name: indexName(m.Table, []string{f.Column}, "idx"), Fields: []string{f.Name}})
 		}
@@ -87,6 +89,17 @@ func DropTables(ctx context.Context, models ...*Meta) error {
 	for i := len(models) - 1; i >= 0; i-- {
 		if _, err := c.exec(ctx, "DROP TABLE IF EXISTS "+quote(models[i].Table), nil); err != nil {
 			return err
+		}
+		if c.db.dialect.name() != "sqlite" {
+			continue
+		}
+		for _, ix := range models[i].Indexes {
+			// An FTS5 table outlives its content table.
+			if ix.Kind != "" {
+				if _, err := c.exec(ctx, "DROP TABLE IF EXISTS "+quote(ix.Name), nil); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

@@ -130,6 +130,9 @@ func TestCreateTableSQL(t *testing.T) {
 			}
 			seen := map[string]bool{}
 			for _, s := range stmts[1:] {
+				if !strings.HasPrefix(s, "CREATE INDEX") {
+					continue // a trigram index's CREATE EXTENSION and its lock
+				}
 				name := strings.Fields(s)[2]
 				if seen[name] {
 					t.Errorf("%s: index %s created twice", m.Label(), name)

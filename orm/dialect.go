@@ -25,9 +25,19 @@ type dialect interface {
 	// upper folds case the same way on both engines, non-ASCII included.
 	upper(expr string) string
 	// textMatch writes a contains/startswith/endswith test of expr
-	// against the user's text (with % and _ taken literally).
+	// against the user's text (with % and _ taken literally), or with
+	// fold an exact test too (iexact).
 	textMatch(c *compiler, op, expr string, f *Field, text string, fold bool)
 	regex(c *compiler, expr string, f *Field, pattern string, fold bool)
+	// searchMatch writes the test that the columns of a SearchIndex match
+	// q, which has a term to find; searchRank is how well they match.
+	searchMatch(c *compiler, t *textTarget, q webQuery) error
+	searchRank(c *compiler, t *textTarget, q webQuery) (string, error)
+	// trigramSimilar writes the trigram_similar test of a TrigramIndex's
+	// column against text; trigramSimilarity is the similarity of a
+	// column and a bound text.
+	trigramSimilar(c *compiler, t *textTarget, text string) error
+	trigramSimilarity(col, text string) string
 	// extract is a date part (year, month, day, week_day, hour, …) of expr.
 	extract(part, expr string, f *Field) string
 	toDate(expr string) string

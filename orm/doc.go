@@ -133,6 +133,63 @@
 // (annotate(n=Count("posts")).aggregate(Avg("n")) is
 // Annotate(orm.A{"n": …}).Aggregate(ctx, orm.A{"avg": orm.Avg("n")})).
 //
+// # Full-text search
+//
+// Modelled on Django's django.contrib.postgres.search, on both engines. A
+// model declares what may be searched, and a query may only search that,
+// so every search is served by an index:
+//
+//	m.Meta(orm.SearchIndex("name", "description").Weights("A", "B"))
+//
+//	v, q := orm.SearchVector("name", "description"), orm.SearchQuery(text)
+//	Products.Objects().Filter(orm.Search(v, q)).
+//		Annotate(orm.A{"rank": orm.SearchRank(v, q)}).OrderBy("-rank", "pk")
+//	Products.Objects().Filter(orm.Q{"name__search": text}) // needs SearchIndex("name")
+//
+// SearchIndex takes text fields, optional weights "A" (highest) to "D", one
+// per field, and a text search configuration: "english" (the default;
+// words are stemmed, "running" finds "run") or "simple" (words as written,
+// in any case). A search over fields without a SearchIndex over exactly
+// those fields is an error naming the ones declared. SearchQuery reads
+// text as web search syntax (PostgreSQL's websearch_to_tsquery): every
+// word must occur, a "quoted phrase" as written, a -word must not, and
+// "or" accepts either side; words joined by punctuation ("e-mail") are a
+// phrase. Nothing else is syntax, and no text is an error. A query with
+// nothing to find (empty, punctuation, only -words) matches nothing.
+// SearchRank is higher for a better match and 0 for none; its values
+// differ between engines, only its order means something.
+//
+// On PostgreSQL the index is a GIN index on the weighted tsvector
+// (to_tsvector of each coalesced column, setweight, ||); a search writes
+// the same expression, which is what lets the planner use the index, and
+// ranks with ts_rank. On SQLite it is an FTS5 table reading the model's
+// table (external content, keyed by the row id: the model needs an
+// integer primary key), tokenized as the configuration says ("porter
+// unicode61 remove_diacritics 2" for english, "unicode61" for simple),
+// kept current by triggers on every write (Save, Update, BulkCreate, raw
+// SQL alike), and ranked with bm25 weighted A=1.0, B=0.4, C=0.2, D=0.1 as
+// ts_rank's defaults. The engines differ at the edges: PostgreSQL's
+// english configuration ignores stop words ("the", "and") that SQLite
+// finds; SQLite's english folds accents ("cafe" finds "café"); a
+// PostgreSQL phrase can span the end of one field and the start of the
+// next.
+//
+// TrigramIndex("name") declares a trigram index, for typos:
+// TrigramSimilarity("name", text) is the share of trigrams in common (0
+// to 1, pg_trgm's similarity) and Q{"name__trigram_similar": text} keeps
+// the rows at or above pg_trgm's default threshold, 0.3. On PostgreSQL it
+// is a GIN gin_trgm_ops index on UPPER(name), the expression icontains,
+// istartswith, iendswith and iexact compare, so it serves them too; the
+// pg_trgm extension is created (once, in schema public, which must be on
+// the search_path) with the index. On SQLite an FTS5 table tokenized by
+// trigram finds the rows sharing a trigram inside a word with the text,
+// and only those are scored; so a text whose words are all shorter than
+// three letters finds nothing there.
+//
+// Both kinds are recorded in the schema state (IndexState.Kind) and
+// created, added and removed by makemigrations; on SQLite a table rebuild
+// or rename makes them again.
+//
 // # Relations
 //
 //	author = ForeignKey(User, on_delete=CASCADE,  Author orm.FK[User]

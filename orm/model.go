@@ -102,6 +102,11 @@ type IndexDef struct {
 	// Index(*expressions)): an order or a filter on the same expression
 	// can then read the index.
 	Exprs []Expr
+	// Kind is "" for an ordinary (B-tree) index, IndexSearch for a
+	// full-text index (SearchIndex) or IndexTrigram (TrigramIndex).
+	Kind    string
+	Weights []string // IndexSearch: "A" to "D" per field, or none
+	Config  string   // IndexSearch: the text search configuration
 }
 
 // ConstraintDef is a named constraint from Meta.constraints or unique_together.
@@ -362,6 +367,12 @@ func (m *Meta) finish(opts []MetaOption) error {
 			if m.Field(strings.TrimPrefix(name, "-")) == nil {
 				return m.unknownField(strings.TrimPrefix(name, "-"))
 			}
+		}
+		if ix.Kind != "" {
+			if err := m.checkTextIndex(&m.Indexes[i]); err != nil {
+				return err
+			}
+			continue
 		}
 		if ix.Name == "" {
 			cols := columnsOf(m, ix.Fields)

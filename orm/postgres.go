@@ -132,6 +132,10 @@ func (postgres) upper(expr string) string { return "UPPER(" + expr + ")" }
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func (d postgres) textMatch(c *compiler, op, expr string, f *Field, text string, fold bool) {
+	if op == "exact" {
+		c.sql.WriteString(d.upper(expr) + " = " + d.upper(c.arg(text)))
+		return
+	}
 	pattern := likeEscaper.Replace(text)
 	switch op {
 	case "contains":
@@ -257,3 +261,46 @@ func (postgres) explain(opts string) string {
 }
 
 func stdlibOpen(pool *pgxpool.Pool) *sql.DB { return stdlib.OpenDBFromPool(pool) }
+
+func pgColumns(c *compiler, cols []colRef) ([]string, error) {
+	out := make([]string, len(cols))
+	for i, col := range cols {
+		var err error
+		if out[i], err = c.colSQL(col); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (postgres) searchMatch(c *compiler, t *textTarget, q webQuery) error {
+	cols, err := pgColumns(c, t.cols)
+	if err != nil {
+		return err
+	}
+	c.sql.WriteString("(" + pgTSVector(t.ix.Config, cols, t.ix.Weights) + ") @@ " + pgTSQuery(c, t.ix.Config, q))
+	return nil
+}
+
+func (postgres) searchRank(c *compiler, t *textTarget, q webQuery) (string, error) {
+	cols, err := pgColumns(c, t.cols)
+	if err != nil {
+		return "", err
+	}
+	return "ts_rank(" + pgTSVector(t.ix.Config, cols, t.ix.Weights) + ", " + pgTSQuery(c, t.ix.Config, q) + ")::double precision", nil
+}
+
+// trigramSimilar compares UPPER(col), the expression the trigram index is
+// built on so that it serves icontains too; pg_trgm folds case itself.
+func (d postgres) trigramSimilar(c *compiler, t *textTarget, text string) error {
+	col, err := c.colSQL(t.cols[0])
+	if err != nil {
+		return err
+	}
+	c.sql.WriteString(d.upper(col) + " % " + d.upper(c.arg(text)))
+	return nil
+}
+
+func (d postgres) trigramSimilarity(col, text string) string {
+	return "similarity(" + d.upper(col) + ", " + d.upper(text) + ")::double precision"
+}

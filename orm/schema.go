@@ -67,6 +67,12 @@ type IndexState struct {
 	Name        string            `json:"name"`
 	Columns     []string          `json:"columns"`
 	Expressions map[string]string `json:"expressions,omitempty"`
+	// Kind is empty for an ordinary index, "search" for a full-text
+	// index (Weights and Config as SearchIndex declares them) or
+	// "trigram".
+	Kind    string   `json:"kind,omitempty"`
+	Weights []string `json:"weights,omitempty"`
+	Config  string   `json:"config,omitempty"`
 }
 
 // ConstraintState is a named table constraint: "unique" over Columns, or
@@ -231,6 +237,11 @@ func ReadSchemaState(r io.Reader) (*SchemaState, error) {
 				return nil, fmt.Errorf("orm: reading schema state: %s.%s has unknown kind %q", t.Name, c.Name, c.Kind)
 			}
 		}
+		for _, ix := range t.Indexes {
+			if err := ix.check(&t); err != nil {
+				return nil, fmt.Errorf("orm: reading schema state: %s: index %s: %w", t.Name, ix.Name, err)
+			}
+		}
 	}
 	return &s, nil
 }
@@ -276,6 +287,7 @@ func (t TableState) clone() TableState {
 	for i := range t.Indexes {
 		t.Indexes[i].Columns = slices.Clone(t.Indexes[i].Columns)
 		t.Indexes[i].Expressions = maps.Clone(t.Indexes[i].Expressions)
+		t.Indexes[i].Weights = slices.Clone(t.Indexes[i].Weights)
 	}
 	t.Constraints = slices.Clone(t.Constraints)
 	for i, c := range t.Constraints {
@@ -289,6 +301,47 @@ func (t TableState) clone() TableState {
 		}
 	}
 	return t
+}
+
+// check refuses what would write wrong SQL: the configuration and the
+// weights are written into it, and SQLite keys its FTS5 table by an
+// integer primary key.
+func (ix IndexState) check(t *TableState) error {
+	switch ix.Kind {
+	case "":
+		return nil
+	case IndexSearch:
+		if searchTokenizers[ix.Config] == "" {
+			return fmt.Errorf("text search configuration %q is not supported", ix.Config)
+		}
+		if len(ix.Weights) > 0 && len(ix.Weights) != len(ix.Columns) {
+			return fmt.Errorf("%d weights for %d columns", len(ix.Weights), len(ix.Columns))
+		}
+		for _, w := range ix.Weights {
+			if searchWeights[w] == "" {
+				return fmt.Errorf("weight %q is not one of A, B, C, D", w)
+			}
+		}
+	case IndexTrigram:
+		if len(ix.Columns) != 1 {
+			return fmt.Errorf("a trigram index covers one column")
+		}
+	default:
+		return fmt.Errorf("unknown kind %q", ix.Kind)
+	}
+	if pk := t.pkColumn(); pk == nil || !pk.kind().isInteger() {
+		return fmt.Errorf("a %s index needs an integer primary key", ix.Kind)
+	}
+	return nil
+}
+
+func (t *TableState) pkColumn() *ColumnState {
+	for i := range t.Columns {
+		if t.Columns[i].PrimaryKey {
+			return &t.Columns[i]
+		}
+	}
+	return nil
 }
 
 // Column returns the column with the given name, or nil.

@@ -482,7 +482,8 @@ func renameRefs(w *TableState, from, to string) {
 }
 
 func indexEqual(a, b IndexState) bool {
-	return a.Name == b.Name && slices.Equal(a.Columns, b.Columns) && maps.Equal(a.Expressions, b.Expressions)
+	return a.Name == b.Name && slices.Equal(a.Columns, b.Columns) && maps.Equal(a.Expressions, b.Expressions) &&
+		a.Kind == b.Kind && slices.Equal(a.Weights, b.Weights) && a.Config == b.Config
 }
 
 func constraintEqual(a, b ConstraintState) bool {

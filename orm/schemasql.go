@@ -25,7 +25,7 @@ func (t *TableState) CreateSQL(vendor string) ([]string, error) {
 	}
 	stmts := []string{create}
 	for _, ix := range t.Indexes {
-		stmts = append(stmts, createIndexStmt(d, t.Name, ix))
+		stmts = append(stmts, indexSQL(d, t, ix)...)
 	}
 	return stmts, nil
 }
@@ -109,6 +109,118 @@ func createIndexStmt(d dialect, table string, ix IndexState) string {
 		keys = quoteColumns(ix.Columns)
 	}
 	return "CREATE INDEX " + quote(ix.Name) + " ON " + quote(table) + " (" + keys + ")"
+}
+
+// indexSQL is the statements that create index ix of table t.
+func indexSQL(d dialect, t *TableState, ix IndexState) []string {
+	switch {
+	case ix.Kind == "":
+		return []string{createIndexStmt(d, t.Name, ix)}
+	case d.name() == "sqlite":
+		return sqliteFTSCreate(t, ix)
+	case ix.Kind == IndexSearch:
+		return []string{"CREATE INDEX " + quote(ix.Name) + " ON " + quote(t.Name) + " USING gin ((" +
+			pgTSVector(ix.Config, quoteAll(ix.Columns), ix.Weights) + "))"}
+	}
+	// On UPPER(column), which icontains and its kin compare, so that the
+	// index serves them as well as the trigram lookups.
+	return append(slices.Clone(pgTrgmStmts),
+		"CREATE INDEX "+quote(ix.Name)+" ON "+quote(t.Name)+" USING gin (UPPER("+quote(ix.Columns[0])+") gin_trgm_ops)")
+}
+
+// pgTrgmStmts install pg_trgm once per database, in schema public (on the
+// default search_path) rather than the current schema, which a test drops
+// with CASCADE while other schemas use the extension. The lock makes
+// transactions that create it at the same time wait for each other, where
+// IF NOT EXISTS alone lets the second fail on a duplicate key.
+var pgTrgmStmts = []string{
+	"SELECT pg_advisory_xact_lock(7283510917)",
+	"CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public",
+}
+
+// dropIndexSQL is the statements that drop index ix.
+func dropIndexSQL(d dialect, ix IndexState) []string {
+	if ix.Kind != "" && d.name() == "sqlite" {
+		return append(sqliteFTSDropTriggers(ix), "DROP TABLE "+quote(ix.Name))
+	}
+	return []string{"DROP INDEX " + quote(ix.Name)}
+}
+
+func quoteAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = quote(n)
+	}
+	return out
+}
+
+// sqliteFTSCreate makes a full-text or trigram index on SQLite: an FTS5
+// table that reads its text from t (external content, so the text is not
+// stored twice) keyed by t's row id, triggers that keep it current on
+// every write, whatever makes it, and its filling from the rows already
+// there.
+func sqliteFTSCreate(t *TableState, ix IndexState) []string {
+	tokenize := "trigram"
+	if ix.Kind == IndexSearch {
+		tokenize = searchTokenizers[ix.Config]
+	}
+	fts := quote(ix.Name)
+	stmts := []string{"CREATE VIRTUAL TABLE " + fts + " USING fts5(" + strings.Join(quoteAll(ix.Columns), ", ") +
+		", content=" + quoteString(t.Name) + ", content_rowid=" + quoteString(t.pkColumn().Name) + ", tokenize=" + quoteString(tokenize) + ")"}
+	return append(append(stmts, sqliteFTSTriggers(t, ix)...), sqliteFTSRebuild(ix))
+}
+
+func sqliteFTSRebuild(ix IndexState) string {
+	return "INSERT INTO " + quote(ix.Name) + " (" + quote(ix.Name) + ") VALUES ('rebuild')"
+}
+
+// sqliteFTSTriggers keep an external-content FTS5 table current: FTS5
+// removes a row's words given the values it indexed, so an update removes
+// the old values before adding the new ones. Each statement is on one
+// line, which goose reads as one statement despite the semicolons inside.
+func sqliteFTSTriggers(t *TableState, ix IndexState) []string {
+	fts := quote(ix.Name)
+	pk := quote(t.pkColumn().Name)
+	cols := strings.Join(quoteAll(ix.Columns), ", ")
+	values := func(row string) string {
+		vals := []string{row + "." + pk}
+		for _, c := range ix.Columns {
+			vals = append(vals, row+"."+quote(c))
+		}
+		return strings.Join(vals, ", ")
+	}
+	insert := "INSERT INTO " + fts + " (rowid, " + cols + ") VALUES (" + values("new") + ");"
+	remove := "INSERT INTO " + fts + " (" + fts + ", rowid, " + cols + ") VALUES ('delete', " + values("old") + ");"
+	on := " ON " + quote(t.Name) + " BEGIN "
+	names := sqliteFTSTriggerNames(ix)
+	return []string{
+		"CREATE TRIGGER " + names[0] + " AFTER INSERT" + on + insert + " END",
+		"CREATE TRIGGER " + names[1] + " AFTER DELETE" + on + remove + " END",
+		"CREATE TRIGGER " + names[2] + " AFTER UPDATE OF " + pk + ", " + cols + on + remove + " " + insert + " END",
+	}
+}
+
+func sqliteFTSTriggerNames(ix IndexState) []string {
+	return []string{quote(ix.Name + "_ai"), quote(ix.Name + "_ad"), quote(ix.Name + "_au")}
+}
+
+func sqliteFTSDropTriggers(ix IndexState) []string {
+	var stmts []string
+	for _, name := range sqliteFTSTriggerNames(ix) {
+		stmts = append(stmts, "DROP TRIGGER "+name)
+	}
+	return stmts
+}
+
+// sqliteFTSTables is the FTS5 tables of t, which dropping t leaves behind.
+func sqliteFTSTables(t *TableState) []IndexState {
+	var out []IndexState
+	for _, ix := range t.Indexes {
+		if ix.Kind != "" {
+			out = append(out, ix)
+		}
+	}
+	return out
 }
 
 func quoteColumns(cols []string) string {
@@ -302,9 +414,9 @@ func (o *schemaOp) postgresSQL(d dialect) ([]string, error) {
 		alter, err := pgAlterColumn(d, t, &o.col, &o.col2)
 		return append(stmts, alter...), err
 	case opAddIndex:
-		return []string{createIndexStmt(d, t, o.index)}, nil
+		return indexSQL(d, &o.after, o.index), nil
 	case opRemoveIndex:
-		return []string{"DROP INDEX " + quote(o.index.Name)}, nil
+		return dropIndexSQL(d, o.index), nil
 	case opAddConstraint:
 		def, err := constraintDef(d, o.constraint)
 		if err != nil {
@@ -387,11 +499,19 @@ func (o *schemaOp) sqliteStmts(d dialect, rebuild rebuildFunc) ([]string, error)
 	case opCreateTable:
 		return o.after.CreateSQL(d.name())
 	case opDropTable:
-		return []string{"DROP TABLE " + quote(o.before.Name)}, nil
+		stmts := []string{"DROP TABLE " + quote(o.before.Name)}
+		for _, ix := range sqliteFTSTables(&o.before) {
+			stmts = append(stmts, "DROP TABLE "+quote(ix.Name))
+		}
+		return stmts, nil
 	case opRenameTable:
-		return []string{alterTable(o.before.Name) + "RENAME TO " + quote(t)}, nil
+		// An FTS5 table names its content table and columns, which no
+		// ALTER follows: it is made again around the rename.
+		return sqliteAroundFTS(d, &o.before, &o.after, func(IndexState) bool { return true },
+			alterTable(o.before.Name)+"RENAME TO "+quote(t)), nil
 	case opRenameColumn:
-		return []string{alterTable(t) + "RENAME COLUMN " + quote(o.col.Name) + " TO " + quote(o.col2.Name)}, nil
+		return sqliteAroundFTS(d, &o.before, &o.after, func(ix IndexState) bool { return slices.Contains(ix.Columns, o.col.Name) },
+			alterTable(t)+"RENAME COLUMN "+quote(o.col.Name)+" TO "+quote(o.col2.Name)), nil
 	case opAddColumn:
 		fill := ""
 		if o.fill != nil {
@@ -442,9 +562,9 @@ func (o *schemaOp) sqliteStmts(d dialect, rebuild rebuildFunc) ([]string, error)
 		}
 		return rebuild(&o.before, &o.after, fills)
 	case opAddIndex:
-		return []string{createIndexStmt(d, t, o.index)}, nil
+		return indexSQL(d, &o.after, o.index), nil
 	case opRemoveIndex:
-		return []string{"DROP INDEX " + quote(o.index.Name)}, nil
+		return dropIndexSQL(d, o.index), nil
 	case opAddConstraint, opRemoveConstraint:
 		return rebuild(&o.before, &o.after, nil)
 	}
@@ -487,10 +607,44 @@ func sqliteRebuild(d dialect, before, after *TableState, fills map[string]string
 		"INSERT INTO " + quote(name) + " (" + strings.Join(cols, ", ") + ") SELECT " + strings.Join(exprs, ", ") + " FROM " + quote(oldName),
 		"DROP TABLE " + quote(oldName),
 	}
+	// Dropping the old table dropped the triggers of its FTS5 tables, and
+	// the rows came back without them.
 	for _, ix := range after.Indexes {
-		stmts = append(stmts, createIndexStmt(d, name, ix))
+		switch {
+		case ix.Kind == "":
+			stmts = append(stmts, createIndexStmt(d, name, ix))
+		case slices.ContainsFunc(before.Indexes, func(b IndexState) bool { return indexEqual(b, ix) }):
+			stmts = append(append(stmts, sqliteFTSTriggers(after, ix)...), sqliteFTSRebuild(ix))
+		default:
+			stmts = append(stmts, sqliteFTSCreate(after, ix)...)
+		}
+	}
+	for _, ix := range sqliteFTSTables(before) {
+		if !slices.ContainsFunc(after.Indexes, func(a IndexState) bool { return indexEqual(a, ix) }) {
+			stmts = append(stmts, "DROP TABLE "+quote(ix.Name))
+		}
 	}
 	return stmts, nil
+}
+
+// sqliteAroundFTS runs stmt between dropping the FTS5 indexes of before
+// that affected selects and making them again as after has them.
+func sqliteAroundFTS(d dialect, before, after *TableState, affected func(IndexState) bool, stmt string) []string {
+	var stmts []string
+	remade := map[string]bool{}
+	for _, ix := range sqliteFTSTables(before) {
+		if affected(ix) {
+			stmts = append(stmts, dropIndexSQL(d, ix)...)
+			remade[ix.Name] = true
+		}
+	}
+	stmts = append(stmts, stmt)
+	for _, ix := range sqliteFTSTables(after) {
+		if remade[ix.Name] {
+			stmts = append(stmts, sqliteFTSCreate(after, ix)...)
+		}
+	}
+	return stmts
 }
 
 // pendingRebuild is one pending table rebuild in a run being merged.

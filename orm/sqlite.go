@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -330,13 +331,37 @@ func (sqlite) autoPK() string { return "integer PRIMARY KEY AUTOINCREMENT" }
 
 func (sqlite) upper(expr string) string { return "quarry_upper(" + expr + ")" }
 
-// textMatch uses instr and substr rather than LIKE: SQLite's LIKE ignores
-// case (ASCII only), and instr needs no escaping of % and _.
+// sqliteMaxLike is SQLite's limit on the length of a LIKE pattern
+// (SQLITE_MAX_LIKE_PATTERN_LENGTH).
+const sqliteMaxLike = 50000
+
+// textMatch folds ASCII text with LIKE, which ignores ASCII case inside
+// SQLite, with no call into Go for each row; the same answers as
+// PostgreSQL's UPPER for such text, unless a value holds a non-ASCII letter
+// that upper-cases to an ASCII one (the Turkish dotless ı). Other text is
+// folded by quarry_upper (non-ASCII letters too) and matched with instr
+// and substr, which need no escaping; so is matching that keeps case,
+// since LIKE cannot.
 func (d sqlite) textMatch(c *compiler, op, expr string, f *Field, text string, fold bool) {
+	if fold && isASCII(text) && 2*len(text)+2 <= sqliteMaxLike {
+		pattern := likeEscaper.Replace(text)
+		switch op {
+		case "contains":
+			pattern = "%" + pattern + "%"
+		case "startswith":
+			pattern += "%"
+		case "endswith":
+			pattern = "%" + pattern
+		}
+		c.sql.WriteString(expr + " LIKE " + c.arg(pattern) + ` ESCAPE '\'`)
+		return
+	}
 	if fold {
 		expr, text = d.upper(expr), strings.ToUpper(text)
 	}
 	switch op {
+	case "exact":
+		c.sql.WriteString(expr + " = " + c.arg(text))
 	case "contains":
 		c.sql.WriteString("instr(" + expr + ", " + c.arg(text) + ") > 0")
 	case "startswith":
@@ -348,6 +373,15 @@ func (d sqlite) textMatch(c *compiler, op, expr string, f *Field, text string, f
 		}
 		c.sql.WriteString("substr(" + expr + ", " + fmt.Sprint(-len([]rune(text))) + ") = " + c.arg(text))
 	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func (sqlite) regex(c *compiler, expr string, f *Field, pattern string, fold bool) {
@@ -440,3 +474,67 @@ func (sqlite) function(name string, args []string) string {
 func (sqlite) forUpdate(*lockOpts) string { return "" }
 
 func (sqlite) explain(string) string { return "EXPLAIN QUERY PLAN " }
+
+func init() {
+	// Scores only the candidates the trigram FTS5 table found, never a
+	// whole table.
+	modsqlite.MustRegisterDeterministicScalarFunction("quarry_similarity", 2,
+		func(_ *modsqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			a, okA := sqliteText(args[0])
+			b, okB := sqliteText(args[1])
+			if !okA || !okB {
+				return nil, nil
+			}
+			return similarity(a, b), nil
+		})
+}
+
+// searchMatch looks the query up in the index's FTS5 table, whose row ids
+// are the primary keys.
+func (sqlite) searchMatch(c *compiler, t *textTarget, q webQuery) error {
+	pk, err := c.colSQL(t.pk)
+	if err != nil {
+		return err
+	}
+	fts := quote(t.ix.Name)
+	c.sql.WriteString(pk + " IN (SELECT rowid FROM " + fts + " WHERE " + fts + " MATCH " + c.arg(q.fts5()) + ")")
+	return nil
+}
+
+// searchRank is bm25, negated so that a better match is higher as with
+// ts_rank, for the row's own entry of the FTS5 table.
+func (sqlite) searchRank(c *compiler, t *textTarget, q webQuery) (string, error) {
+	pk, err := c.colSQL(t.pk)
+	if err != nil {
+		return "", err
+	}
+	fts := quote(t.ix.Name)
+	return "COALESCE((SELECT -bm25(" + fts + bm25Weights(t.ix) + ") FROM " + fts + " WHERE " + fts + " MATCH " + c.arg(q.fts5()) +
+		" AND " + fts + ".rowid = " + pk + "), 0.0)", nil
+}
+
+// trigramSimilar narrows the rows to those sharing a trigram with text,
+// through the index's FTS5 table, and scores only those.
+func (d sqlite) trigramSimilar(c *compiler, t *textTarget, text string) error {
+	match := trigramCandidates(text)
+	if match == "" {
+		c.sql.WriteString("(1 = 0)")
+		return nil
+	}
+	pk, err := c.colSQL(t.pk)
+	if err != nil {
+		return err
+	}
+	col, err := c.colSQL(t.cols[0])
+	if err != nil {
+		return err
+	}
+	fts := quote(t.ix.Name)
+	c.sql.WriteString("(" + pk + " IN (SELECT rowid FROM " + fts + " WHERE " + fts + " MATCH " + c.arg(match) + ") AND " +
+		d.trigramSimilarity(col, c.arg(text)) + " >= " + formatFloat(trigramThreshold) + ")")
+	return nil
+}
+
+func (sqlite) trigramSimilarity(col, text string) string {
+	return "quarry_similarity(" + col + ", " + text + ")"
+}

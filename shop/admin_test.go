@@ -142,6 +142,7 @@ func TestShopAdmin(t *testing.T) {
 		c.get("/admin/shop/", "Products", "Categories", "Customers", "Orders", "Reviews")
 		c.get("/admin/shop/product/", "Pocket Phone", "Long Cable", "On sale", "Low stock", "Average rating", `name="form-0-stock"`)
 		c.get("/admin/shop/product/?q=pocket", "Pocket Phone")
+		c.get("/admin/shop/product/?q=pockets", "Pocket Phone") // name and description are searched full-text
 		c.get("/admin/shop/category/", "electronics", "phones")
 		c.get("/admin/shop/customer/", "ann", "bob")
 		c.get("/admin/shop/order/?status__exact=pending", o.Number.String()[:8], "Pending")

@@ -119,6 +119,10 @@ var Products = orm.Define("shop", func(p *Product, m *orm.Schema) {
 		orm.Index("price", "id"), orm.Index("sale_price", "id"), orm.Index("stock", "id"),
 		orm.Index("average_rating", "id"),
 		orm.IndexOn(CurrentPriceExpr(), orm.F("id")).Named("shop_product_current_price_idx"),
+		// The catalog's search: a name hit ranks above a description hit;
+		// misspelt names are found by their trigrams.
+		orm.SearchIndex("name", "description").Weights("A", "B"),
+		orm.TrigramIndex("name"),
 		orm.CheckConstraint("shop_product_price_nonnegative", orm.Q{"price__gte": 0}),
 		orm.CheckConstraint("shop_product_sale_price_nonnegative", orm.Q{"sale_price__gte": 0}),
 		orm.CheckConstraint("shop_product_cost_price_nonnegative", orm.Q{"cost_price__gte": 0}))

@@ -61,15 +61,17 @@ func cards(products []*Product) []shopviews.ProductCard {
 	return out
 }
 
-// catalogSorts are the catalog's orders, by the sort parameter's value;
-// the first is the default. Every order ends in the primary key, so that
-// pages never share or skip a product, going the way of the sort, so that
-// one index of Product's on (field, id) serves it.
+// catalogSorts are the catalog's orders, by the sort parameter's value:
+// the default (no parameter) is the first while searching, the second
+// otherwise. Every order ends in the primary key, so that pages never
+// share or skip a product, going the way of the sort, so that one index
+// of Product's on (field, id) serves it.
 var catalogSorts = []struct {
 	value, label string
 	fields       []string
 }{
-	{"", "Name", []string{"name", "pk"}},
+	{"relevance", "Relevance", []string{"-rank", "-pk"}}, // only while searching
+	{"name", "Name", []string{"name", "pk"}},
 	{"price", "Price: low to high", []string{"current_price", "pk"}},
 	{"-price", "Price: high to low", []string{"-current_price", "-pk"}},
 	{"rating", "Best rated", []string{"-average_rating", "-pk"}},
@@ -80,7 +82,7 @@ var catalogSorts = []struct {
 // default.
 var perPageChoices = []int{12, 24, 48}
 
-// maxSearchWords bounds the conditions one search adds to the query.
+// maxSearchWords bounds the words one search looks for.
 const maxSearchWords = 8
 
 // catalogQuery is what a visitor asked the catalog for: the query string,
@@ -104,8 +106,9 @@ func readCatalogQuery(q url.Values) catalogQuery {
 	if !auth.Storable(cq.search) {
 		cq.search = "" // a NUL or broken UTF-8 matches nothing a visitor meant
 	}
+	cq.sort = cq.defaultSort()
 	for i, s := range catalogSorts {
-		if s.value == q.Get("sort") {
+		if s.value == q.Get("sort") && (i > 0 || cq.search != "") {
 			cq.sort = i
 		}
 	}
@@ -115,16 +118,30 @@ func readCatalogQuery(q url.Values) catalogQuery {
 	return cq
 }
 
-// products are the active products the query asks for, in no order yet.
-// An unknown category is a 404.
-func (cq catalogQuery) products(categories []*Category) (ProductQS, error) {
+// defaultSort is relevance while searching, else the name.
+func (cq catalogQuery) defaultSort() int {
+	if cq.search != "" {
+		return 0
+	}
+	return 1
+}
+
+// products are the active products the query asks for, in no order yet,
+// with their relevance to a search annotated as "rank". A search finds
+// the products whose name or description has every word (in any form:
+// "shoe" finds "shoes"); similar instead finds those whose name is spelt
+// like the search, for when no product has the words. An unknown category
+// is a 404.
+func (cq catalogQuery) products(categories []*Category, similar bool) (ProductQS, error) {
 	qs := ProductObjects().Filter(orm.Q{"is_active": true})
-	// Every word must appear in the name or the description.
-	for i, word := range strings.Fields(cq.search) {
-		if i == maxSearchWords {
-			break
+	if words := strings.Fields(cq.search); len(words) > 0 {
+		text := strings.Join(words[:min(len(words), maxSearchWords)], " ")
+		if similar {
+			qs = qs.Filter(orm.Q{"name__trigram_similar": text}).Annotate(orm.A{"rank": orm.TrigramSimilarity("name", text)})
+		} else {
+			v, q := orm.SearchVector("name", "description"), orm.SearchQuery(text)
+			qs = qs.Filter(orm.Search(v, q)).Annotate(orm.A{"rank": orm.SearchRank(v, q)})
 		}
-		qs = qs.Filter(orm.Or(orm.Q{"name__icontains": word}, orm.Q{"description__icontains": word}))
 	}
 	if cq.category != "" {
 		i := slices.IndexFunc(categories, func(k *Category) bool { return k.Slug == cq.category })
@@ -155,7 +172,7 @@ func (cq catalogQuery) url(page int) string {
 	set("category", cq.category, cq.category != "")
 	set("in_stock", "1", cq.inStock)
 	set("on_sale", "1", cq.onSale)
-	set("sort", catalogSorts[cq.sort].value, cq.sort != 0)
+	set("sort", catalogSorts[cq.sort].value, cq.sort != cq.defaultSort())
 	set("per_page", strconv.Itoa(cq.perPage), cq.perPage != perPageChoices[0])
 	set("page", strconv.Itoa(page), page > 1)
 	if len(v) == 0 {
@@ -173,7 +190,7 @@ func catalog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	qs, err := cq.products(categories)
+	qs, err := cq.products(categories, false)
 	if err != nil {
 		return err
 	}
@@ -182,6 +199,16 @@ func catalog(c echo.Context) error {
 	count, err := orm.CountUpTo(ctx, qs, catalogCountUpTo)
 	if err != nil {
 		return err
+	}
+	if count.N == 0 && cq.search != "" {
+		// Nothing matched the words: show the products whose names are
+		// spelt like them.
+		if qs, err = cq.products(categories, true); err != nil {
+			return err
+		}
+		if count, err = orm.CountUpTo(ctx, qs, catalogCountUpTo); err != nil {
+			return err
+		}
 	}
 	total, atLeast := count.N, count.AtLeast
 	numPages := max(int((total+int64(cq.perPage)-1)/int64(cq.perPage)), 1)
@@ -224,7 +251,14 @@ func catalog(c echo.Context) error {
 	}
 	view.OwnSearch = true
 	for i, s := range catalogSorts {
-		view.Sorts = append(view.Sorts, shopviews.Option{Value: s.value, Label: s.label, Selected: i == cq.sort})
+		value := s.value
+		switch {
+		case i == 0 && cq.search == "":
+			continue
+		case i == cq.defaultSort():
+			value = ""
+		}
+		view.Sorts = append(view.Sorts, shopviews.Option{Value: value, Label: s.label, Selected: i == cq.sort})
 	}
 	for _, n := range perPageChoices {
 		v := strconv.Itoa(n)

@@ -115,7 +115,12 @@ func TestStorefrontCatalog(t *testing.T) {
 			{"all active, by name", "", []string{"Cable", "Laptop", "Novel", "Phone X"}, []string{"Old Radio"}},
 			{"category with its sub-categories", "category=electronics", []string{"Cable", "Laptop", "Phone X"}, []string{"Novel"}},
 			{"sub-category", "category=phones", []string{"Phone X"}, []string{"Laptop", "Novel"}},
-			{"search name or description", "q=phone", []string{"Novel", "Phone X"}, []string{"Laptop", "Cable"}},
+			// A name hit (Phone X) ranks above a description hit (Novel).
+			{"search name or description, by relevance", "q=phone", []string{"Phone X", "Novel"}, []string{"Laptop", "Cable"}},
+			{"search sorted by name", "q=phone&sort=name", []string{"Novel", "Phone X"}, []string{"Laptop", "Cable"}},
+			{"search finds other forms of a word", "q=phones", []string{"Phone X", "Novel"}, []string{"Laptop"}},
+			{"misspelt: names spelt alike", "q=labtop", []string{"Laptop"}, []string{"Phone X", "Cable"}},
+			{"relevance needs a search", "sort=relevance", []string{"Cable", "Laptop", "Novel", "Phone X"}, nil},
 			{"search every word", "q=phone+camera", []string{"Phone X"}, []string{"Novel"}},
 			{"search ignores case", "q=LAPTOP", []string{"Laptop"}, []string{"Phone X"}},
 			{"in stock", "in_stock=1", []string{"Laptop", "Novel", "Phone X"}, []string{"Cable"}},
@@ -146,6 +151,9 @@ func TestStorefrontCatalog(t *testing.T) {
 				grid.lacks(t, tc.absent...)
 			})
 		}
+		// Relevance is a sort, and the default one, only while searching.
+		b.get("/products/?q=phone").expect(t, http.StatusOK, `<option value="" selected>Relevance</option>`, `<option value="name">Name</option>`)
+		b.get("/products/").lacks(t, "Relevance")
 		for _, tc := range []struct{ name, query, message string }{
 			{"unknown category", "category=toys", "There is no such category."},
 			{"page past the end", "page=2", "That page does not exist."},

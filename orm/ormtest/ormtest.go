@@ -97,7 +97,9 @@ func openPostgresSchema(t testing.TB) *orm.DB {
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	db, err := orm.Open(ctx, url+sep+"search_path="+schema)
+	// public stays on the path after the test's schema: extensions such
+	// as pg_trgm live there, shared by every schema (orm.TrigramIndex).
+	db, err := orm.Open(ctx, url+sep+"search_path="+schema+",public")
 	if err != nil {
 		t.Fatal(err)
 	}
