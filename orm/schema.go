@@ -190,8 +190,8 @@ func indexStateOf(m *Meta, ix IndexDef) (IndexState, error) {
 			}
 			sqliteKeys = append(sqliteKeys, key)
 		}
-		is := IndexState{Name: ix.Name, Columns: cols}
-		if decimal {
+		is := IndexState{Name: ix.Name, Columns: cols, Kind: ix.Kind, Weights: ix.Weights, Config: ix.Config}
+		if decimal && ix.Kind == "" {
 			is.Expressions = map[string]string{"sqlite": strings.Join(sqliteKeys, ", ")}
 		}
 		return is, nil
