@@ -333,6 +333,17 @@ func (cl *changeList) view(ctx context.Context, editForms map[string]*form, form
 		v.Pagination.Total, v.Pagination.TotalEstimated = total.n, total.estimated
 	}
 	per := e.opts.ListPerPage
+	if count.estimated && int64(cl.page*per) > count.n/2 {
+		// A page in the second half of an estimated list: an exact count
+		// reads the narrowest index, and lets the page be read from the
+		// end rather than by skipping half a table's rows.
+		n, err := cl.qs.Count(ctx)
+		if err != nil {
+			return v, err
+		}
+		count = rowCount{n: n}
+		v.Pagination.Count, v.Pagination.Estimated, v.Pagination.ExactURL = n, false, ""
+	}
 	pages := max(int((count.n+int64(per)-1)/int64(per)), 1)
 	order := cl.ordering()
 	qs := cl.qs

@@ -93,6 +93,13 @@ func TestChangeListBoundedAndEstimatedCounts(t *testing.T) {
 		res = c.get(list)
 		res.expect(t, http.StatusOK, "about 12 products", "Count all")
 		c.get(list+"?_count=exact").expect(t, http.StatusOK, "12 products")
+		// A page in the second half of an estimated list counts exactly
+		// and is read from the end.
+		res = c.get(list + "?p=3")
+		res.expect(t, http.StatusOK, "12 products")
+		if got := rowNames(res.body); !slices.Equal(got, []string{"Product 10", "Product 11"}) {
+			t.Fatalf("the last page of an estimated list: %v", got)
+		}
 	})
 }
 

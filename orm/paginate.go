@@ -30,8 +30,18 @@ func CountUpTo[T any, S ManagerQuerySet[T, S]](ctx context.Context, qs S, limit 
 // reverse order from the end, so the database skips the rows after it,
 // fewer than those before: the last page costs what the first does.
 // After a count that stopped at its bound, one row more is read, and more
-// tells whether a next page exists.
+// tells whether a next page exists; but a page ten bounds deep is found
+// by counting exactly first, since a count reads the narrowest index and
+// skipping rows reads the table, and the page may then be read from the
+// end.
 func Page[T any, S ManagerQuerySet[T, S]](ctx context.Context, qs S, order []string, n, per int, total RowCount) (rows []*T, more bool, err error) {
+	if total.AtLeast && int64((n-1)*per) >= 10*total.N {
+		all, err := qs.OrderBy().Count(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		total = RowCount{N: all}
+	}
 	before, after := (n-1)*per, total.N-int64(n*per)
 	if total.AtLeast || after >= int64(before) {
 		rows, err = qs.OrderBy(order...).Offset(before).Limit(per + 1).All(ctx)

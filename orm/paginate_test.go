@@ -20,7 +20,7 @@ func TestPageAndCountUpTo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, limit := range []int64{100, 12} {
+			for _, limit := range []int64{100, 12, 2} {
 				total, err := orm.CountUpTo(ctx, qs, limit)
 				if err != nil {
 					t.Fatal(err)
