@@ -65,10 +65,10 @@ func runEngine(ctx context.Context, cfg config, engine, bin, tmp string, log io.
 	fmt.Fprintf(log, "%s: %d pages, %d warm-up and %d timed requests each per size\n", engine, len(res.pages[0]), cfg.warmup, cfg.reps)
 	res.started = time.Now().UTC()
 	res.loadBefore = load()
-	if err := res.warmUp(ctx, cfg.warmup); err != nil {
+	if err := res.warmUp(ctx, cfg.warmup, log); err != nil {
 		return nil, err
 	}
-	if err := res.measure(ctx, cfg.reps); err != nil {
+	if err := res.measure(ctx, cfg.reps, log); err != nil {
 		return nil, err
 	}
 	res.loadAfter = load()
@@ -97,7 +97,7 @@ func (res *result) each(ctx context.Context, round int, visit func(p, i int, sta
 
 // warmUp requests every page rounds times untimed, and fails with every
 // page that did not answer 200, not just the first.
-func (res *result) warmUp(ctx context.Context, rounds int) error {
+func (res *result) warmUp(ctx context.Context, rounds int, log io.Writer) error {
 	var bad []string
 	for r := range rounds {
 		err := res.each(ctx, r, func(p, i int, status int, body []byte, _ time.Duration) error {
@@ -113,11 +113,12 @@ func (res *result) warmUp(ctx context.Context, rounds int) error {
 		if len(bad) > 0 {
 			return fmt.Errorf("%d responses were not 200:\n%s", len(bad), strings.Join(bad, "\n\n"))
 		}
+		res.progress(log, "warm-up", r, rounds)
 	}
 	return nil
 }
 
-func (res *result) measure(ctx context.Context, rounds int) error {
+func (res *result) measure(ctx context.Context, rounds int, log io.Writer) error {
 	res.times = make([][][]time.Duration, len(res.pages[0]))
 	for p := range res.times {
 		res.times[p] = make([][]time.Duration, len(res.insts))
@@ -133,6 +134,7 @@ func (res *result) measure(ctx context.Context, rounds int) error {
 		if err != nil {
 			return err
 		}
+		res.progress(log, "timed", r, rounds)
 	}
 	for _, bySize := range res.times {
 		for _, ds := range bySize {
@@ -140,6 +142,12 @@ func (res *result) measure(ctx context.Context, rounds int) error {
 		}
 	}
 	return nil
+}
+
+// progress says that round r of a phase is done: a run at large sizes
+// takes minutes.
+func (res *result) progress(log io.Writer, phase string, r, rounds int) {
+	fmt.Fprintf(log, "%s: %s round %d/%d done after %s\n", res.engine, phase, r+1, rounds, time.Since(res.started).Round(time.Second))
 }
 
 // quantile of sorted durations, interpolated between neighbours.
