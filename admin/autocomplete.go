@@ -12,16 +12,33 @@ import (
 const autocompleteLimit = 20
 
 // autocomplete answers an autocomplete widget (htmx): the objects of a
-// foreign key's target whose search fields match term. The target must be
-// registered with SearchFields, as Django requires, and the user must be
-// allowed to use the form the widget is on and to view the target.
+// foreign key's target whose search fields match term. The field is the
+// model's, or with inline=<prefix> the rows' of that inline. The target
+// must be registered with SearchFields, as Django requires, and the user
+// must be allowed to use the form the widget is on and to view the target.
 func (s *Site) autocomplete(r *request) error {
 	if !r.can("add") && !r.can("change") {
 		return r.forbidden()
 	}
+	e := r.e
+	if prefix := r.c.QueryParam("inline"); prefix != "" {
+		i := slices.IndexFunc(e.opts.Inlines, func(in Inline) bool { return in.prefix() == prefix })
+		if i < 0 {
+			return echoBadRequest("No inline “" + prefix + "”.")
+		}
+		in := &e.opts.Inlines[i]
+		perms, err := in.perms(r.ctx, r.user, true)
+		if err != nil {
+			return err
+		}
+		if !perms.add && !perms.change {
+			return r.forbidden()
+		}
+		e = in.entry
+	}
 	name := r.c.QueryParam("field")
-	f := r.e.meta.Field(name)
-	if f == nil || f.Rel == nil || !slices.Contains(r.e.opts.AutocompleteFields, name) {
+	f := e.meta.Field(name)
+	if f == nil || f.Rel == nil || !slices.Contains(e.opts.AutocompleteFields, name) {
 		return echoBadRequest("No autocomplete field “" + name + "”.")
 	}
 	target := s.lookup(f.Rel.To.App, f.Rel.To.ModelName())
@@ -34,7 +51,7 @@ func (s *Site) autocomplete(r *request) error {
 	} else if !ok {
 		return r.forbidden()
 	}
-	qs := target.meta.DefaultManager()
+	qs := s.labelled(target.meta)
 	if term := searchText(r.c.QueryParam("term")); term != "" {
 		qs = qs.Filter(searchCond(target.opts.SearchFields, term))
 	}

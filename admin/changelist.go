@@ -141,6 +141,9 @@ func searchCond(fields []string, q string) orm.Cond {
 
 // sortField is the field a column sorts by, or "" when it cannot sort.
 func (cl *changeList) sortField(col string) string {
+	if cl.e.opts.SortableBy != nil && !slices.Contains(cl.e.opts.SortableBy, col) {
+		return ""
+	}
 	if m, ok := cl.e.opts.Methods[col]; ok {
 		return m.orderField
 	}
@@ -183,9 +186,8 @@ func formatOrder(keys []orderKey) string {
 }
 
 // ordering is the queryset's order: the chosen columns, else the admin's
-// or the model's default, always ending with the primary key so pages
-// never overlap. The key goes the way of the last column, so that one
-// index on (column, key) serves the order both ways.
+// or the model's default, made total (orm.WithPK) so that pages never
+// overlap, in a way one index on (column, key) serves both ways.
 func (cl *changeList) ordering() []string {
 	var out []string
 	for _, k := range cl.order {
@@ -201,30 +203,7 @@ func (cl *changeList) ordering() []string {
 			out = slices.Clone(cl.e.meta.Ordering)
 		}
 	}
-	if !slices.ContainsFunc(out, func(f string) bool {
-		f = strings.TrimPrefix(f, "-")
-		return f == "pk" || f == cl.e.meta.PK.Name
-	}) {
-		if len(out) == 0 || strings.HasPrefix(out[len(out)-1], "-") {
-			out = append(out, "-pk")
-		} else {
-			out = append(out, "pk")
-		}
-	}
-	return out
-}
-
-// reversed is an ordering read backwards.
-func reversed(order []string) []string {
-	out := make([]string, len(order))
-	for i, f := range order {
-		if name, desc := strings.CutPrefix(f, "-"); desc {
-			out[i] = name
-		} else {
-			out[i] = "-" + f
-		}
-	}
-	return out
+	return orm.WithPK(cl.e.meta, out)
 }
 
 // selectRelated are the joins the list needs: ListSelectRelated, or the
@@ -366,7 +345,7 @@ func (cl *changeList) view(ctx context.Context, editForms map[string]*form, form
 			if after < 0 {
 				size, after = per+int(after), 0
 			}
-			qs = qs.OrderBy(reversed(order)...).Offset(int(after)).Limit(size)
+			qs = qs.OrderBy(orm.ReverseOrder(order)...).Offset(int(after)).Limit(size)
 		} else {
 			qs = qs.OrderBy(order...).Offset(before).Limit(per)
 		}

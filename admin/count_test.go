@@ -95,3 +95,44 @@ func TestChangeListBoundedAndEstimatedCounts(t *testing.T) {
 		c.get(list+"?_count=exact").expect(t, http.StatusOK, "12 products")
 	})
 }
+
+// Site.Check names the sortable columns and filters no index serves, and
+// SortableBy takes a column out of both the sorting and the check.
+func TestCheckIndexes(t *testing.T) {
+	codes := func(s *Site) []string {
+		var out []string
+		for _, w := range s.Check() {
+			out = append(out, w.ID+" "+w.Msg)
+		}
+		return out
+	}
+	s := NewSite()
+	Register(s, products, ModelAdmin[Product]{ListDisplay: []string{"name", "sku", "price"}, ListFilter: []string{"is_active", "category"}})
+	got := strings.Join(codes(s), "\n")
+	for _, want := range []string{`admin.W002 The column "name"`, `admin.W002 The column "price"`, `admin.W003 The list filter "is_active"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check lacks %s:\n%s", want, got)
+		}
+	}
+	// A unique column and a foreign key's own index need nothing more.
+	for _, ok := range []string{`"sku"`, `"category"`} {
+		if strings.Contains(got, ok) {
+			t.Errorf("check warns about %s:\n%s", ok, got)
+		}
+	}
+	s = NewSite()
+	Register(s, products, ModelAdmin[Product]{ListDisplay: []string{"name", "sku", "price"}, SortableBy: []string{"sku"}})
+	if got := codes(s); len(got) != 0 {
+		t.Errorf("with SortableBy sku: %v", got)
+	}
+	each(t, func(t *testing.T, v *env) {
+		v.fixtures(3)
+		w := siteEnv(t, v.ctx, s)
+		c := w.as(v.user("root", true, true))
+		res := c.get("/admin/admintest/product/?o=1")
+		res.expect(t, http.StatusOK, "?o=2")
+		if strings.Contains(res.body, "?o=1") || strings.Contains(res.body, `aria-sort`) && !strings.Contains(res.body, "?o=-2") {
+			t.Errorf("a column outside SortableBy sorts:\n%s", res.body)
+		}
+	})
+}

@@ -171,7 +171,7 @@ func (r *request) group(meta *orm.Meta, pks []any) (ui.Group, error) {
 	g := ui.Group{Model: capFirst(meta.VerboseNamePlural)}
 	shown := pks[:min(len(pks), maxListed)]
 	g.More = len(pks) - len(shown)
-	mgr := meta.DefaultManager()
+	mgr := r.site.labelled(meta)
 	if mgr == nil {
 		return g, nil
 	}

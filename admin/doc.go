@@ -47,6 +47,14 @@
 //     and the save refuses a forged row and ignores a forged Delete;
 //     ModelAdmin.NoAdd does the same for a whole model: no Add button,
 //     and the add form and the CSV import are refused;
+//   - change pages that cost the same whatever the number of rows they
+//     show: an inline's rows come with the related objects they name,
+//     joined (the foreign keys among their fields, and
+//     InlineOptions.SelectRelated, Django's list_select_related, for
+//     what the fields do not reveal); the options of an inline's selects
+//     are loaded once for all its rows; and a model whose String reads a
+//     relation says so (ModelAdmin.StringSelectRelated), so that wherever
+//     the admin names one of its objects, the relation is loaded with it;
 //   - a save of the admin's own (ModelAdmin.SaveModel, Django's
 //     save_model) for an object whose save must do more than write its
 //     row, used by the forms, the editable list and the import alike,
@@ -71,6 +79,11 @@
 //     the second to the filter's queryset;
 //   - a change list without filters on a large PostgreSQL table shows the
 //     planner's row estimate instead of COUNT(*) (EstimateCountOver);
+//   - a foreign key whose target has more than 1,000 objects is no
+//     select of every row, which would load the table on every page: it
+//     is typed as the key, with the object's name beside it (Django's
+//     raw_id_fields); AutocompleteFields, on a ModelAdmin or an inline,
+//     makes it a search of the target's SearchFields;
 //   - a user added in the admin has no usable password until one is set
 //     on the password form: the add form asks for none (Django's asks
 //     for it twice);

@@ -311,6 +311,8 @@ func keyStrings(keys []any) []string {
 
 // checkRelations verifies that chosen foreign keys and many-to-many keys
 // exist, one query per relation, with Django's message when one does not.
+// A key an existing object already holds is not looked up: unchanged, it
+// is not written, so an inline's unchanged rows cost nothing here.
 func (fm *form) checkRelations(ctx context.Context, fields []formField) error {
 	for _, ff := range fields {
 		if ff.readonly || ff.method != nil || ff.f.Rel == nil || len(fm.errors[ff.name]) > 0 {
@@ -319,8 +321,14 @@ func (fm *form) checkRelations(ctx context.Context, fields []formField) error {
 		var keys []string
 		if ff.m2m {
 			keys = fm.multi[ff.name]
+			if !fm.adding && sameSet(keys, fm.initialMulti[ff.name]) {
+				continue
+			}
 		} else if v := strings.TrimSpace(fm.values[ff.name]); v != "" {
 			keys = []string{v}
+			if !fm.adding && !slices.Contains(fm.changedFields, ff.name) {
+				continue
+			}
 		}
 		if len(keys) == 0 {
 			continue
@@ -479,18 +487,12 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 			return uf, err
 		}
 		if f.Rel != nil && v != nil {
-			// The related object's string, as Django shows it: loaded
-			// with the object, or fetched (one query per such field).
-			rel := fm.e.model.Related(fm.obj, f.Name)
-			if rel == nil {
-				var err error
-				rel, err = f.Rel.To.DefaultManager().Get(ctx, orm.Q{"pk": v})
-				if err != nil && !errors.Is(err, orm.ErrDoesNotExist) {
-					return uf, err
-				}
+			label, ok, err := fm.relatedLabel(ctx, f, v)
+			if err != nil {
+				return uf, err
 			}
-			if rel != nil {
-				v = f.Rel.To.Model().String(rel)
+			if ok {
+				v = label
 			}
 		}
 		if text, ok := displayText(f, v); ok {
@@ -512,26 +514,17 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 		}
 		uf.Choices = selectOptions(opts, uf.Values)
 	case f.Rel != nil && slices.Contains(fm.e.opts.AutocompleteFields, f.Name):
-		uf.Widget = "autocomplete"
-		uf.AutocompleteURL = fm.e.url("autocomplete/") + "?field=" + f.Name
-		if uf.Value != "" {
-			uf.Display = uf.Value
-			to := f.Rel.To.Model()
-			if rel := fm.e.model.Related(fm.obj, f.Name); rel != nil && fmt.Sprint(to.PK(rel)) == uf.Value {
-				// Loaded with the object (a change list's select_related).
-				uf.Display = to.String(rel)
-			} else if pk, err := parseKey(f.Rel.To.PK, uf.Value); err == nil {
-				if rel, err := f.Rel.To.DefaultManager().Get(ctx, orm.Q{"pk": pk}); err == nil {
-					uf.Display = to.String(rel)
-				}
-			}
-		}
+		uf.AutocompleteURL = fm.e.autocompleteURL(f.Name)
+		return uf, fm.rawID(ctx, f, &uf)
 	case f.Rel != nil:
-		uf.Widget = "select"
 		opts, err := fm.options(ctx, f)
 		if err != nil {
 			return uf, err
 		}
+		if opts == nil {
+			return uf, fm.rawID(ctx, f, &uf)
+		}
+		uf.Widget = "select"
 		uf.Choices = selectOptions(append([]ui.Option{{Value: "", Label: "---------"}}, opts...), []string{uf.Value})
 	case len(f.Choices) > 0:
 		uf.Widget = "select"
@@ -560,15 +553,68 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 	return uf, nil
 }
 
-// options lists the objects a relation may point at, loaded once per form.
+// rawID makes uf the key's text input with the chosen object's name
+// beside it (Django's raw_id_fields), which an AutocompleteURL turns into
+// a search.
+func (fm *form) rawID(ctx context.Context, f *orm.Field, uf *ui.Field) error {
+	uf.Widget = "autocomplete"
+	if uf.Value == "" {
+		return nil
+	}
+	uf.Display = uf.Value
+	pk, err := parseKey(f.Rel.To.PK, uf.Value)
+	if err != nil {
+		return nil
+	}
+	label, ok, err := fm.relatedLabel(ctx, f, pk)
+	if ok {
+		uf.Display = label
+	}
+	return err
+}
+
+// relatedLabel names the object the relation f points at with key pk:
+// the one loaded with the form's object (its select_related), or else
+// fetched, in one query. ok is false when there is none.
+func (fm *form) relatedLabel(ctx context.Context, f *orm.Field, pk any) (label string, ok bool, err error) {
+	to := f.Rel.To.Model()
+	if rel := fm.e.model.Related(fm.obj, f.Name); rel != nil && fmt.Sprint(to.PK(rel)) == fmt.Sprint(pk) {
+		return to.String(rel), true, nil
+	}
+	rel, err := fm.e.site.labelled(f.Rel.To).Get(ctx, orm.Q{"pk": pk})
+	if errors.Is(err, orm.ErrDoesNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return to.String(rel), true, nil
+}
+
+// maxSelectOptions is the most objects a foreign key's select lists. A
+// target with more is chosen by its key (rawID) instead: a select of a
+// catalogue of a million products would load the table on every page.
+const maxSelectOptions = 1000
+
+// options lists the objects a relation may point at, loaded once per form
+// (or per inline, its rows sharing fm.choices); nil when a foreign key's
+// target has more than maxSelectOptions.
 func (fm *form) options(ctx context.Context, f *orm.Field) ([]ui.Option, error) {
 	if opts, ok := fm.choices[f.Name]; ok {
 		return opts, nil
 	}
 	to := f.Rel.To
-	objs, err := to.DefaultManager().List(ctx)
+	qs := fm.e.site.labelled(to)
+	if f.Kind != orm.KindManyToMany {
+		qs = qs.Limit(maxSelectOptions + 1)
+	}
+	objs, err := qs.List(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if f.Kind != orm.KindManyToMany && len(objs) > maxSelectOptions {
+		fm.choices[f.Name] = nil
+		return nil, nil
 	}
 	opts := make([]ui.Option, len(objs))
 	for i, o := range objs {

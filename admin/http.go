@@ -261,7 +261,12 @@ func (r *request) getObject() (any, error) {
 	if err != nil {
 		return nil, errNotFound
 	}
-	obj, err := r.e.meta.DefaultManager().Get(r.ctx, orm.Q{"pk": pk})
+	qs := r.e.meta.DefaultManager()
+	if rel := r.e.selectRelated(r.e.allFormFields(false)); len(rel) > 0 {
+		// The page names the object and what its form points at.
+		qs = qs.SelectRelated(rel...)
+	}
+	obj, err := qs.Get(r.ctx, orm.Q{"pk": pk})
 	if errors.Is(err, orm.ErrDoesNotExist) {
 		return nil, errNotFound
 	}

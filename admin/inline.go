@@ -20,6 +20,18 @@ type InlineOptions struct {
 	FKName string
 	// Fields, ReadonlyFields and Exclude shape each row as ModelAdmin's do.
 	Fields, ReadonlyFields, Exclude []string
+	// AutocompleteFields are the rows' foreign keys chosen by searching,
+	// as ModelAdmin's: the widget for a target too large for a select.
+	AutocompleteFields []string
+	// SelectRelated are relations the rows' query joins besides those it
+	// joins by itself, Django's list_select_related for an inline. By
+	// itself it joins every foreign key the rows show, with what those
+	// objects' String reads (their StringSelectRelated), and what the
+	// inline model's own registration's StringSelectRelated names; this
+	// is for what none of that reveals, such as a relation the inline
+	// model's String reads when it is not registered (an order item's
+	// "product").
+	SelectRelated []string
 	// Extra is how many empty rows are offered: 3 when 0, none when
 	// negative. Min and Max bound the number of rows (0: no bound).
 	Extra, Min, Max int
@@ -50,8 +62,9 @@ func Stacked[C any](m *orm.Model[C], o InlineOptions) Inline {
 	return Inline{meta: m.Meta, opts: o, stacked: true}
 }
 
-// bind finds the inline's key to parent and checks its options.
-func (in *Inline) bind(parent *orm.Meta) error {
+// bind finds the inline's key to parent's model and checks its options.
+func (in *Inline) bind(parentEntry *entry) error {
+	parent := parentEntry.meta
 	for _, f := range in.meta.Fields {
 		if f.Rel == nil || f.Rel.To != parent || (in.opts.FKName != "" && f.Name != in.opts.FKName) {
 			continue
@@ -64,10 +77,13 @@ func (in *Inline) bind(parent *orm.Meta) error {
 	if in.fk == nil {
 		return fmt.Errorf("inline %s has no foreign key to %s", in.meta.Label(), parent.Label())
 	}
-	in.entry = &entry{meta: in.meta, model: in.meta.Model(), opts: options{
-		Fields: in.opts.Fields, ReadonlyFields: in.opts.ReadonlyFields,
+	in.entry = &entry{site: parentEntry.site, meta: in.meta, model: in.meta.Model(), parent: parentEntry, inline: in.prefix(), opts: options{
+		Fields: in.opts.Fields, ReadonlyFields: in.opts.ReadonlyFields, AutocompleteFields: in.opts.AutocompleteFields,
 		Exclude: append(slices.Clone(in.opts.Exclude), in.fk.Name), Methods: map[string]method{},
 	}}
+	if err := checkRelations(in.meta, "inline "+in.meta.Label()+" SelectRelated", in.opts.SelectRelated); err != nil {
+		return err
+	}
 	return in.entry.check()
 }
 
@@ -119,8 +135,11 @@ func (p inlinePerms) shown() bool { return p.view || p.add || p.change || p.dele
 
 // formset is an inline's rows on one request.
 type formset struct {
-	in      *Inline
-	perms   inlinePerms
+	in    *Inline
+	perms inlinePerms
+	// choices are the selects' options, shared by the rows: loaded once
+	// per page, not once per row.
+	choices map[string][]ui.Option
 	forms   []*form
 	deleted []bool // per form: the DELETE box was ticked, or a new row was left empty
 	initial int    // forms for existing objects
@@ -139,12 +158,39 @@ func (fs *formset) rowFields(adding bool) []formField {
 	return fields
 }
 
-// existing loads the parent's related objects, in one query.
+// existing loads the parent's related objects with the objects their rows
+// name, in one query (and one per many-to-many field).
 func (in *Inline) existing(ctx context.Context, parentPK any) ([]any, error) {
 	if parentPK == nil {
 		return nil, nil
 	}
-	return in.meta.DefaultManager().Filter(orm.Q{in.fk.Name: parentPK}).OrderBy("pk").List(ctx)
+	qs := in.meta.DefaultManager().Filter(orm.Q{in.fk.Name: parentPK})
+	if rel := in.selectRelated(); len(rel) > 0 {
+		qs = qs.SelectRelated(rel...)
+	}
+	var m2m []string
+	for _, ff := range in.fields(true) {
+		if ff.m2m && !ff.readonly {
+			m2m = append(m2m, ff.name)
+		}
+	}
+	if len(m2m) > 0 {
+		// Each row's chosen keys: one query per field, not per row.
+		qs = qs.PrefetchRelated(m2m...)
+	}
+	return qs.OrderBy("pk").List(ctx)
+}
+
+// selectRelated are the rows' joins: SelectRelated, what the inline
+// model's String reads, and the relations the rows' fields show.
+func (in *Inline) selectRelated() []string {
+	out := slices.Clone(in.opts.SelectRelated)
+	for _, path := range append(slices.Clone(in.entry.site.labelRelated(in.meta)), in.entry.selectRelated(in.fields(true))...) {
+		if !slices.Contains(out, path) {
+			out = append(out, path)
+		}
+	}
+	return out
 }
 
 // fields are the same on every row, new or not, so a tabular inline's
@@ -160,9 +206,9 @@ func (in *Inline) unbound(ctx context.Context, parentPK any, perms inlinePerms) 
 	if err != nil {
 		return nil, err
 	}
-	fs := &formset{in: in, perms: perms, initial: len(objs)}
+	fs := &formset{in: in, perms: perms, initial: len(objs), choices: map[string][]ui.Option{}}
 	for i, obj := range objs {
-		fm := in.entry.newForm(obj, false, in.rowPrefix(i))
+		fm := fs.newForm(obj, false, in.rowPrefix(i))
 		if err := fm.initial(ctx, fs.rowFields(false)); err != nil {
 			return nil, err
 		}
@@ -184,8 +230,15 @@ func (in *Inline) unbound(ctx context.Context, parentPK any, perms inlinePerms) 
 
 func (in *Inline) rowPrefix(i int) string { return in.prefix() + "-" + strconv.Itoa(i) + "-" }
 
+// newForm is a row's form, sharing the formset's choices.
+func (fs *formset) newForm(obj any, adding bool, prefix string) *form {
+	fm := fs.in.entry.newForm(obj, adding, prefix)
+	fm.choices = fs.choices
+	return fm
+}
+
 func (fs *formset) addEmpty(ctx context.Context) {
-	fm := fs.in.entry.newForm(fs.in.entry.model.New(), true, fs.in.rowPrefix(len(fs.forms)))
+	fm := fs.newForm(fs.in.entry.model.New(), true, fs.in.rowPrefix(len(fs.forms)))
 	_ = fm.initial(ctx, fs.in.fields(true))
 	fs.forms = append(fs.forms, fm)
 	fs.deleted = append(fs.deleted, false)
@@ -214,7 +267,7 @@ func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, ge
 		return nil, false, errManagementForm
 	}
 	total = min(total, maxForms)
-	fs := &formset{in: in, perms: perms}
+	fs := &formset{in: in, perms: perms, choices: map[string][]ui.Option{}}
 	valid := true
 	kept := 0
 	for i := range total {
@@ -225,7 +278,7 @@ func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, ge
 			fs.errors = append(fs.errors, "The inline value did not match the parent instance.")
 			valid = false
 			// Keep the row's place, so the rows after it keep their numbers.
-			fs.forms = append(fs.forms, in.entry.newForm(in.entry.model.New(), true, p))
+			fs.forms = append(fs.forms, fs.newForm(in.entry.model.New(), true, p))
 			fs.deleted = append(fs.deleted, true)
 			continue
 		}
@@ -233,7 +286,7 @@ func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, ge
 		if obj == nil {
 			if !rowFilled(p, fields, get, getAll) {
 				// Shown again as it was, neither validated nor saved.
-				fm := in.entry.newForm(in.entry.model.New(), true, p)
+				fm := fs.newForm(in.entry.model.New(), true, p)
 				if err := fm.initial(ctx, fields); err != nil {
 					return nil, false, err
 				}
@@ -248,7 +301,7 @@ func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, ge
 				}
 				fs.errors = append(fs.errors, msg)
 				valid = false
-				fm := in.entry.newForm(in.entry.model.New(), true, p)
+				fm := fs.newForm(in.entry.model.New(), true, p)
 				fs.forms = append(fs.forms, fm)
 				fs.deleted = append(fs.deleted, true)
 				continue
@@ -257,7 +310,7 @@ func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, ge
 		} else {
 			fs.initial++
 		}
-		fm := in.entry.newForm(obj, adding, p)
+		fm := fs.newForm(obj, adding, p)
 		fm.page = true
 		del := get(p+"DELETE") != "" && !adding && perms.delete
 		fs.forms = append(fs.forms, fm)

@@ -141,7 +141,7 @@ var pins = orm.Define("admintest", func(p *Pin, m *orm.Schema) {
 
 func testModels() []*orm.Meta {
 	return append(append(auth.Models(), Models()...), categories.Meta, tags.Meta, products.Meta,
-		products.Meta.ManyToMany[0].Rel.Through, reviews.Meta, documents.Meta, pins.Meta)
+		products.Meta.ManyToMany[0].Rel.Through, reviews.Meta, documents.Meta, pins.Meta, picks.Meta)
 }
 
 // testSite registers the test app with the options the tests exercise.

@@ -46,7 +46,7 @@ var LogEntries = orm.Define("admin", func(l *LogEntry, m *orm.Schema) {
 	m.SmallInteger(&l.ActionFlag, orm.Choices(actionFlags), orm.Verbose("action flag"))
 	m.Text(&l.ChangeMessage, orm.Blank(), orm.Verbose("change message"))
 	m.Meta(orm.VerboseName("log entry"), orm.VerboseNamePlural("log entries"), orm.Ordering("-action_time"),
-		orm.Index("content_type", "object_id"))
+		orm.Index("content_type", "object_id"), orm.Index("action_time", "id"))
 })
 
 // String is Django's LogEntry.__str__.

@@ -35,6 +35,10 @@ type ModelAdmin[T any] struct {
 	DateHierarchy string
 	// Ordering is the change list's default order; default: the model's.
 	Ordering []string
+	// SortableBy, when set, are the only ListDisplay columns the change
+	// list sorts by (Django's sortable_by); an empty, non-nil list sorts
+	// by none. Each sortable column wants an index (Site.Check).
+	SortableBy []string
 	// ListPerPage is the page size (100); ListMaxShowAll is the most rows
 	// "Show all" will show (200).
 	ListPerPage, ListMaxShowAll int
@@ -55,8 +59,16 @@ type ModelAdmin[T any] struct {
 	// {"slug": {"title"}}.
 	PrepopulatedFields map[string][]string
 	// AutocompleteFields are foreign keys chosen by searching the target's
-	// SearchFields instead of from a select of every row.
+	// SearchFields instead of from a select of every row: the widget for
+	// a target that may hold more rows than a page can list.
 	AutocompleteFields []string
+	// StringSelectRelated are the relations the model's String reads
+	// (a customer's "user"), which no field list reveals. Wherever the
+	// admin names this model's objects (the change and delete pages, a
+	// related field on another model's form, a select's options, an
+	// autocomplete's answers, an inline's rows) it loads them in the same
+	// query, so a name costs no query of its own.
+	StringSelectRelated []string
 	// Inlines edit related objects on this model's form (Tabular, Stacked).
 	Inlines []Inline
 	// Actions are offered for the selected rows, after "Delete selected".
@@ -154,13 +166,14 @@ type options struct {
 	ListDisplay, ListDisplayLinks, ListEditable, ListFilter []string
 	SearchFields                                            []string
 	DateHierarchy                                           string
-	Ordering                                                []string
+	Ordering, SortableBy                                    []string
 	ListPerPage, ListMaxShowAll                             int
 	ListSelectRelated                                       []string
 	ReadonlyFields, Fields, Exclude                         []string
 	Fieldsets                                               []Fieldset
 	PrepopulatedFields                                      map[string][]string
 	AutocompleteFields                                      []string
+	StringSelectRelated                                     []string
 	Inlines                                                 []Inline
 	Actions                                                 []action
 	Methods                                                 map[string]method
@@ -185,10 +198,11 @@ func (ma ModelAdmin[T]) erase() options {
 	o := options{
 		ListDisplay: ma.ListDisplay, ListDisplayLinks: ma.ListDisplayLinks, ListEditable: ma.ListEditable,
 		ListFilter: ma.ListFilter, SearchFields: ma.SearchFields, DateHierarchy: ma.DateHierarchy,
-		Ordering: ma.Ordering, ListPerPage: ma.ListPerPage, ListMaxShowAll: ma.ListMaxShowAll,
+		Ordering: ma.Ordering, SortableBy: ma.SortableBy, ListPerPage: ma.ListPerPage, ListMaxShowAll: ma.ListMaxShowAll,
 		ListSelectRelated: ma.ListSelectRelated, ReadonlyFields: ma.ReadonlyFields, Fields: ma.Fields,
 		Exclude: ma.Exclude, Fieldsets: ma.Fieldsets, PrepopulatedFields: ma.PrepopulatedFields,
-		AutocompleteFields: ma.AutocompleteFields, Inlines: ma.Inlines, EstimateCountOver: ma.EstimateCountOver,
+		AutocompleteFields: ma.AutocompleteFields, StringSelectRelated: ma.StringSelectRelated,
+		Inlines: ma.Inlines, EstimateCountOver: ma.EstimateCountOver,
 		CountUpTo: ma.CountUpTo, Methods: map[string]method{}, Filters: ma.Filters, NoAdd: ma.NoAdd,
 	}
 	if save := ma.SaveModel; save != nil {
@@ -268,6 +282,11 @@ func (e *entry) check() error {
 			return fmt.Errorf("ListDisplayLinks names %q, which is not in ListDisplay", name)
 		}
 	}
+	for _, name := range o.SortableBy {
+		if !slices.Contains(o.displayColumns(), name) {
+			return fmt.Errorf("SortableBy names %q, which is not in ListDisplay", name)
+		}
+	}
 	for _, name := range o.ListEditable {
 		if err := field("ListEditable", name); err != nil {
 			return err
@@ -337,14 +356,32 @@ func (e *entry) check() error {
 			return fmt.Errorf("AutocompleteFields names %q, which is not a foreign key", name)
 		}
 	}
+	if err := checkRelations(m, "StringSelectRelated", o.StringSelectRelated); err != nil {
+		return err
+	}
 	for _, a := range o.Actions {
 		if a.name == "" || a.name == deleteSelected || a.run == nil {
 			return fmt.Errorf("action %q needs a name other than %q and a Run func", a.label, deleteSelected)
 		}
 	}
 	for i := range o.Inlines {
-		if err := o.Inlines[i].bind(m); err != nil {
+		if err := o.Inlines[i].bind(e); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkRelations finds a select_related path that does not end at a
+// relation.
+func checkRelations(m *orm.Meta, what string, paths []string) error {
+	for _, path := range paths {
+		f, _, err := resolvePath(m, path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if f.Rel == nil || f.Rel.To == nil {
+			return fmt.Errorf("%s names %q, which is not a relation", what, path)
 		}
 	}
 	return nil

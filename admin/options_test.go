@@ -30,6 +30,9 @@ func TestRegisterRefusesBadOptions(t *testing.T) {
 		{"prepopulated", ModelAdmin[Product]{PrepopulatedFields: map[string][]string{"slug": {"nope"}}}, "PrepopulatedFields"},
 		{"autocomplete", ModelAdmin[Product]{AutocompleteFields: []string{"name"}}, "not a foreign key"},
 		{"inline without a key", ModelAdmin[Product]{Inlines: []Inline{Tabular(tags, InlineOptions{})}}, "has no foreign key"},
+		{"string select related", ModelAdmin[Product]{StringSelectRelated: []string{"name"}}, `StringSelectRelated names "name", which is not a relation`},
+		{"inline select related", ModelAdmin[Product]{Inlines: []Inline{Tabular(reviews, InlineOptions{SelectRelated: []string{"rating"}})}}, `SelectRelated names "rating"`},
+		{"inline autocomplete", ModelAdmin[Product]{Inlines: []Inline{Tabular(reviews, InlineOptions{AutocompleteFields: []string{"body"}})}}, "not a foreign key"},
 		{"action without a name", ModelAdmin[Product]{Actions: []Action[Product]{{Label: "x"}}}, "needs a name"},
 	}
 	for _, tc := range cases {

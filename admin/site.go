@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -46,6 +47,10 @@ type entry struct {
 	meta  *orm.Meta
 	model orm.AnyModel
 	opts  options
+	// parent is the registered model an inline's rows sit on, and
+	// inline the inline's prefix; parent is nil for a registered model.
+	parent *entry
+	inline string
 }
 
 // Register adds a model to the site with its options; the zero ModelAdmin
@@ -102,6 +107,16 @@ func (s *Site) apps() [][]*entry {
 // url is the admin URL of the model, with an optional suffix: "add/".
 func (e *entry) url(suffix string) string {
 	return "/admin/" + e.meta.App + "/" + e.meta.ModelName() + "/" + suffix
+}
+
+// autocompleteURL answers the autocomplete widget of e's field: an
+// inline's on its parent's URL, as the inline model need not be
+// registered.
+func (e *entry) autocompleteURL(field string) string {
+	if e.parent != nil {
+		return e.parent.url("autocomplete/") + "?inline=" + url.QueryEscape(e.inline) + "&field=" + url.QueryEscape(field)
+	}
+	return e.url("autocomplete/") + "?field=" + url.QueryEscape(field)
 }
 
 // objectURL is an object's page: "change/", "delete/", "history/".

@@ -103,7 +103,7 @@ func (fm *form) conflict(ctx context.Context, ff formField, cur any) (bool, erro
 			return false, nil
 		}
 		fm.initialMulti[ff.name] = now
-		text, err := relatedText(ctx, ff.f, keys)
+		text, err := fm.e.site.relatedText(ctx, ff.f, keys)
 		if err != nil {
 			return false, err
 		}
@@ -126,7 +126,7 @@ func (fm *form) conflict(ctx context.Context, ff formField, cur any) (bool, erro
 	var text string
 	switch {
 	case ff.f.Rel != nil && v != nil:
-		text, err = relatedText(ctx, ff.f, []any{v})
+		text, err = fm.e.site.relatedText(ctx, ff.f, []any{v})
 		if err != nil {
 			return false, err
 		}
@@ -179,12 +179,12 @@ func (fm *form) showCurrent(ctx context.Context, fields []formField, cur any, st
 }
 
 // relatedText names the objects a relation's keys point at, one query.
-func relatedText(ctx context.Context, f *orm.Field, keys []any) (string, error) {
+func (s *Site) relatedText(ctx context.Context, f *orm.Field, keys []any) (string, error) {
 	if len(keys) == 0 {
 		return "", nil
 	}
 	to := f.Rel.To
-	objs, err := to.DefaultManager().Filter(orm.Q{"pk__in": keys}).List(ctx)
+	objs, err := s.labelled(to).Filter(orm.Q{"pk__in": keys}).List(ctx)
 	if err != nil {
 		return "", err
 	}

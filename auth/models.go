@@ -98,7 +98,9 @@ var Users = orm.Define("auth", func(u *User, m *orm.Schema) {
 		orm.HelpText("The groups this user belongs to. A user will get all permissions granted to each of their groups."))
 	m.ManyToMany(&u.UserPermissions, orm.Blank(), orm.Verbose("user permissions"),
 		orm.HelpText("Specific permissions for this user."))
-	m.Meta(orm.VerboseName("user"), orm.Ordering("username"))
+	// The admin's user list filters by the flags and sorts by email.
+	m.Meta(orm.VerboseName("user"), orm.Ordering("username"), orm.Index("email", "id"),
+		orm.Index("is_staff", "id"), orm.Index("is_superuser", "id"), orm.Index("is_active", "id"))
 })
 
 // String is the username, as Django's User.__str__.
@@ -132,7 +134,7 @@ var Sessions = orm.Define("auth", func(s *Session, m *orm.Schema) {
 	// Deleting a user ends their sessions rather than leaving them
 	// logged in as nobody.
 	m.ForeignKey(&s.User, orm.Null(), orm.Blank(), orm.OnDelete(orm.Cascade), orm.RelatedName("sessions"), orm.Verbose("user"))
-	m.Meta(orm.VerboseName("session"), orm.Ordering("-expire_at"))
+	m.Meta(orm.VerboseName("session"), orm.Ordering("-expire_at"), orm.Index("expire_at", "key"))
 })
 
 // LoginAttempt counts recent failed logins for one key ("username:alice"

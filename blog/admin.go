@@ -11,14 +11,18 @@ import (
 // The blog's admin, as Django's blog/admin.py.
 func init() {
 	admin.Register(admin.Default, Posts, admin.ModelAdmin[Post]{
-		ListDisplay:        []string{"title", "author", "category", "is_active", "view_count", "created_at"},
-		ListFilter:         []string{"is_active", "category", "created_at"},
+		ListDisplay: []string{"title", "author", "category", "is_active", "view_count", "created_at"},
+		ListFilter:  []string{"is_active", "category", "created_at"},
+		// Not by view count: an index on it would be rewritten on every
+		// page view.
+		SortableBy:         []string{"title", "author", "category", "created_at"},
 		SearchFields:       []string{"title", "body"},
 		DateHierarchy:      "created_at",
 		PrepopulatedFields: map[string][]string{"slug": {"title"}},
 		AutocompleteFields: []string{"author"},
 		ReadonlyFields:     []string{"view_count"},
-		Inlines:            []admin.Inline{admin.Tabular(Comments, admin.InlineOptions{Fields: []string{"author", "body", "approved"}, Extra: 1})},
+		Inlines: []admin.Inline{admin.Tabular(Comments, admin.InlineOptions{
+			Fields: []string{"author", "body", "approved"}, Extra: 1, AutocompleteFields: []string{"author"}})},
 	})
 	admin.Register(admin.Default, Categories, admin.ModelAdmin[Category]{
 		ListDisplay:        []string{"name", "slug"},
@@ -31,17 +35,23 @@ func init() {
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 	})
 	admin.Register(admin.Default, Comments, admin.ModelAdmin[Comment]{
-		ListDisplay:  []string{"__str__", "post", "author", "approved", "created_at"},
-		ListFilter:   []string{"approved", "created_at"},
-		SearchFields: []string{"body", "author__username", "post__title"},
-		Actions:      []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approveComments}},
+		ListDisplay:        []string{"__str__", "post", "author", "approved", "created_at"},
+		ListFilter:         []string{"approved", "created_at"},
+		SortableBy:         []string{"created_at"},
+		SearchFields:       []string{"body", "author__username", "post__title"},
+		AutocompleteFields: []string{"post", "author"},
+		Actions:            []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approveComments}},
 	})
 	admin.Register(admin.Default, Profiles, admin.ModelAdmin[Profile]{
-		ListDisplay:  []string{"user", "location", "website"},
-		SearchFields: []string{"user__username", "location"},
+		ListDisplay:         []string{"user", "location", "website"},
+		SortableBy:          []string{"user"},
+		SearchFields:        []string{"user__username", "location"},
+		AutocompleteFields:  []string{"user"},
+		StringSelectRelated: []string{"user"}, // Profile.String names its user
 	})
 	admin.Register(admin.Default, DeletionLogs, admin.ModelAdmin[DeletionLog]{
 		ListDisplay:  []string{"title", "model", "object_id", "deleted_at"},
+		SortableBy:   []string{"deleted_at"},
 		SearchFields: []string{"title"},
 	})
 }

@@ -22,7 +22,7 @@ func (c *Category) String() string { return c.Name }
 var Categories = orm.Define("blog", func(c *Category, m *orm.Schema) {
 	m.Char(&c.Name, orm.MaxLength(100), orm.Verbose("name"))
 	m.Slug(&c.Slug, orm.Unique(), orm.Verbose("slug"))
-	m.Meta(orm.VerboseNamePlural("categories"), orm.Ordering("name"))
+	m.Meta(orm.VerboseNamePlural("categories"), orm.Ordering("name"), orm.Index("name", "id"))
 })
 
 // Tag labels posts, many to many.
@@ -69,8 +69,11 @@ var Posts = orm.Define("blog", func(p *Post, m *orm.Schema) {
 	m.DateTime(&p.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))
 	m.DateTime(&p.UpdatedAt, orm.AutoNow(), orm.Verbose("updated at"))
 	m.Meta(orm.Ordering("-created_at"), orm.VerboseName("Post"), orm.VerboseNamePlural("Posts"),
-		orm.Index("slug"), orm.Index("-created_at"),
-		orm.Index("is_active", "-created_at").Named("post_active_date_idx"))
+		// The indexes of the lists: the blog's pages (active, newest
+		// first) and the admin's sorts and filters.
+		orm.Index("slug"), orm.Index("created_at", "id"), orm.Index("title", "id"),
+		orm.Index("author", "id"), orm.Index("category", "id"),
+		orm.Index("is_active", "created_at", "id").Named("post_active_date_idx"))
 })
 
 // PostQS is the tutorial's PostQuerySet: Active, ByAuthor and Popular
@@ -128,7 +131,8 @@ var Comments = orm.Define("blog", func(c *Comment, m *orm.Schema) {
 	m.Text(&c.Body, orm.MaxLength(MaxCommentLength), orm.Verbose("body"))
 	m.Boolean(&c.Approved, orm.Default(false), orm.Verbose("approved"))
 	m.DateTime(&c.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))
-	m.Meta(orm.Ordering("created_at"), orm.Index("post", "approved", "created_at"))
+	m.Meta(orm.Ordering("created_at"), orm.Index("post", "approved", "created_at"),
+		orm.Index("created_at", "id"), orm.Index("approved", "created_at", "id"))
 })
 
 // Profile is the tutorial's one-to-one extension of a user, made for every
@@ -174,7 +178,7 @@ var DeletionLogs = orm.Define("blog", func(d *DeletionLog, m *orm.Schema) {
 	m.BigInteger(&d.ObjectID, orm.Verbose("object id"))
 	m.Char(&d.Title, orm.MaxLength(200), orm.Verbose("title"))
 	m.DateTime(&d.DeletedAt, orm.AutoNowAdd(), orm.Verbose("deleted at"))
-	m.Meta(orm.Ordering("-deleted_at"))
+	m.Meta(orm.Ordering("-deleted_at"), orm.Index("deleted_at", "id"))
 })
 
 // Models are the blog's models, junction table included.

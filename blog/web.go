@@ -107,26 +107,38 @@ func byAuthor(c echo.Context) error {
 	})
 }
 
-// list renders one page of qs: a count, then the page's posts with their
-// author and category joined and their tags prefetched — three queries
-// however many posts the page shows.
+// listCountUpTo is where a post list stops counting: past it, the page
+// says only that more pages follow.
+const listCountUpTo = 1000
+
+// list renders one page of qs, newest first: a count (up to
+// listCountUpTo), then the page's posts with their author and category
+// joined and their tags prefetched — three queries however many posts the
+// page shows, each served by an index on (created_at, id).
 func list(c echo.Context, qs PostQS, l pages.List) error {
 	ctx := c.Request().Context()
-	n, err := qs.Count(ctx)
+	count, err := orm.CountUpTo(ctx, qs, listCountUpTo)
 	if err != nil {
 		return err
 	}
-	page, ok := views.NewPage(int(n), PerPage, c.QueryParam("page"), c.QueryParams())
+	page, ok := views.NewPageUpTo(int(count.N), count.AtLeast, PerPage, c.QueryParam("page"), c.QueryParams())
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such page.")
 	}
-	l.Page = page
 	l.FeedURL = "/blog/feed/"
-	if n > 0 {
-		posts, err := qs.SelectRelated("author", "category").PrefetchRelated("tags").
-			Offset(page.Offset()).Limit(PerPage).All(ctx)
+	if count.N > 0 {
+		posts, more, err := orm.Page(ctx, qs.SelectRelated("author", "category").PrefetchRelated("tags"),
+			[]string{"-created_at", "-pk"}, page.Number, PerPage, count)
 		if err != nil {
 			return err
+		}
+		if len(posts) == 0 && page.Number > 1 {
+			return echo.NewHTTPError(http.StatusNotFound, "There is no such page.")
+		}
+		if more {
+			page.NumPages = max(page.NumPages, page.Number+1)
+		} else if page.Open {
+			page.NumPages = max(page.NumPages, page.Number)
 		}
 		l.Posts = make([]pages.PostCard, len(posts))
 		for i, p := range posts {
@@ -135,6 +147,7 @@ func list(c echo.Context, qs PostQS, l pages.List) error {
 			}
 		}
 	}
+	l.Page = page
 	return views.Render(c, http.StatusOK, pages.ListPage(l))
 }
 

@@ -175,6 +175,34 @@ func TestIndexPaginatesInConstantQueries(t *testing.T) {
 	})
 }
 
+// A long blog stops counting at a thousand posts, and its pages go on
+// past that to the real end.
+func TestIndexCountsUpToABound(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context) {
+		alice := user(t, ctx, "alice")
+		posts := make([]*Post, 1005)
+		for i := range posts {
+			p := Posts.New()
+			p.Title, p.Slug, p.Body, p.Author.ID = fmt.Sprintf("Post %04d", i), fmt.Sprintf("post-%04d", i), "Body.", alice.ID
+			posts[i] = p
+		}
+		if err := Posts.Objects().BulkCreate(ctx, posts, 0); err != nil {
+			t.Fatal(err)
+		}
+		s := newSite(t)
+		rec := s.get(ctx, "/blog/")
+		wantBody(t, rec, "Page 1<", `href="?page=2"`)
+		refuseBody(t, rec, "Page 1 of")
+		// Page 100 is the last the count knows, and a next one follows;
+		// page 101 holds the last five posts, the oldest first created.
+		wantBody(t, s.get(ctx, "/blog/?page=100"), `href="?page=101"`)
+		rec = s.get(ctx, "/blog/?page=101")
+		wantBody(t, rec, "Post 0004", "Post 0000")
+		refuseBody(t, rec, `rel="next"`, "Post 0005")
+		wantStatus(t, s.get(ctx, "/blog/?page=102"), http.StatusNotFound)
+	})
+}
+
 func TestSearch(t *testing.T) {
 	each(t, func(t *testing.T, ctx context.Context) {
 		alice := user(t, ctx, "alice")

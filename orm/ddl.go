@@ -26,12 +26,13 @@ func CreateTableSQL(vendor string, m *Meta) ([]string, error) {
 	return t.CreateSQL(vendor)
 }
 
-// allIndexes is Meta.Indexes plus an index for every db_index field that
-// is not already unique or indexed on its own by Meta.Indexes.
+// allIndexes is Meta.Indexes plus an index for every db_index field (a
+// foreign key among them) that is not already unique or the first
+// column of a declared index, which serves its lookups as well.
 func (m *Meta) allIndexes() []IndexDef {
 	var out []IndexDef
 	for _, f := range m.Fields {
-		declared := slices.ContainsFunc(m.Indexes, func(ix IndexDef) bool { return slices.Equal(ix.Fields, []string{f.Name}) })
+		declared := slices.ContainsFunc(m.Indexes, func(ix IndexDef) bool { return len(ix.Fields) > 0 && ix.Fields[0] == f.Name })
 		if f.DBIndex && !f.Unique && !f.PrimaryKey && !declared {
 			out = append(out, IndexDef{Name: indexName(m.Table, []string{f.Column}, "idx"), Fields: []string{f.Name}})
 		}

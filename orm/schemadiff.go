@@ -89,7 +89,11 @@ func (o *schemaOp) Describe() string {
 	case opRenameColumn:
 		return fmt.Sprintf("Rename field %s on %s to %s", o.col.Field, o.model(), o.col2.Field)
 	case opAddIndex:
-		return fmt.Sprintf("Create index %s on %s of model %s", o.index.Name, strings.Join(o.index.Columns, ", "), o.model())
+		on := strings.Join(o.index.Columns, ", ")
+		if len(o.index.Columns) == 0 {
+			on = "expressions"
+		}
+		return fmt.Sprintf("Create index %s on %s of model %s", o.index.Name, on, o.model())
 	case opRemoveIndex:
 		return fmt.Sprintf("Remove index %s from model %s", o.index.Name, o.model())
 	case opAddConstraint:

@@ -49,13 +49,16 @@ func init() {
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 	})
 	admin.Register(admin.Default, Customers, admin.ModelAdmin[Customer]{
-		ListDisplay:        []string{"user", "phone", "city", "country"},
-		SearchFields:       []string{"user__username", "user__email", "city", "postal_code"},
-		AutocompleteFields: []string{"user"},
+		ListDisplay:         []string{"user", "phone", "city", "country"},
+		SortableBy:          []string{"user"},
+		SearchFields:        []string{"user__username", "user__email", "city", "postal_code"},
+		AutocompleteFields:  []string{"user"},
+		StringSelectRelated: []string{"user"}, // Customer.String is its user's name
 	})
 	admin.Register(admin.Default, Orders, admin.ModelAdmin[Order]{
 		NoAdd:             true, // PlaceOrder is what makes an order
 		ListDisplay:       []string{"number", "customer", "status", "total", "created_at"},
+		SortableBy:        []string{"number", "total", "created_at"},
 		ListFilter:        []string{"status", "created_at"},
 		SearchFields:      []string{"customer__user__username", "customer__user__email", "shipping_address"},
 		DateHierarchy:     "created_at",
@@ -74,10 +77,13 @@ func init() {
 	})
 	admin.Register(admin.Default, Reviews, admin.ModelAdmin[Review]{
 		ListDisplay:       []string{"title", "product", "customer", "rating", "approved", "created_at"},
+		SortableBy:        []string{"rating", "created_at"},
 		ListFilter:        []string{"approved", "created_at"},
 		SearchFields:      []string{"title", "body", "product__name", "customer__user__username"},
 		ListSelectRelated: []string{"product", "customer__user"},
-		Actions:           []admin.Action[Review]{{Name: "approve", Label: "Approve selected reviews", Run: approveReviews}},
+		// Searched, not listed: a catalogue may hold a million products.
+		AutocompleteFields: []string{"product", "customer"},
+		Actions:            []admin.Action[Review]{{Name: "approve", Label: "Approve selected reviews", Run: approveReviews}},
 	})
 	admin.Default.AddView(reportsView)
 }

@@ -48,7 +48,7 @@ var Categories = orm.Define("shop", func(c *Category, m *orm.Schema) {
 	m.Slug(&c.Slug, orm.Unique(), orm.Verbose("slug"))
 	m.ForeignKey(&c.Parent, orm.OnDelete(orm.SetNull), orm.Null(), orm.Blank(),
 		orm.RelatedName("children"), orm.Verbose("parent category"))
-	m.Meta(orm.VerboseNamePlural("categories"), orm.Ordering("name"))
+	m.Meta(orm.VerboseNamePlural("categories"), orm.Ordering("name"), orm.Index("name", "id"), orm.Index("parent", "id"))
 })
 
 // Product is what the shop sells. Money is decimal, never float.
@@ -81,6 +81,12 @@ func (p *Product) CurrentPrice() decimal.Decimal {
 	return p.Price
 }
 
+// CurrentPriceExpr is CurrentPrice in SQL, for sorting by what a customer
+// pays; an index on it serves that sort.
+func CurrentPriceExpr() orm.Expr {
+	return orm.Case(orm.When(orm.Q{"sale_price__lt": orm.F("price")}, orm.F("sale_price")), orm.Else(orm.F("price")))
+}
+
 // OnSale reports whether the product sells below its list price.
 func (p *Product) OnSale() bool { return p.SalePrice != nil && p.SalePrice.LessThan(p.Price) }
 
@@ -102,9 +108,14 @@ var Products = orm.Define("shop", func(p *Product, m *orm.Schema) {
 	m.Decimal(&p.AverageRating, 3, 2, orm.Default(decimal.Zero), orm.Editable(false), orm.Verbose("average rating"),
 		orm.HelpText("Kept current from approved reviews."))
 	m.DateTime(&p.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))
+	// An index for each order a list reads products in: the catalog's
+	// sorts (what a customer pays among them) and the admin's columns.
 	m.Meta(orm.Ordering("name"),
 		orm.Index("is_active", "category"),
-		orm.Index("-created_at"),
+		orm.Index("name", "id"), orm.Index("created_at", "id"), orm.Index("category", "id"),
+		orm.Index("price", "id"), orm.Index("sale_price", "id"), orm.Index("stock", "id"),
+		orm.Index("average_rating", "id"), orm.Index("is_active", "id"),
+		orm.IndexOn(CurrentPriceExpr(), orm.F("id")).Named("shop_product_current_price_idx"),
 		orm.CheckConstraint("shop_product_price_nonnegative", orm.Q{"price__gte": 0}),
 		orm.CheckConstraint("shop_product_sale_price_nonnegative", orm.Q{"sale_price__gte": 0}),
 		orm.CheckConstraint("shop_product_cost_price_nonnegative", orm.Q{"cost_price__gte": 0}))
@@ -182,7 +193,8 @@ var Orders = orm.Define("shop", func(o *Order, m *orm.Schema) {
 	m.Decimal(&o.Total, 12, 2, orm.Default(decimal.Zero), orm.Editable(false), orm.Verbose("total"))
 	m.UUID(&o.CheckoutKey, orm.Null(), orm.Blank(), orm.Unique(), orm.Editable(false), orm.Verbose("checkout key"))
 	m.DateTime(&o.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))
-	m.Meta(orm.Ordering("-created_at"), orm.Index("customer", "-created_at"))
+	m.Meta(orm.Ordering("-created_at"), orm.Index("customer", "-created_at"),
+		orm.Index("created_at", "id"), orm.Index("total", "id"), orm.Index("status", "created_at", "id"))
 })
 
 // OrderItem is one line of an order, priced as of the order.
@@ -238,6 +250,7 @@ var Reviews = orm.Define("shop", func(r *Review, m *orm.Schema) {
 	m.Boolean(&r.Approved, orm.Default(false), orm.Verbose("approved"))
 	m.DateTime(&r.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))
 	m.Meta(orm.Ordering("-created_at"),
+		orm.Index("created_at", "id"), orm.Index("rating", "id"), orm.Index("approved", "created_at", "id"),
 		orm.CheckConstraint("shop_review_rating_1_to_5", orm.Q{"rating__gte": 1, "rating__lte": 5}),
 		orm.UniqueConstraint("shop_review_one_per_customer", "product", "customer"))
 })

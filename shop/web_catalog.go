@@ -22,16 +22,16 @@ import (
 const homeShelf = 6
 
 // home shows the best-rated products in stock and the newest sales: two
-// queries.
+// queries, each reading an index of Product's in order.
 func home(c echo.Context) error {
 	ctx := c.Request().Context()
 	featured, err := ProductObjects().InStock().SelectRelated("category").
-		OrderBy("-average_rating", "-created_at", "pk").Limit(homeShelf).All(ctx)
+		OrderBy("-average_rating", "-pk").Limit(homeShelf).All(ctx)
 	if err != nil {
 		return err
 	}
 	sale, err := ProductObjects().InStock().OnSale().SelectRelated("category").
-		OrderBy("-created_at", "pk").Limit(homeShelf).All(ctx)
+		OrderBy("-created_at", "-pk").Limit(homeShelf).All(ctx)
 	if err != nil {
 		return err
 	}
@@ -63,16 +63,17 @@ func cards(products []*Product) []shopviews.ProductCard {
 
 // catalogSorts are the catalog's orders, by the sort parameter's value;
 // the first is the default. Every order ends in the primary key, so that
-// pages never share or skip a product.
+// pages never share or skip a product, going the way of the sort, so that
+// one index of Product's on (field, id) serves it.
 var catalogSorts = []struct {
 	value, label string
 	fields       []string
 }{
 	{"", "Name", []string{"name", "pk"}},
-	{"price", "Price: low to high", []string{"current_price", "name", "pk"}},
-	{"-price", "Price: high to low", []string{"-current_price", "name", "pk"}},
-	{"rating", "Best rated", []string{"-average_rating", "name", "pk"}},
-	{"newest", "Newest", []string{"-created_at", "pk"}},
+	{"price", "Price: low to high", []string{"current_price", "pk"}},
+	{"-price", "Price: high to low", []string{"-current_price", "-pk"}},
+	{"rating", "Best rated", []string{"-average_rating", "-pk"}},
+	{"newest", "Newest", []string{"-created_at", "-pk"}},
 }
 
 // perPageChoices are the page sizes a visitor may pick; the first is the
@@ -178,12 +179,11 @@ func catalog(c echo.Context) error {
 	}
 	// Counting stops at catalogCountUpTo: a page of a big catalog reads at
 	// most that many index entries to say "more than 1,000 products".
-	total, err := qs.OrderBy().Limit(catalogCountUpTo + 1).Count(ctx)
+	count, err := orm.CountUpTo(ctx, qs, catalogCountUpTo)
 	if err != nil {
 		return err
 	}
-	atLeast := total > catalogCountUpTo
-	total = min(total, catalogCountUpTo)
+	total, atLeast := count.N, count.AtLeast
 	numPages := max(int((total+int64(cq.perPage)-1)/int64(cq.perPage)), 1)
 	page := 1
 	if p := c.QueryParam("page"); p != "" {
@@ -194,8 +194,8 @@ func catalog(c echo.Context) error {
 	var products []*Product
 	more := false
 	if total > 0 {
-		products, more, err = catalogPage(ctx, qs.Annotate(orm.A{"current_price": currentPrice()}).SelectRelated("category"),
-			catalogSorts[cq.sort].fields, page, cq.perPage, total, atLeast)
+		products, more, err = orm.Page(ctx, qs.Annotate(orm.A{"current_price": CurrentPriceExpr()}).SelectRelated("category"),
+			catalogSorts[cq.sort].fields, page, cq.perPage, count)
 		if err != nil {
 			return err
 		}
@@ -251,39 +251,6 @@ func catalog(c echo.Context) error {
 
 // catalogCountUpTo is where the catalog stops counting.
 const catalogCountUpTo = 1000
-
-// catalogPage is page n of qs in the given order. Past the middle of a
-// list counted exactly, it is read from the end, so that the database
-// skips the rows after the page, fewer than those before it: the last
-// page costs what the first does. After a count that stopped at its bound
-// (open), one row more is read to know whether a next page exists.
-func catalogPage(ctx context.Context, qs ProductQS, order []string, page, per int, total int64, open bool) ([]*Product, bool, error) {
-	before, after := (page-1)*per, total-int64(page*per)
-	if open || after >= int64(before) {
-		limit := per
-		if open {
-			limit++
-		}
-		rows, err := qs.OrderBy(order...).Offset(before).Limit(limit).All(ctx)
-		if len(rows) > per {
-			return rows[:per], true, err
-		}
-		return rows, false, err
-	}
-	size := per
-	if after < 0 {
-		size, after = per+int(after), 0
-	}
-	rows, err := qs.OrderBy(order...).Reverse().Offset(int(after)).Limit(size).All(ctx)
-	slices.Reverse(rows)
-	return rows, false, err
-}
-
-// currentPrice is Product.CurrentPrice in SQL, for sorting by what a
-// customer pays.
-func currentPrice() orm.Expr {
-	return orm.Case(orm.When(orm.Q{"sale_price__lt": orm.F("price")}, orm.F("sale_price")), orm.Else(orm.F("price")))
-}
 
 // pageNumbers are the page links around the current page: the first and
 // last two, and two either side of current; 0 marks a gap. When more

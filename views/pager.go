@@ -14,7 +14,11 @@ type Page struct {
 	NumPages int // at least 1, even for an empty list
 	Count    int // items in the whole list
 	PerPage  int
-	query    url.Values
+	// Open: counting stopped at Count, so pages may follow NumPages; the
+	// handler raises NumPages as it finds them.
+	Open bool
+
+	query url.Values
 }
 
 // NewPage is page `requested` (the ?page= text; "" is the first) of count
@@ -22,12 +26,18 @@ type Page struct {
 // ok is false for a page that does not exist (not a number, or past the
 // end), which handlers answer with 404 as Django's ListView does.
 func NewPage(count, perPage int, requested string, query url.Values) (p Page, ok bool) {
-	p = Page{Number: 1, NumPages: max(1, (count+perPage-1)/perPage), Count: count, PerPage: perPage, query: query}
+	return NewPageUpTo(count, false, perPage, requested, query)
+}
+
+// NewPageUpTo is NewPage after a count that may have stopped at its bound
+// (atLeast): any page past it may exist, and the handler finds out.
+func NewPageUpTo(count int, atLeast bool, perPage int, requested string, query url.Values) (p Page, ok bool) {
+	p = Page{Number: 1, NumPages: max(1, (count+perPage-1)/perPage), Count: count, PerPage: perPage, Open: atLeast, query: query}
 	if requested == "" {
 		return p, true
 	}
 	n, err := strconv.Atoi(requested)
-	if err != nil || n < 1 || n > p.NumPages {
+	if err != nil || n < 1 || n > p.NumPages && !atLeast {
 		return p, false
 	}
 	p.Number = n

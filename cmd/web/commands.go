@@ -42,6 +42,7 @@ func commands() []command {
 		{name: "sqlmigrate", args: "VERSION", summary: "print the SQL of one migration (--down: of its rollback)", run: runSQLMigrate},
 		{name: "createsuperuser", summary: "create a user who can do everything in the admin (asks, or --noinput with QUARRY_SUPERUSER_PASSWORD)", run: runCreateSuperuser},
 		{name: "changepassword", args: "USERNAME", summary: "set a user's password (asked twice on the terminal) and sign them out everywhere", run: runChangePassword},
+		{name: "check", summary: "check the models and the admin for problems, such as lists no index serves (--fail-level warning for CI)", run: runCheck},
 		{name: "clearsessions", summary: "delete expired sessions and stale login-throttling rows (run it from cron)", run: runClearSessions},
 		{name: "help", args: "[COMMAND]", summary: "list the commands, or show one command's flags: web help COMMAND", run: runHelp},
 	}

@@ -11,7 +11,9 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/blog"
+	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/shop"
 )
 
@@ -73,6 +75,11 @@ func seed(ctx context.Context, env *environment, counts seedCounts) error {
 		return fmt.Errorf("shop: %w", err)
 	}
 	shopProgress.finish()
+	// Until the planner learns the new sizes, PostgreSQL plans for the
+	// empty tables autovacuum last saw, and SQLite has no statistics.
+	if err := orm.Analyze(ctx, append(append(auth.Models(), blog.Models()...), shop.Models()...)...); err != nil {
+		return err
+	}
 	fmt.Fprintf(env.stdout, "Seeded in %s: the blog has %d posts; the shop made %d products, %d customers, %d orders and %d reviews (existing ones kept).\n",
 		time.Since(start).Round(time.Millisecond), counts.posts, report.Products, report.Customers, report.Orders, report.Reviews)
 	return nil

@@ -71,6 +71,10 @@ func TestSeedCommand(t *testing.T) {
 			t.Errorf("%d %s, want %d", n, name, want)
 		}
 	}
+	// The seed leaves the planner statistics current.
+	if n, ok, err := orm.EstimatedCount(dctx, shop.Products.Meta); err != nil || !ok || n != 25 {
+		t.Errorf("after seeding, the estimate is %d (ok %v, %v), want 25", n, ok, err)
+	}
 
 	if code := run(ctx, []string{"seed", "--posts", "-1"}, &stdout, &stderr, getenv); code != 2 {
 		t.Errorf("a negative count: exit %d, want 2", code)
