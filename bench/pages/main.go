@@ -70,12 +70,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, engine := range cfg.engines {
 		res, err := runEngine(ctx, cfg, engine, bin, tmp, stderr)
+		// A failed cleanup after a complete run leaves results worth
+		// printing.
+		if res != nil {
+			res.print(stdout, cfg)
+			if over := res.over(cfg.limit); len(over) > 0 {
+				fmt.Fprintf(stderr, "%s: %d of %d pages over %gx\n", engine, len(over), len(res.pages[0]), cfg.limit)
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", engine, err)
-		}
-		res.print(stdout, cfg)
-		if over := res.over(cfg.limit); len(over) > 0 {
-			fmt.Fprintf(stderr, "%s: %d of %d pages over %gx\n", engine, len(over), len(res.pages[0]), cfg.limit)
 		}
 	}
 	return nil
