@@ -24,7 +24,7 @@ var userAdmin = ModelAdmin[auth.User]{
 	ListFilter:   []string{"is_staff", "is_superuser", "is_active"},
 	SearchFields: []string{"username", "first_name", "last_name", "email"},
 	Ordering:     []string{"username"},
-	SortableBy:   []string{"username", "email", "is_staff"},
+	SortableBy:   []string{"username", "email"},
 	Fieldsets: []Fieldset{
 		{Fields: []string{"username", "password_summary"}},
 		{Name: "Personal info", Fields: []string{"first_name", "last_name", "email"}},

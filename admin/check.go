@@ -14,7 +14,10 @@ import (
 // sortable column or the list's ordering needs an index that yields the
 // order (with the primary key after it); a list filter or date hierarchy
 // needs one that starts with its field. Columns and filters across a
-// relation are not checked: no index of this table can serve them.
+// relation are not checked: no index of this table can serve them. Nor
+// are filters on a boolean: the list's order index serves them as it is
+// read, while an index on a two-valued column would tempt a planner to
+// read half the table and sort it.
 func (s *Site) Check() []orm.Warning {
 	s.mu.RLock()
 	entries := append([]*entry(nil), s.entries...)
@@ -58,7 +61,7 @@ func (e *entry) checkIndexes() []orm.Warning {
 		filters = append(filters, e.opts.DateHierarchy)
 	}
 	for _, name := range filters {
-		if strings.Contains(name, "__") {
+		if f := m.Field(name); strings.Contains(name, "__") || f != nil && f.Kind == orm.KindBoolean {
 			continue
 		}
 		if !m.FilterIndexed(name) {

@@ -98,9 +98,8 @@ var Users = orm.Define("auth", func(u *User, m *orm.Schema) {
 		orm.HelpText("The groups this user belongs to. A user will get all permissions granted to each of their groups."))
 	m.ManyToMany(&u.UserPermissions, orm.Blank(), orm.Verbose("user permissions"),
 		orm.HelpText("Specific permissions for this user."))
-	// The admin's user list filters by the flags and sorts by email.
-	m.Meta(orm.VerboseName("user"), orm.Ordering("username"), orm.Index("email", "id"),
-		orm.Index("is_staff", "id"), orm.Index("is_superuser", "id"), orm.Index("is_active", "id"))
+	// The admin's user list sorts by email.
+	m.Meta(orm.VerboseName("user"), orm.Ordering("username"), orm.Index("email", "id"))
 })
 
 // String is the username, as Django's User.__str__.

@@ -22,8 +22,7 @@ func EstimatedCount(ctx context.Context, m *Meta) (n int64, ok bool, err error) 
 }
 
 // Analyze brings the planner's statistics for the models' tables up to
-// date (ANALYZE on PostgreSQL and on SQLite, there with a bounded sample so
-// that it stays quick on big tables). Run it after a bulk load: until
+// date (ANALYZE on both). Run it after a bulk load: until
 // then PostgreSQL may plan for an empty table, and SQLite has no
 // statistics at all.
 func Analyze(ctx context.Context, models ...*Meta) error {
@@ -72,11 +71,11 @@ func (postgres) estimateRows(ctx context.Context, c conn, table string) (int64, 
 	return *n, true, nil
 }
 
-// analysis_limit samples about that many rows of each index, so ANALYZE
-// takes milliseconds at any table size; SQLite's own PRAGMA optimize
-// uses the same bound.
+// The whole table is read (analysis_limit 0): a sample, as PRAGMA
+// optimize takes, misjudges how many rows share a value, and the
+// planner's choice between an index and a sort rests on exactly that.
 func (sqlite) analyze(table string) []string {
-	return []string{"PRAGMA analysis_limit = 1000", "ANALYZE " + quote(table)}
+	return []string{"PRAGMA analysis_limit = 0", "ANALYZE " + quote(table)}
 }
 
 func (sqlite) estimateRows(ctx context.Context, c conn, table string) (int64, bool, error) {

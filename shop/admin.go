@@ -32,6 +32,7 @@ func init() {
 		ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "average_rating", "is_active"},
 		ListEditable:       []string{"price", "stock"},
 		ListFilter:         []string{"category", "is_active", "created_at"},
+		SortableBy:         []string{"name", "sku", "category", "price", "sale_price", "stock", "low_stock", "average_rating"},
 		Filters:            []admin.SimpleFilter{onSaleFilter, stockFilter},
 		SearchFields:       []string{"name", "sku"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},

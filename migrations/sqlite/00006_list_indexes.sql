@@ -3,9 +3,6 @@
 -- Remove index auth_session_expire_at_idx from model auth.Session
 -- Create index auth_session_expire_at_key_idx on expire_at, key of model auth.Session
 -- Create index auth_user_email_id_idx on email, id of model auth.User
--- Create index auth_user_is_staff_id_idx on is_staff, id of model auth.User
--- Create index auth_user_is_superuser_id_idx on is_superuser, id of model auth.User
--- Create index auth_user_is_active_id_idx on is_active, id of model auth.User
 -- Create index blog_category_name_id_idx on name, id of model blog.Category
 -- Remove index blog_comment_post_id_idx from model blog.Comment
 -- Create index blog_comment_created_at_id_idx on created_at, id of model blog.Comment
@@ -28,15 +25,16 @@
 -- Create index shop_order_total_id_idx on total, id of model shop.Order
 -- Create index shop_order_status_created_at_id_idx on status, created_at, id of model shop.Order
 -- Remove index shop_product_category_id_idx from model shop.Product
+-- Remove index shop_product_is_active_category_id_idx from model shop.Product
 -- Remove index shop_product_created_at_desc_idx from model shop.Product
 -- Create index shop_product_name_id_idx on name, id of model shop.Product
 -- Create index shop_product_created_at_id_idx on created_at, id of model shop.Product
 -- Create index shop_product_category_id_id_idx on category_id, id of model shop.Product
+-- Create index shop_product_category_id_name_id_idx on category_id, name, id of model shop.Product
 -- Create index shop_product_price_id_idx on price, id of model shop.Product
 -- Create index shop_product_sale_price_id_idx on sale_price, id of model shop.Product
 -- Create index shop_product_stock_id_idx on stock, id of model shop.Product
 -- Create index shop_product_average_rating_id_idx on average_rating, id of model shop.Product
--- Create index shop_product_is_active_id_idx on is_active, id of model shop.Product
 -- Create index shop_product_current_price_idx on expressions of model shop.Product
 -- Create index shop_review_created_at_id_idx on created_at, id of model shop.Review
 -- Create index shop_review_rating_id_idx on rating, id of model shop.Review
@@ -47,9 +45,6 @@ CREATE INDEX "admin_logentry_action_time_id_idx" ON "admin_logentry" ("action_ti
 DROP INDEX "auth_session_expire_at_idx";
 CREATE INDEX "auth_session_expire_at_key_idx" ON "auth_session" ("expire_at", "key");
 CREATE INDEX "auth_user_email_id_idx" ON "auth_user" ("email", "id");
-CREATE INDEX "auth_user_is_staff_id_idx" ON "auth_user" ("is_staff", "id");
-CREATE INDEX "auth_user_is_superuser_id_idx" ON "auth_user" ("is_superuser", "id");
-CREATE INDEX "auth_user_is_active_id_idx" ON "auth_user" ("is_active", "id");
 CREATE INDEX "blog_category_name_id_idx" ON "blog_category" ("name", "id");
 DROP INDEX "blog_comment_post_id_idx";
 CREATE INDEX "blog_comment_created_at_id_idx" ON "blog_comment" ("created_at", "id");
@@ -72,15 +67,16 @@ CREATE INDEX "shop_order_created_at_id_idx" ON "shop_order" ("created_at", "id")
 CREATE INDEX "shop_order_total_id_idx" ON "shop_order" (CAST("total" AS REAL), "id");
 CREATE INDEX "shop_order_status_created_at_id_idx" ON "shop_order" ("status", "created_at", "id");
 DROP INDEX "shop_product_category_id_idx";
+DROP INDEX "shop_product_is_active_category_id_idx";
 DROP INDEX "shop_product_created_at_desc_idx";
 CREATE INDEX "shop_product_name_id_idx" ON "shop_product" ("name", "id");
 CREATE INDEX "shop_product_created_at_id_idx" ON "shop_product" ("created_at", "id");
 CREATE INDEX "shop_product_category_id_id_idx" ON "shop_product" ("category_id", "id");
+CREATE INDEX "shop_product_category_id_name_id_idx" ON "shop_product" ("category_id", "name", "id");
 CREATE INDEX "shop_product_price_id_idx" ON "shop_product" (CAST("price" AS REAL), "id");
 CREATE INDEX "shop_product_sale_price_id_idx" ON "shop_product" (CAST("sale_price" AS REAL), "id");
 CREATE INDEX "shop_product_stock_id_idx" ON "shop_product" ("stock", "id");
 CREATE INDEX "shop_product_average_rating_id_idx" ON "shop_product" (CAST("average_rating" AS REAL), "id");
-CREATE INDEX "shop_product_is_active_id_idx" ON "shop_product" ("is_active", "id");
 CREATE INDEX "shop_product_current_price_idx" ON "shop_product" ((CAST(CASE WHEN ((CAST("sale_price" AS REAL) < CAST("price" AS REAL) AND "sale_price" IS NOT NULL)) THEN "sale_price" ELSE "price" END AS REAL)), ("id"));
 CREATE INDEX "shop_review_created_at_id_idx" ON "shop_review" ("created_at", "id");
 CREATE INDEX "shop_review_rating_id_idx" ON "shop_review" ("rating", "id");
@@ -91,15 +87,16 @@ DROP INDEX "shop_review_approved_created_at_id_idx";
 DROP INDEX "shop_review_rating_id_idx";
 DROP INDEX "shop_review_created_at_id_idx";
 DROP INDEX "shop_product_current_price_idx";
-DROP INDEX "shop_product_is_active_id_idx";
 DROP INDEX "shop_product_average_rating_id_idx";
 DROP INDEX "shop_product_stock_id_idx";
 DROP INDEX "shop_product_sale_price_id_idx";
 DROP INDEX "shop_product_price_id_idx";
+DROP INDEX "shop_product_category_id_name_id_idx";
 DROP INDEX "shop_product_category_id_id_idx";
 DROP INDEX "shop_product_created_at_id_idx";
 DROP INDEX "shop_product_name_id_idx";
 CREATE INDEX "shop_product_created_at_desc_idx" ON "shop_product" ("created_at" DESC);
+CREATE INDEX "shop_product_is_active_category_id_idx" ON "shop_product" ("is_active", "category_id");
 CREATE INDEX "shop_product_category_id_idx" ON "shop_product" ("category_id");
 DROP INDEX "shop_order_status_created_at_id_idx";
 DROP INDEX "shop_order_total_id_idx";
@@ -122,9 +119,6 @@ DROP INDEX "blog_comment_approved_created_at_id_idx";
 DROP INDEX "blog_comment_created_at_id_idx";
 CREATE INDEX "blog_comment_post_id_idx" ON "blog_comment" ("post_id");
 DROP INDEX "blog_category_name_id_idx";
-DROP INDEX "auth_user_is_active_id_idx";
-DROP INDEX "auth_user_is_superuser_id_idx";
-DROP INDEX "auth_user_is_staff_id_idx";
 DROP INDEX "auth_user_email_id_idx";
 DROP INDEX "auth_session_expire_at_key_idx";
 CREATE INDEX "auth_session_expire_at_idx" ON "auth_session" ("expire_at");
