@@ -61,8 +61,9 @@ const (
 var copyColumns = []string{"title", "slug", "body", "view_count", "is_active", "created_at", "price"}
 
 const (
-	seedRows = 1000
-	bulkRows = 10000
+	seedRows      = 1000
+	bulkRows      = 10000
+	smallBulkRows = 100
 )
 
 // env is the shared database: one schema, an ORM DB and a raw pgx pool
@@ -417,23 +418,52 @@ func BenchmarkUpdate(b *testing.B) {
 	}})
 }
 
-func BenchmarkBulkInsert10k(b *testing.B) {
+func BenchmarkBulkInsert10k(b *testing.B) { benchBulk(b, bulkRows) }
+
+// BenchmarkBulkCreate100 is a small batch, where the round trips weigh
+// more than the rows.
+func BenchmarkBulkCreate100(b *testing.B) { benchBulk(b, smallBulkRows) }
+
+// bulkResetEvery is how many ops of a small batch run between two
+// TRUNCATEs: right after one, the server writes new files and the first
+// writes cost more than 100 rows do.
+const bulkResetEvery = 50
+
+// benchBulk inserts n new posts per op: BulkCreate against pgx's COPY.
+// Every op starts from an empty table when n is large; small batches
+// give their rows slugs of their own and empty the table every
+// bulkResetEvery ops (untimed, as the TRUNCATE always is).
+func benchBulk(b *testing.B, n int) {
 	ctx, pool := setup(b)
-	ormPosts, rawPosts := makePosts(bulkRows, "bulk"), makePosts(bulkRows, "bulk")
-	compare(b, nil, side{
-		prep: func(tb testing.TB) {
-			reset(tb, pool, 0)
-			for _, p := range ormPosts {
+	ormPosts, rawPosts := makePosts(n, "bulk"), makePosts(n, "bulk")
+	prep := func(posts []*Post, prefix string) func(tb testing.TB) {
+		op := 0
+		return func(tb testing.TB) {
+			if n == bulkRows {
+				reset(tb, pool, 0)
+			} else {
+				if op%bulkResetEvery == 0 {
+					reset(tb, pool, 0)
+				}
+				for i, p := range posts {
+					p.Slug = prefix + "-" + strconv.Itoa(op) + "-" + strconv.Itoa(i)
+				}
+				op++
+			}
+			for _, p := range posts {
 				p.ID = 0 // BulkCreate sets the keys: start from new objects
 			}
-		},
-		op: func(int) error { return Posts.Objects().BulkCreate(ctx, ormPosts, 0) },
+		}
+	}
+	compare(b, nil, side{
+		prep: prep(ormPosts, "orm"),
+		op:   func(int) error { return Posts.Objects().BulkCreate(ctx, ormPosts, 0) },
 	}, side{
-		prep: func(tb testing.TB) { reset(tb, pool, 0) },
+		prep: prep(rawPosts, "pgx"),
 		op: func(int) error {
-			n, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_post"}, copyColumns, postRows(rawPosts))
-			if err == nil && n != bulkRows {
-				err = fmt.Errorf("copied %d rows, want %d", n, bulkRows)
+			copied, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_post"}, copyColumns, postRows(rawPosts))
+			if err == nil && copied != int64(n) {
+				err = fmt.Errorf("copied %d rows, want %d", copied, n)
 			}
 			return err
 		},

@@ -349,26 +349,28 @@ func (s *dbScanner) ScanTime(v pgtype.Time) error {
 	return s.Scan(v)
 }
 
-// utcScanner reads a timestamptz into a *time.Time or **time.Time field
-// as UTC: pgx gives it in the process's local zone (see fromDB). It is a
-// single pointer, so it costs no allocation per row.
-type utcScanner struct{ dst any }
+// utcScanner and nullUTCScanner read a timestamptz into a time.Time or a
+// *time.Time field as UTC: pgx gives it in the process's local zone (see
+// fromDB). Each is the field's own address under another type, so handing
+// one to pgx as an interface costs no allocation per row.
+type (
+	utcScanner     time.Time
+	nullUTCScanner struct{ t *time.Time }
+)
 
-func (s utcScanner) ScanTimestamptz(v pgtype.Timestamptz) error {
-	switch d := s.dst.(type) {
-	case *time.Time:
-		*d = time.Time{}
-		if v.Valid {
-			*d = v.Time.UTC()
-		}
-	case **time.Time:
-		*d = nil
-		if v.Valid {
-			t := v.Time.UTC()
-			*d = &t
-		}
-	default:
-		return fmt.Errorf("orm: cannot read a date-time into %T", s.dst)
+func (s *utcScanner) ScanTimestamptz(v pgtype.Timestamptz) error {
+	*s = utcScanner{}
+	if v.Valid {
+		*s = utcScanner(v.Time.UTC())
+	}
+	return nil
+}
+
+func (s *nullUTCScanner) ScanTimestamptz(v pgtype.Timestamptz) error {
+	s.t = nil
+	if v.Valid {
+		t := v.Time.UTC()
+		s.t = &t
 	}
 	return nil
 }

@@ -78,7 +78,10 @@ func (postgres) scanTarget(f *Field, base unsafe.Pointer) any {
 	case KindTime, KindDuration, KindFile, KindImage, KindJSON, KindUUID:
 		return &dbScanner{f: f, rv: f.rvalue(base)}
 	case KindDateTime:
-		return utcScanner{f.acc.ptr(base)}
+		if f.ptr {
+			return (*nullUTCScanner)(unsafe.Add(base, f.offset))
+		}
+		return (*utcScanner)(unsafe.Add(base, f.offset))
 	}
 	return f.acc.ptr(base)
 }
