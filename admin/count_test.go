@@ -107,15 +107,16 @@ func TestCheckIndexes(t *testing.T) {
 		return out
 	}
 	s := NewSite()
-	Register(s, products, ModelAdmin[Product]{ListDisplay: []string{"name", "sku", "price"}, ListFilter: []string{"is_active", "category"}})
+	Register(s, products, ModelAdmin[Product]{ListDisplay: []string{"name", "sku", "price"}, ListFilter: []string{"status", "is_active", "category"}})
 	got := strings.Join(codes(s), "\n")
-	for _, want := range []string{`admin.W002 The column "name"`, `admin.W002 The column "price"`, `admin.W003 The list filter "is_active"`} {
+	for _, want := range []string{`admin.W002 The column "name"`, `admin.W002 The column "price"`, `admin.W003 The list filter "status"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("check lacks %s:\n%s", want, got)
 		}
 	}
-	// A unique column and a foreign key's own index need nothing more.
-	for _, ok := range []string{`"sku"`, `"category"`} {
+	// A unique column and a foreign key's own index need nothing more,
+	// and a boolean filter is served by the order's index.
+	for _, ok := range []string{`"sku"`, `"category"`, `"is_active"`} {
 		if strings.Contains(got, ok) {
 			t.Errorf("check warns about %s:\n%s", ok, got)
 		}
