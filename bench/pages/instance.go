@@ -239,9 +239,9 @@ func (in *instance) logTail() string {
 	if err != nil {
 		return err.Error()
 	}
-	const max = 4000
-	if len(b) > max {
-		b = b[len(b)-max:]
+	const keep = 4000
+	if len(b) > keep {
+		b = b[len(b)-keep:]
 	}
 	return string(b)
 }
