@@ -7,4 +7,6 @@
 // settings. See README.md for the command and the latest numbers.
 //
 // The package has no code of its own; everything is in the _test files.
+// The page benchmark, which times the site's pages over HTTP at two data
+// sizes, is a program of its own: go run ./bench/pages.
 package bench
