@@ -297,10 +297,10 @@ func (d postgres) trigramSimilar(c *compiler, t *textTarget, text string) error 
 	if err != nil {
 		return err
 	}
-	c.sql.WriteString(d.upper(col) + " % " + d.upper(c.arg(text)))
+	c.sql.WriteString(d.upper(col) + " OPERATOR(public.%) " + d.upper(c.arg(text)))
 	return nil
 }
 
 func (d postgres) trigramSimilarity(col, text string) string {
-	return "similarity(" + d.upper(col) + ", " + d.upper(text) + ")::double precision"
+	return "public.similarity(" + d.upper(col) + ", " + d.upper(text) + ")::double precision"
 }

@@ -125,12 +125,13 @@ func indexSQL(d dialect, t *TableState, ix IndexState) []string {
 	// On UPPER(column), which icontains and its kin compare, so that the
 	// index serves them as well as the trigram lookups.
 	return append(slices.Clone(pgTrgmStmts),
-		"CREATE INDEX "+quote(ix.Name)+" ON "+quote(t.Name)+" USING gin (UPPER("+quote(ix.Columns[0])+") gin_trgm_ops)")
+		"CREATE INDEX "+quote(ix.Name)+" ON "+quote(t.Name)+" USING gin (UPPER("+quote(ix.Columns[0])+") public.gin_trgm_ops)")
 }
 
-// pgTrgmStmts install pg_trgm once per database, in schema public (on the
-// default search_path) rather than the current schema, which a test drops
-// with CASCADE while other schemas use the extension. The lock makes
+// pgTrgmStmts install pg_trgm once per database, in schema public rather
+// than the current schema, which a test drops with CASCADE while other
+// schemas use the extension; its names are written qualified, so a
+// search_path without public finds them too. The lock makes
 // transactions that create it at the same time wait for each other, where
 // IF NOT EXISTS alone lets the second fail on a duplicate key.
 var pgTrgmStmts = []string{

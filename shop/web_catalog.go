@@ -70,7 +70,7 @@ var catalogSorts = []struct {
 	value, label string
 	fields       []string
 }{
-	{"relevance", "Relevance", []string{"-rank", "-pk"}}, // only while searching
+	{"relevance", "Relevance", []string{"-rank", "pk"}}, // only while searching
 	{"name", "Name", []string{"name", "pk"}},
 	{"price", "Price: low to high", []string{"current_price", "pk"}},
 	{"-price", "Price: high to low", []string{"-current_price", "-pk"}},

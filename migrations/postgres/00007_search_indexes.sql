@@ -8,7 +8,7 @@ CREATE INDEX "blog_post_title_body_search" ON "blog_post" USING gin ((setweight(
 CREATE INDEX "shop_product_name_description_search" ON "shop_product" USING gin ((setweight(to_tsvector('english'::regconfig, COALESCE("name", '')), 'A') || setweight(to_tsvector('english'::regconfig, COALESCE("description", '')), 'B')));
 SELECT pg_advisory_xact_lock(7283510917);
 CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
-CREATE INDEX "shop_product_name_trgm" ON "shop_product" USING gin (UPPER("name") gin_trgm_ops);
+CREATE INDEX "shop_product_name_trgm" ON "shop_product" USING gin (UPPER("name") public.gin_trgm_ops);
 
 -- +goose Down
 DROP INDEX "shop_product_name_trgm";
