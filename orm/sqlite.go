@@ -502,15 +502,20 @@ func (sqlite) searchMatch(c *compiler, t *textTarget, q webQuery) error {
 }
 
 // searchRank is bm25, negated so that a better match is higher as with
-// ts_rank, for the row's own entry of the FTS5 table.
+// ts_rank, for the row's own entry of the FTS5 table. The matches are
+// ranked once, in a materialized table the row looks itself up in: a
+// MATCH per row, narrowed to the row's id, still walks the term's whole
+// posting list, which made ranking 16,000 matches take 17 s instead of
+// 60 ms.
 func (sqlite) searchRank(c *compiler, t *textTarget, q webQuery) (string, error) {
 	pk, err := c.colSQL(t.pk)
 	if err != nil {
 		return "", err
 	}
 	fts := quote(t.ix.Name)
-	return "COALESCE((SELECT -bm25(" + fts + bm25Weights(t.ix) + ") FROM " + fts + " WHERE " + fts + " MATCH " + c.arg(q.fts5()) +
-		" AND " + fts + ".rowid = " + pk + "), 0.0)", nil
+	ranked := quote(t.ix.Name + "_rank")
+	return "COALESCE((WITH " + ranked + "(id, r) AS MATERIALIZED (SELECT rowid, -bm25(" + fts + bm25Weights(t.ix) + ") FROM " + fts +
+		" WHERE " + fts + " MATCH " + c.arg(q.fts5()) + ") SELECT r FROM " + ranked + " WHERE id = " + pk + "), 0.0)", nil
 }
 
 // trigramSimilar narrows the rows to those sharing a trigram with text,
