@@ -34,7 +34,7 @@ func init() {
 		ListFilter:         []string{"category", "is_active", "created_at"},
 		SortableBy:         []string{"name", "sku", "category", "price", "sale_price", "stock", "low_stock", "average_rating"},
 		Filters:            []admin.SimpleFilter{onSaleFilter, stockFilter},
-		SearchFields:       []string{"@name", "@description", "=sku"},
+		SearchFields:       []string{"@name", "@description", "sku"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 		ReadonlyFields:     []string{"average_rating"},
 		Methods: map[string]admin.Method[Product]{

@@ -123,6 +123,9 @@ var Products = orm.Define("shop", func(p *Product, m *orm.Schema) {
 		// misspelt names are found by their trigrams.
 		orm.SearchIndex("name", "description").Weights("A", "B"),
 		orm.TrigramIndex("name"),
+		// The admin searches SKUs by substring beside the full-text
+		// fields: without an index of its own, that OR reads the table.
+		orm.TrigramIndex("sku"),
 		orm.CheckConstraint("shop_product_price_nonnegative", orm.Q{"price__gte": 0}),
 		orm.CheckConstraint("shop_product_sale_price_nonnegative", orm.Q{"sale_price__gte": 0}),
 		orm.CheckConstraint("shop_product_cost_price_nonnegative", orm.Q{"cost_price__gte": 0}))
