@@ -350,42 +350,28 @@ func (cl *changeList) view(ctx context.Context, editForms map[string]*form, form
 	if rel := cl.selectRelated(); len(rel) > 0 {
 		qs = qs.SelectRelated(rel...)
 	}
-	backwards := false
+	var objs []any
 	switch {
 	case cl.showAll && count.exact() && count.n <= int64(e.opts.ListMaxShowAll):
 		pages = 1
-		qs = qs.OrderBy(order...)
+		objs, err = qs.OrderBy(order...).List(ctx)
 	default:
 		cl.showAll = false
 		page := min(cl.page, pages)
 		if count.atLeast {
 			page = cl.page // the pages past the bound are there to walk to
 		}
-		// Past the middle of a list counted exactly, the page is read from
-		// the end: the database then skips the rows after it, fewer than
-		// those before, and the last page costs what the first does.
-		before, after := (page-1)*per, count.n-int64(page*per)
-		if count.exact() && after < int64(before) {
-			backwards = true
-			size := per
-			if after < 0 {
-				size, after = per+int(after), 0
-			}
-			qs = qs.OrderBy(orm.ReverseOrder(order)...).Offset(int(after)).Limit(size)
-		} else {
-			qs = qs.OrderBy(order...).Offset(before).Limit(per)
-		}
+		// An estimate left here lies past the page (a later page was
+		// counted exactly above), so orm.Page reads it forwards, as it
+		// would a count that reached the page's end.
+		objs, _, err = orm.Page(ctx, qs, orm.Manager.List, order, page, per, orm.RowCount{N: count.n, AtLeast: count.atLeast})
 		v.Pagination.Pages = pageLinks(cl, page, pages, count.atLeast)
 		if pages > 1 && count.exact() && count.n <= int64(e.opts.ListMaxShowAll) {
 			v.Pagination.ShowAll = cl.url(map[string][]string{paramAll: {""}})
 		}
 	}
-	objs, err := qs.List(ctx)
 	if err != nil {
 		return v, err
-	}
-	if backwards {
-		slices.Reverse(objs)
 	}
 	v.Columns = cl.headers()
 	for i, obj := range objs {
@@ -430,27 +416,21 @@ func (c rowCount) exact() bool { return !c.estimated && !c.atLeast }
 // (Django's show_full_result_count = False, bounded). The exact count is
 // one click away (paramCount).
 func (cl *changeList) count(ctx context.Context) (rowCount, error) {
-	opts := cl.e.opts
-	if !cl.exact && !cl.filtered() && opts.EstimateCountOver >= 0 {
-		if n, ok, err := orm.EstimatedCount(ctx, cl.e.meta); err != nil {
-			return rowCount{}, err
-		} else if ok && n > opts.EstimateCountOver {
-			return rowCount{n: n, estimated: true}, nil
-		}
-	}
-	if !cl.exact && cl.filtered() && opts.CountUpTo >= 0 {
-		n, err := cl.qs.OrderBy().Limit(int(opts.CountUpTo) + 1).Count(ctx)
-		if n > opts.CountUpTo {
-			return rowCount{n: opts.CountUpTo, atLeast: true}, err
-		}
-		return rowCount{n: n}, err
+	switch {
+	case cl.exact:
+	case !cl.filtered(): // the list is the table
+		return cl.total(ctx)
+	case cl.e.opts.CountUpTo >= 0:
+		c, err := orm.CountUpTo(ctx, cl.qs, cl.e.opts.CountUpTo)
+		return rowCount{n: c.N, atLeast: c.AtLeast}, err
 	}
 	n, err := cl.qs.Count(ctx)
 	return rowCount{n: n}, err
 }
 
-// total is the number of rows with no filter, shown beside a filtered
-// count: estimated on a large table as count's is.
+// total is the number of rows with no filter, the count of an unfiltered
+// list and shown beside a filtered one: the planner's estimate once it
+// passes EstimateCountOver.
 func (cl *changeList) total(ctx context.Context) (rowCount, error) {
 	if cl.e.opts.EstimateCountOver >= 0 {
 		if n, ok, err := orm.EstimatedCount(ctx, cl.e.meta); err != nil {

@@ -128,7 +128,7 @@ func list(c echo.Context, qs PostQS, l pages.List) error {
 	l.FeedURL = "/blog/feed/"
 	if count.N > 0 {
 		posts, more, err := orm.Page(ctx, qs.SelectRelated("author", "category").PrefetchRelated("tags"),
-			[]string{"-created_at", "-pk"}, page.Number, PerPage, count)
+			PostQS.All, []string{"-created_at", "-pk"}, page.Number, PerPage, count)
 		if err != nil {
 			return err
 		}

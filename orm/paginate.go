@@ -13,10 +13,19 @@ type RowCount struct {
 	AtLeast bool // counting stopped at N: there are more
 }
 
+// Pageable is what CountUpTo and Page read: a typed queryset (QS[T], an
+// app's own S) or the untyped Manager.
+type Pageable[Q any] interface {
+	OrderBy(fields ...string) Q
+	Offset(n int) Q
+	Limit(n int) Q
+	Count(ctx context.Context) (int64, error)
+}
+
 // CountUpTo counts the rows of qs, stopping at limit: a list of a big
 // table reads at most limit index entries to say "more than 1,000"
 // (Django's admin has show_full_result_count for the same reason).
-func CountUpTo[T any, S ManagerQuerySet[T, S]](ctx context.Context, qs S, limit int64) (RowCount, error) {
+func CountUpTo[Q Pageable[Q]](ctx context.Context, qs Q, limit int64) (RowCount, error) {
 	n, err := qs.OrderBy().Limit(int(limit) + 1).Count(ctx)
 	if n > limit {
 		return RowCount{N: limit, AtLeast: true}, err
@@ -33,8 +42,8 @@ func CountUpTo[T any, S ManagerQuerySet[T, S]](ctx context.Context, qs S, limit 
 // tells whether a next page exists; but a page ten bounds deep is found
 // by counting exactly first, since a count reads the narrowest index and
 // skipping rows reads the table, and the page may then be read from the
-// end.
-func Page[T any, S ManagerQuerySet[T, S]](ctx context.Context, qs S, order []string, n, per int, total RowCount) (rows []*T, more bool, err error) {
+// end. all runs a query: QS[T].All, an app's S.All, or Manager.List.
+func Page[Q Pageable[Q], R any](ctx context.Context, qs Q, all func(Q, context.Context) ([]R, error), order []string, n, per int, total RowCount) (rows []R, more bool, err error) {
 	if total.AtLeast && int64((n-1)*per) >= 10*total.N {
 		all, err := qs.OrderBy().Count(ctx)
 		if err != nil {
@@ -44,7 +53,7 @@ func Page[T any, S ManagerQuerySet[T, S]](ctx context.Context, qs S, order []str
 	}
 	before, after := (n-1)*per, total.N-int64(n*per)
 	if total.AtLeast || after >= int64(before) {
-		rows, err = qs.OrderBy(order...).Offset(before).Limit(per + 1).All(ctx)
+		rows, err = all(qs.OrderBy(order...).Offset(before).Limit(per+1), ctx)
 		if len(rows) > per {
 			return rows[:per], true, err
 		}
@@ -54,7 +63,7 @@ func Page[T any, S ManagerQuerySet[T, S]](ctx context.Context, qs S, order []str
 	if after < 0 {
 		size, after = per+int(after), 0
 	}
-	rows, err = qs.OrderBy(ReverseOrder(order)...).Offset(int(after)).Limit(size).All(ctx)
+	rows, err = all(qs.OrderBy(ReverseOrder(order)...).Offset(int(after)).Limit(size), ctx)
 	slices.Reverse(rows)
 	return rows, n*per < int(total.N), err
 }

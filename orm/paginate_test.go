@@ -30,7 +30,7 @@ func TestPageAndCountUpTo(t *testing.T) {
 				}
 				var walked []*Gadget
 				for n := 1; ; n++ {
-					rows, more, err := orm.Page(ctx, qs, order, n, 5, total)
+					rows, more, err := orm.Page(ctx, qs, orm.QS[Gadget].All, order, n, 5, total)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -222,7 +222,7 @@ func catalog(c echo.Context) error {
 	more := false
 	if total > 0 {
 		products, more, err = orm.Page(ctx, qs.Annotate(orm.A{"current_price": CurrentPriceExpr()}).SelectRelated("category"),
-			catalogSorts[cq.sort].fields, page, cq.perPage, count)
+			ProductQS.All, catalogSorts[cq.sort].fields, page, cq.perPage, count)
 		if err != nil {
 			return err
 		}
