@@ -131,11 +131,9 @@ func (postgres) upper(expr string) string { return "UPPER(" + expr + ")" }
 // likeEscaper makes the user's text literal inside a LIKE pattern.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-func (d postgres) textMatch(c *compiler, op, expr string, f *Field, text string, fold bool) {
-	if op == "exact" {
-		c.sql.WriteString(d.upper(expr) + " = " + d.upper(c.arg(text)))
-		return
-	}
+// likePattern is the LIKE pattern (escape character \) that matches what
+// op asks of text: contains, startswith, endswith, or exact.
+func likePattern(op, text string) string {
 	pattern := likeEscaper.Replace(text)
 	switch op {
 	case "contains":
@@ -145,6 +143,15 @@ func (d postgres) textMatch(c *compiler, op, expr string, f *Field, text string,
 	case "endswith":
 		pattern = "%" + pattern
 	}
+	return pattern
+}
+
+func (d postgres) textMatch(c *compiler, op, expr string, f *Field, text string, fold bool) {
+	if op == "exact" {
+		c.sql.WriteString(d.upper(expr) + " = " + d.upper(c.arg(text)))
+		return
+	}
+	pattern := likePattern(op, text)
 	if fold {
 		c.sql.WriteString(d.upper(expr) + " LIKE " + d.upper(c.arg(pattern)))
 		return

@@ -344,16 +344,7 @@ const sqliteMaxLike = 50000
 // since LIKE cannot.
 func (d sqlite) textMatch(c *compiler, op, expr string, f *Field, text string, fold bool) {
 	if fold && isASCII(text) && 2*len(text)+2 <= sqliteMaxLike {
-		pattern := likeEscaper.Replace(text)
-		switch op {
-		case "contains":
-			pattern = "%" + pattern + "%"
-		case "startswith":
-			pattern += "%"
-		case "endswith":
-			pattern = "%" + pattern
-		}
-		c.sql.WriteString(expr + " LIKE " + c.arg(pattern) + ` ESCAPE '\'`)
+		c.sql.WriteString(expr + " LIKE " + c.arg(likePattern(op, text)) + ` ESCAPE '\'`)
 		return
 	}
 	if fold {
