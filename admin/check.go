@@ -35,7 +35,7 @@ func (e *entry) checkIndexes() []orm.Warning {
 	warn := func(id, msg string, order []string) {
 		w := orm.Warning{ID: id, Object: "admin " + m.Label(), Msg: msg}
 		if order != nil {
-			w.Hint = fmt.Sprintf("Add orm.Index(%s) to the model's Meta, or leave the column out of SortableBy.", strings.Join(quoted(orm.IndexFor(m, order)), ", "))
+			w.Hint = "Add " + orm.IndexDecl(m, order) + " to the model's Meta, or leave the column out of SortableBy."
 		} else {
 			w.Hint = "Add an orm.Index starting with the field to the model's Meta."
 		}
@@ -67,14 +67,6 @@ func (e *entry) checkIndexes() []orm.Warning {
 		if !m.FilterIndexed(name) {
 			warn("admin.W003", fmt.Sprintf("The list filter %q reads a column no index starts with.", name), nil)
 		}
-	}
-	return out
-}
-
-func quoted(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = fmt.Sprintf("%q", n)
 	}
 	return out
 }

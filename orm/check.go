@@ -3,6 +3,7 @@ package orm
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -37,7 +38,7 @@ func Check(models ...*Meta) []Warning {
 		if order := WithPK(m, m.Ordering); !m.OrderIndexed(order...) {
 			out = append(out, Warning{ID: "orm.W001", Object: m.Label(),
 				Msg:  fmt.Sprintf("Meta.Ordering %s is served by no index.", strings.Join(m.Ordering, ", ")),
-				Hint: fmt.Sprintf("Add orm.Index(%s) to the model's Meta.", quoteList(IndexFor(m, order)))})
+				Hint: "Add " + IndexDecl(m, order) + " to the model's Meta."})
 		}
 	}
 	return out
@@ -58,25 +59,22 @@ func WithPK(m *Meta, order []string) []string {
 	return append(slices.Clone(order), "pk")
 }
 
-// IndexFor is the fields of an index that serves order: its ascending
-// reading, since an index is read either way.
-func IndexFor(m *Meta, order []string) []string {
-	out := slices.Clone(order)
-	if len(out) > 0 && strings.HasPrefix(out[0], "-") {
-		for i, f := range out {
-			if name, desc := strings.CutPrefix(f, "-"); desc {
-				out[i] = name
-			} else {
-				out[i] = "-" + f
-			}
-		}
+// IndexDecl is the declaration of an index that serves order, to add to
+// a model's Meta: `orm.Index("name", "id")`. It reads the order
+// ascending, since an index is read either way.
+func IndexDecl(m *Meta, order []string) string {
+	fields := slices.Clone(order)
+	if len(fields) > 0 && strings.HasPrefix(fields[0], "-") {
+		fields = ReverseOrder(fields)
 	}
-	for i, f := range out {
+	quoted := make([]string, len(fields))
+	for i, f := range fields {
 		if strings.TrimPrefix(f, "-") == "pk" {
-			out[i] = strings.Replace(f, "pk", m.PK.Name, 1)
+			f = strings.Replace(f, "pk", m.PK.Name, 1)
 		}
+		quoted[i] = strconv.Quote(f)
 	}
-	return out
+	return "orm.Index(" + strings.Join(quoted, ", ") + ")"
 }
 
 // OrderIndexed reports whether an index of m yields rows in this order
@@ -174,12 +172,4 @@ func (m *Meta) indexKeys() []indexKeys {
 		}
 	}
 	return out
-}
-
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
-	}
-	return strings.Join(q, ", ")
 }
