@@ -22,6 +22,10 @@ const (
 	// paramCount asks for an exact count where the list would bound or
 	// estimate it.
 	paramCount = "_count"
+	// paramAfter and paramBefore name the row a neighbouring page's link
+	// continues from, so that page is read by seeking to it (orm.Seek)
+	// rather than by skipping every row before it.
+	paramAfter, paramBefore = "_after", "_before"
 )
 
 // changeList is one change-list request: its parameters, the filtered
@@ -35,6 +39,8 @@ type changeList struct {
 	columns []string
 	order   []orderKey // the sort, by column
 	page    int
+	seek    string // the key of paramAfter or paramBefore
+	before  bool   // seek ends the page before its row
 	showAll bool
 	exact   bool // count exactly, whatever the table's size
 	filters []*listFilter
@@ -98,6 +104,12 @@ func (r *request) newChangeList(query url.Values) (*changeList, error) {
 	}
 	if n, err := strconv.Atoi(query.Get(paramPage)); err == nil && n > 0 {
 		cl.page = n
+		if n > 1 {
+			cl.seek, cl.before = query.Get(paramAfter), false
+			if cl.seek == "" {
+				cl.seek, cl.before = query.Get(paramBefore), true
+			}
+		}
 	}
 	cl.showAll = query.Has(paramAll)
 	if query.Has(paramCount) {
@@ -333,7 +345,11 @@ func (cl *changeList) view(ctx context.Context, editForms map[string]*form, form
 		v.Pagination.Total, v.Pagination.TotalEstimated = total.n, total.estimated
 	}
 	per := e.opts.ListPerPage
-	if count.estimated && int64(cl.page*per) > count.n/2 {
+	var key any
+	if cl.seek != "" && !cl.showAll {
+		key, _ = parseKey(e.meta.PK, cl.seek) // a key that does not parse: the page by number
+	}
+	if count.estimated && key == nil && int64(cl.page*per) > count.n/2 {
 		// A page in the second half of an estimated list: an exact count
 		// reads the narrowest index, and lets the page be read from the
 		// end rather than by skipping half a table's rows.
@@ -364,8 +380,18 @@ func (cl *changeList) view(ctx context.Context, editForms map[string]*form, form
 		// An estimate left here lies past the page (a later page was
 		// counted exactly above), so orm.Page reads it forwards, as it
 		// would a count that reached the page's end.
-		objs, _, err = orm.Page(ctx, qs, orm.Manager.List, order, page, per, orm.RowCount{N: count.n, AtLeast: count.atLeast})
-		v.Pagination.Pages = pageLinks(cl, page, pages, count.atLeast)
+		sought := false
+		if key != nil && page > 1 {
+			objs, _, sought, err = orm.Seek(ctx, e.meta, qs, orm.Manager.List, order, key, cl.before, per)
+		}
+		if !sought && err == nil {
+			objs, _, err = orm.Page(ctx, qs, orm.Manager.List, order, page, per, orm.RowCount{N: count.n, AtLeast: count.atLeast})
+		}
+		var first, last string
+		if len(objs) > 0 {
+			first, last = fmt.Sprint(e.model.PK(objs[0])), fmt.Sprint(e.model.PK(objs[len(objs)-1]))
+		}
+		v.Pagination.Pages = pageLinks(cl, page, pages, count.atLeast, first, last)
 		if pages > 1 && count.exact() && count.n <= int64(e.opts.ListMaxShowAll) {
 			v.Pagination.ShowAll = cl.url(map[string][]string{paramAll: {""}})
 		}
@@ -447,7 +473,10 @@ func (cl *changeList) total(ctx context.Context) (rowCount, error) {
 // around the current one, with ellipses between. After a count that
 // stopped at its bound (open), more pages may follow the last one known:
 // an ellipsis says so, and the next page is always linked.
-func pageLinks(cl *changeList, current, pages int, open bool) []ui.PageLink {
+//
+// The links to the neighbouring pages name the current page's first and
+// last rows (paramBefore, paramAfter), which they continue from.
+func pageLinks(cl *changeList, current, pages int, open bool, firstKey, lastKey string) []ui.PageLink {
 	if open {
 		pages = max(pages, current+1)
 	}
@@ -463,8 +492,14 @@ func pageLinks(cl *changeList, current, pages int, open bool) []ui.PageLink {
 		if last != 0 && n != last+1 {
 			out = append(out, ui.PageLink{})
 		}
-		out = append(out, ui.PageLink{Number: n, Current: n == current,
-			URL: cl.url(map[string][]string{paramPage: {strconv.Itoa(n)}})})
+		set := map[string][]string{paramPage: {strconv.Itoa(n)}}
+		switch {
+		case n == current+1 && lastKey != "":
+			set[paramAfter] = []string{lastKey}
+		case n == current-1 && n > 1 && firstKey != "":
+			set[paramBefore] = []string{firstKey}
+		}
+		out = append(out, ui.PageLink{Number: n, Current: n == current, URL: cl.url(set)})
 		last = n
 	}
 	if open {

@@ -2,8 +2,11 @@ package admin
 
 import (
 	"fmt"
+	"html"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -141,6 +144,66 @@ func TestCheckIndexes(t *testing.T) {
 		res.expect(t, http.StatusOK, "?o=2")
 		if strings.Contains(res.body, "?o=1") || strings.Contains(res.body, `aria-sort`) && !strings.Contains(res.body, "?o=-2") {
 			t.Errorf("a column outside SortableBy sorts:\n%s", res.body)
+		}
+	})
+}
+
+// The links to the next and previous pages name the row they continue
+// from, and following them forwards and back walks every row once in
+// order, in each sort; the rest of the page bar reads pages by number.
+func TestChangeListSeeksToNeighbours(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		v.fixtures(12)
+		w := siteEnv(t, v.ctx, countSite())
+		c := w.as(v.user("root", true, true))
+		link := func(body string, p int) string {
+			t.Helper()
+			m := regexp.MustCompile(`href="(\?[^"]*\bp=` + strconv.Itoa(p) + `\b[^"]*)"`).FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("no link to page %d in %s", p, body)
+			}
+			return html.UnescapeString(m[1])
+		}
+		for _, order := range []string{"", "?o=-1", "?o=-3"} {
+			base := "/admin/admintest/product/" + order
+			body := c.get(base).body
+			forwards := rowNames(body)
+			next := link(body, 2)
+			if !strings.Contains(next, "_after=") {
+				t.Fatalf("order %q: the link to page 2 is %q, want it to name the row it follows", order, next)
+			}
+			for p := 2; p <= 3; p++ {
+				body = c.get("/admin/admintest/product/" + next).body
+				forwards = append(forwards, rowNames(body)...)
+				if p < 3 {
+					next = link(body, p+1)
+				}
+			}
+			backwards := rowNames(body)
+			for p := 2; p >= 1; p-- {
+				prev := link(body, p)
+				if p > 1 != strings.Contains(prev, "_before=") {
+					t.Errorf("order %q: the link to page %d is %q", order, p, prev)
+				}
+				body = c.get("/admin/admintest/product/" + prev).body
+				backwards = append(rowNames(body), backwards...)
+			}
+			byNumber := []string{}
+			for p := 1; p <= 3; p++ {
+				sep := "?"
+				if order != "" {
+					sep = order + "&"
+				}
+				byNumber = append(byNumber, rowNames(c.get(fmt.Sprintf("/admin/admintest/product/%sp=%d", sep, p)).body)...)
+			}
+			if !slices.Equal(forwards, byNumber) || !slices.Equal(backwards, byNumber) {
+				t.Errorf("order %q: forwards %v, backwards %v, by number %v", order, forwards, backwards, byNumber)
+			}
+		}
+		// A key that is not one reads the page by number.
+		body := c.get("/admin/admintest/product/?p=2&_after=nope").body
+		if got, want := rowNames(body), rowNames(c.get("/admin/admintest/product/?p=2").body); !slices.Equal(got, want) {
+			t.Errorf("a bad key shows %v, want page 2 by number %v", got, want)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -127,8 +128,8 @@ func list(c echo.Context, qs PostQS, l pages.List) error {
 	}
 	l.FeedURL = "/blog/feed/"
 	if count.N > 0 {
-		posts, more, err := orm.Page(ctx, qs.SelectRelated("author", "category").PrefetchRelated("tags"),
-			PostQS.All, []string{"-created_at", "-pk"}, page.Number, PerPage, count)
+		posts, more, err := views.ReadPage(ctx, Posts.Meta, qs.SelectRelated("author", "category").PrefetchRelated("tags"),
+			PostQS.All, listOrder, page.Number, PerPage, c.QueryParams(), count)
 		if err != nil {
 			return err
 		}
@@ -140,6 +141,9 @@ func list(c echo.Context, qs PostQS, l pages.List) error {
 		} else if page.Open {
 			page.NumPages = max(page.NumPages, page.Number)
 		}
+		if len(posts) > 0 {
+			page.First, page.Last = strconv.FormatInt(posts[0].ID, 10), strconv.FormatInt(posts[len(posts)-1].ID, 10)
+		}
 		l.Posts = make([]pages.PostCard, len(posts))
 		for i, p := range posts {
 			if l.Posts[i], err = card(ctx, p); err != nil {
@@ -150,6 +154,10 @@ func list(c echo.Context, qs PostQS, l pages.List) error {
 	l.Page = page
 	return views.Render(c, http.StatusOK, pages.ListPage(l))
 }
+
+// listOrder is every post list's order, served by the index on
+// (created_at, id).
+var listOrder = []string{"-created_at", "-pk"}
 
 // card is a post with its author, category and tags already loaded.
 func card(ctx context.Context, p *Post) (pages.PostCard, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 )
 
@@ -166,8 +167,19 @@ func TestIndexPaginatesInConstantQueries(t *testing.T) {
 			refuseBody(t, rec, "Hidden draft")
 		}
 		rec := s.get(ctx, "/blog/?page=2")
-		wantBody(t, rec, "Page 2 of 3", `href="?page=3"`, `href="?"`, `href="/blog/author/bob/"`,
+		wantBody(t, rec, "Page 2 of 3", `href="?after=`+postID(t, ctx, "Post 05")+`&amp;page=3"`, `href="?"`, `href="/blog/author/bob/"`,
 			`href="/blog/category/go/"`, `href="/blog/tag/orm/"`, "#sql")
+		// Next names the page's last post, and the next page is read from
+		// it: one query more (that post's date), however deep the page.
+		after := "/blog/?page=3&after=" + postID(t, ctx, "Post 05")
+		ormtest.AssertNumQueries(t, ctx, 4, func(ctx context.Context) {
+			rec = s.get(ctx, after)
+		})
+		wantBody(t, rec, "Page 3 of 3", "Post 04", "Post 00", `href="?before=`+postID(t, ctx, "Post 04")+`&amp;page=2"`)
+		refuseBody(t, rec, "Post 05")
+		rec = s.get(ctx, "/blog/?page=2&before="+postID(t, ctx, "Post 04"))
+		wantBody(t, rec, "Page 2 of 3", "Post 14", "Post 05", `href="?"`)
+		refuseBody(t, rec, "Post 15", "Post 04")
 
 		for _, bad := range []string{"/blog/?page=4", "/blog/?page=0", "/blog/?page=x"} {
 			wantStatus(t, s.get(ctx, bad), http.StatusNotFound)
@@ -191,16 +203,26 @@ func TestIndexCountsUpToABound(t *testing.T) {
 		}
 		s := newSite(t)
 		rec := s.get(ctx, "/blog/")
-		wantBody(t, rec, "Page 1<", `href="?page=2"`)
+		wantBody(t, rec, "Page 1<", `href="?after=`+fmt.Sprint(posts[995].ID)+`&amp;page=2"`)
 		refuseBody(t, rec, "Page 1 of")
 		// Page 100 is the last the count knows, and a next one follows;
 		// page 101 holds the last five posts, the oldest first created.
-		wantBody(t, s.get(ctx, "/blog/?page=100"), `href="?page=101"`)
+		wantBody(t, s.get(ctx, "/blog/?page=100"), `href="?after=`+fmt.Sprint(posts[5].ID)+`&amp;page=101"`)
 		rec = s.get(ctx, "/blog/?page=101")
 		wantBody(t, rec, "Post 0004", "Post 0000")
 		refuseBody(t, rec, `rel="next"`, "Post 0005")
 		wantStatus(t, s.get(ctx, "/blog/?page=102"), http.StatusNotFound)
 	})
+}
+
+// postID is the key of the post titled title, as a link carries it.
+func postID(t *testing.T, ctx context.Context, title string) string {
+	t.Helper()
+	p, err := Posts.Objects().Get(ctx, orm.Q{"title": title})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(p.ID)
 }
 
 func TestSearch(t *testing.T) {

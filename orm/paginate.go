@@ -81,3 +81,87 @@ func ReverseOrder(order []string) []string {
 	}
 	return out
 }
+
+// Seekable is what Seek reads: Pageable, filtered, and read as values.
+type Seekable[S any] interface {
+	Pageable[S]
+	Filter(conds ...Cond) S
+	Values(ctx context.Context, fields ...string) ([]map[string]any, error)
+}
+
+// Seek reads the per rows of qs that follow the row whose primary key is
+// key in the given order, or precede it with before: keyset pagination.
+// It compares with the key row's values (fetched by primary key, one index
+// read) instead of skipping rows, so the next page after page 5,000 costs
+// what page 2 does wherever an index serves the order. more tells whether
+// rows lie beyond the page in the direction read.
+//
+// ok is false when the page cannot be found this way, and the caller reads
+// it by number (Page) instead: the order names a column that may be NULL,
+// a relation's or an annotation's (NULLs do not compare, so rows would be
+// lost), or the key row is no longer in qs. The order must end with the
+// primary key, as Page's should.
+func Seek[S Seekable[S], R any](ctx context.Context, meta *Meta, qs S, all func(S, context.Context) ([]R, error), order []string, key any, before bool, per int) (rows []R, more, ok bool, err error) {
+	names := make([]string, len(order))
+	desc := make([]bool, len(order))
+	for i, o := range order {
+		names[i], desc[i] = strings.CutPrefix(o, "-")
+		f := meta.Field(names[i])
+		if f == nil || f.Null || f.Rel != nil && !f.PrimaryKey {
+			return nil, false, false, nil
+		}
+	}
+	if len(names) == 0 || meta.Field(names[len(names)-1]) != meta.PK {
+		return nil, false, false, nil
+	}
+	anchor, err := qs.OrderBy().Filter(Q{"pk": key}).Limit(1).Values(ctx, names...)
+	if err != nil || len(anchor) == 0 {
+		return nil, false, false, err
+	}
+	values := make([]any, len(names))
+	for i, name := range names {
+		if values[i] = anchor[0][name]; values[i] == nil {
+			return nil, false, false, nil
+		}
+	}
+	if before {
+		for i := range desc {
+			desc[i] = !desc[i]
+		}
+		order = ReverseOrder(order)
+	}
+	rows, err = all(qs.Filter(seekCond(names, desc, values)).OrderBy(order...).Limit(per+1), ctx)
+	if more = len(rows) > per; more {
+		rows = rows[:per]
+	}
+	if before {
+		slices.Reverse(rows)
+	}
+	return rows, more, true, err
+}
+
+// seekCond is the rows after values in the order of names (each descending
+// where desc says): a > x OR (a = x AND (b > y OR (b = y AND pk > z))),
+// led by a >= x, the range an index on (a, b, pk) starts reading at.
+func seekCond(names []string, desc []bool, values []any) Cond {
+	op := func(i int, strict bool) string {
+		switch {
+		case desc[i] && strict:
+			return "__lt"
+		case desc[i]:
+			return "__lte"
+		case strict:
+			return "__gt"
+		}
+		return "__gte"
+	}
+	last := len(names) - 1
+	var c Cond = Q{names[last] + op(last, true): values[last]}
+	for i := last - 1; i >= 0; i-- {
+		c = Or(Q{names[i] + op(i, true): values[i]}, And(Q{names[i]: values[i]}, c))
+	}
+	if last == 0 {
+		return c
+	}
+	return And(Q{names[0] + op(0, false): values[0]}, c)
+}

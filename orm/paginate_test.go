@@ -49,3 +49,74 @@ func TestPageAndCountUpTo(t *testing.T) {
 		}
 	})
 }
+
+// Seeking after each page's last row, and back before each page's first,
+// walks every row once and in order, ties in the order included.
+func TestSeek(t *testing.T) {
+	ormtest.Each(t, []*orm.Meta{Gadgets.Meta}, func(t *testing.T, ctx context.Context) {
+		seedGadgets(t, ctx, 23)
+		qs := Gadgets.Objects().Filter(orm.Q{"price__lte": 96})
+		ids := func(gs []*Gadget) []int64 {
+			out := make([]int64, len(gs))
+			for i, g := range gs {
+				out[i] = g.ID
+			}
+			return out
+		}
+		for _, order := range [][]string{{"name", "pk"}, {"-price", "-pk"}, {"price", "pk"}, {"-pk"}} {
+			want, err := qs.OrderBy(order...).All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			walked, _, err := orm.Page(ctx, qs, orm.QS[Gadget].All, order, 1, 5, orm.RowCount{N: 23})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for page := walked; ; {
+				rows, more, ok, err := orm.Seek(ctx, Gadgets.Meta, qs, orm.QS[Gadget].All, order, page[len(page)-1].ID, false, 5)
+				if err != nil || !ok {
+					t.Fatalf("order %v: Seek after: ok %v, err %v", order, ok, err)
+				}
+				walked, page = append(walked, rows...), rows
+				if !more {
+					break
+				}
+			}
+			if !slices.Equal(ids(walked), ids(want)) {
+				t.Errorf("order %v: walking forwards gives %v, want %v", order, ids(walked), ids(want))
+			}
+			back := want[len(want)-3:]
+			for page := back; ; {
+				rows, more, ok, err := orm.Seek(ctx, Gadgets.Meta, qs, orm.QS[Gadget].All, order, page[0].ID, true, 5)
+				if err != nil || !ok {
+					t.Fatalf("order %v: Seek before: ok %v, err %v", order, ok, err)
+				}
+				back, page = append(rows, back...), rows
+				if !more {
+					break
+				}
+			}
+			if !slices.Equal(ids(back), ids(want)) {
+				t.Errorf("order %v: walking backwards gives %v, want %v", order, ids(back), ids(want))
+			}
+		}
+
+		// What cannot be sought is read by number instead.
+		all, err := qs.OrderBy("pk").All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok, err := orm.Seek(ctx, Gadgets.Meta, qs, orm.QS[Gadget].All, []string{"sale", "pk"}, all[0].ID, false, 5); ok || err != nil {
+			t.Errorf("a nullable column: ok %v, err %v; want not sought", ok, err)
+		}
+		if _, _, ok, err := orm.Seek(ctx, Gadgets.Meta, qs, orm.QS[Gadget].All, []string{"name"}, all[0].ID, false, 5); ok || err != nil {
+			t.Errorf("an order without the key: ok %v, err %v; want not sought", ok, err)
+		}
+		if _, _, ok, err := orm.Seek(ctx, Gadgets.Meta, qs, orm.QS[Gadget].All, []string{"pk"}, -1, false, 5); ok || err != nil {
+			t.Errorf("a key not in the list: ok %v, err %v; want not sought", ok, err)
+		}
+		if _, _, _, err := orm.Seek(ctx, Gadgets.Meta, qs, orm.QS[Gadget].All, []string{"pk"}, "x'; --", false, 5); err == nil {
+			t.Errorf("a key of the wrong type: no error")
+		}
+	})
+}

@@ -55,14 +55,38 @@ func testListPlans(t *testing.T, ctx context.Context) {
 	for _, sort := range []string{"price", "-price", "rating", "newest"} {
 		pages = append(pages, "/products/?sort="+sort, "/products/?sort="+sort+"&page=900")
 	}
+	// Next links, deep in the list: the page is sought from the row the
+	// link names, in no more than a page's reading.
+	mid, err := shop.Products.Objects().Filter(orm.Q{"is_active": true}).OrderBy("pk").Offset(10000).First(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sought := []string{"/products/?page=800&after=" + id(mid)}
+	for _, sort := range []string{"rating", "newest"} {
+		sought = append(sought, "/products/?sort="+sort+"&page=800&after="+id(mid), "/products/?sort="+sort+"&page=800&before="+id(mid))
+	}
+	pages = append(pages, sought...)
 	for _, path := range pages {
 		sf.anonymous().in(observed).get(path).expect(t, http.StatusOK)
+	}
+	for _, path := range sought {
+		var offsets []string
+		seen := orm.Observe(ctx, func(ev orm.QueryEvent) {
+			if strings.Contains(ev.SQL, "OFFSET") {
+				offsets = append(offsets, ev.SQL)
+			}
+		})
+		sf.anonymous().in(seen).get(path).expect(t, http.StatusOK)
+		if len(offsets) > 0 {
+			t.Errorf("%s skips rows: %s", path, offsets)
+		}
 	}
 	list := "/admin/shop/product/"
 	adminPages := []string{list, list + "?p=200", list + "?is_active__exact=1", list + "?stock=low",
 		list + fmt.Sprintf("?category__id__exact=%d", cat.ID), list + "?created_at__year=2026"}
 	for col := 1; col <= 10; col++ {
-		adminPages = append(adminPages, fmt.Sprintf("%s?o=%d", list, col), fmt.Sprintf("%s?o=-%d&p=150", list, col))
+		adminPages = append(adminPages, fmt.Sprintf("%s?o=%d", list, col), fmt.Sprintf("%s?o=-%d&p=150", list, col),
+			fmt.Sprintf("%s?o=%d&p=90&_after=%d", list, col, mid.ID))
 	}
 	for _, path := range adminPages {
 		req := httptest.NewRequestWithContext(observed, http.MethodGet, path, nil)

@@ -221,8 +221,8 @@ func catalog(c echo.Context) error {
 	var products []*Product
 	more := false
 	if total > 0 {
-		products, more, err = orm.Page(ctx, qs.Annotate(orm.A{"current_price": CurrentPriceExpr()}).SelectRelated("category"),
-			ProductQS.All, catalogSorts[cq.sort].fields, page, cq.perPage, count)
+		products, more, err = views.ReadPage(ctx, Products.Meta, qs.Annotate(orm.A{"current_price": CurrentPriceExpr()}).SelectRelated("category"),
+			ProductQS.All, catalogSorts[cq.sort].fields, page, cq.perPage, c.QueryParams(), count)
 		if err != nil {
 			return err
 		}
@@ -266,9 +266,15 @@ func catalog(c echo.Context) error {
 	}
 	if page > 1 {
 		view.PrevURL = cq.url(page - 1)
+		if page > 2 && len(products) > 0 {
+			view.PrevURL = views.WithSeek(view.PrevURL, strconv.FormatInt(products[0].ID, 10), true)
+		}
 	}
 	if page < numPages {
 		view.NextURL = cq.url(page + 1)
+		if len(products) > 0 {
+			view.NextURL = views.WithSeek(view.NextURL, strconv.FormatInt(products[len(products)-1].ID, 10), false)
+		}
 	}
 	for _, n := range pageNumbers(page, numPages, atLeast) {
 		switch n {

@@ -192,6 +192,49 @@ func TestStorefrontCatalogPagination(t *testing.T) {
 	})
 }
 
+// Previous and Next name the row they continue from, and the page is read
+// by seeking to it; the page bar's numbers, a sort the catalog cannot
+// seek in and a row gone since read by number.
+func TestStorefrontCatalogSeeks(t *testing.T) {
+	eachStorefront(t, func(t *testing.T, sf *storefront) {
+		c := newCategory(t, sf.ctx, "things", nil)
+		var things []*shop.Product
+		for i := range 40 {
+			things = append(things, newProduct(t, sf.ctx, c, fmt.Sprintf("Thing %02d", i), fmt.Sprintf("%d.00", 40-i), "", 1))
+		}
+		b := sf.anonymous()
+		b.get("/products/?page=2").expect(t, http.StatusOK,
+			`rel="next" href="/products/?page=3&amp;after=`+id(things[23])+`"`, `rel="prev" href="/products/"`, `href="/products/?page=4"`)
+		r := b.get("/products/?page=3&after=" + id(things[23]))
+		r.expect(t, http.StatusOK, `aria-current="page">3<`,
+			`rel="prev" href="/products/?page=2&amp;before=`+id(things[24])+`"`, `rel="next" href="/products/?page=4&amp;after=`+id(things[35])+`"`)
+		r.inOrder(t, "Thing 24", "Thing 35")
+		r.lacks(t, "Thing 23", "Thing 36")
+		r = b.get("/products/?page=2&before=" + id(things[24]))
+		r.expect(t, http.StatusOK, `rel="next" href="/products/?page=3&amp;after=`+id(things[23])+`"`)
+		r.inOrder(t, "Thing 12", "Thing 23")
+		r.lacks(t, "Thing 11", "Thing 24")
+		r = b.get("/products/?page=4&after=" + id(things[35]))
+		r.inOrder(t, "Thing 36", "Thing 39")
+		r.lacks(t, `rel="next"`)
+
+		// Sorted by price (an expression), the key is ignored: page 2 by
+		// number is Thing 27 down to Thing 16.
+		r = b.get("/products/?sort=price&page=2&after=" + id(things[0]))
+		r.inOrder(t, "Thing 27", "Thing 16")
+		r.lacks(t, "Thing 28", "Thing 15")
+		// A key that is gone or no number: the page by number.
+		if _, err := shop.Products.Objects().Filter(orm.Q{"pk": things[11].ID}).Delete(sf.ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{id(things[11]), "x'--", "99999999999999999999"} {
+			r = b.get("/products/?page=2&after=" + url.QueryEscape(key))
+			r.expect(t, http.StatusOK)
+			r.inOrder(t, "Thing 13", "Thing 24")
+		}
+	})
+}
+
 // A big catalog stops counting at a thousand products and still pages on,
 // one page past the last it counted, to the real end.
 func TestStorefrontCatalogCountsUpToABound(t *testing.T) {
@@ -217,7 +260,7 @@ func TestStorefrontCatalogCountsUpToABound(t *testing.T) {
 		r.expect(t, http.StatusOK, "Thing 0996", "Thing 1004")
 		r.lacks(t, `rel="next"`)
 		r = b.get("/products/?page=83")
-		r.expect(t, http.StatusOK, `rel="next" href="/products/?page=84"`)
+		r.expect(t, http.StatusOK, `rel="next" href="/products/?page=84&amp;after=`+id(products[995])+`"`)
 		b.get("/products/?page=85").expect(t, http.StatusNotFound)
 		b.get("/products/?q=thing+0999").expect(t, http.StatusOK, "1 product", "Thing 0999")
 	})
@@ -238,6 +281,10 @@ func TestStorefrontCatalogQueries(t *testing.T) {
 		}
 		anon := sf.anonymous()
 		signedIn := sf.as(newCustomer(t, sf.ctx, "ann"))
+		anchor, err := shop.Products.Objects().Get(sf.ctx, orm.Q{"name": "Item 10"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, tc := range []struct {
 			name  string
 			b     *browser
@@ -247,6 +294,7 @@ func TestStorefrontCatalogQueries(t *testing.T) {
 			{"12 per page", anon, "", 3},
 			{"48 per page", anon, "?per_page=48", 3},
 			{"last page", anon, "?per_page=48&page=2", 3},
+			{"next page: the row it follows, then the page", anon, "?page=2&after=" + fmt.Sprint(anchor.ID), 4},
 			{"filtered and sorted", anon, "?category=electronics&in_stock=1&on_sale=1&q=phone+camera&sort=-price", 3},
 			{"signed in: the session and the user", signedIn, "?per_page=48", 5},
 		} {
