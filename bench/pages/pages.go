@@ -63,8 +63,13 @@ func (in *instance) pages(ctx context.Context, cfg config) ([]page, error) {
 			ps = append(ps, page{fmt.Sprintf("%s?o=%s (%s)", productsAdmin, o, s.label), productsAdmin + q("o", o)})
 		}
 	}
+	adminNext, err := in.nextLink(ctx, productsAdmin+q("p", strconv.Itoa(last/2)), last/2+1)
+	if err != nil {
+		return nil, err
+	}
 	ps = append(ps,
 		page{productsAdmin + "?p=<last>", productsAdmin + q("p", strconv.Itoa(last))},
+		page{productsAdmin + "?p=<middle+1>&_after=… (next link)", adminNext},
 		page{"/admin/shop/order/", "/admin/shop/order/"},
 		page{"/admin/blog/post/", "/admin/blog/post/"},
 		page{"/", "/"},
@@ -74,14 +79,65 @@ func (in *instance) pages(ctx context.Context, cfg config) ([]page, error) {
 	for _, s := range []string{"price", "-price", "rating", "newest"} {
 		ps = append(ps, page{"/products/?sort=" + s, "/products/" + q("sort", s)})
 	}
+	middle := lastOf(f.activeProducts, catalogPerPage) / 2
+	catalogNext, err := in.nextLink(ctx, "/products/"+q("page", strconv.FormatInt(middle, 10)), int(middle)+1)
+	if err != nil {
+		return nil, err
+	}
+	middle = lastOf(f.activePosts, blogPerPage) / 2
+	blogNext, err := in.nextLink(ctx, "/blog/"+q("page", strconv.FormatInt(middle, 10)), int(middle)+1)
+	if err != nil {
+		return nil, err
+	}
 	ps = append(ps,
 		page{"/products/?category=<category>", "/products/" + q("category", f.categorySlug)},
 		page{"/products/?page=<last>", "/products/" + q("page", strconv.FormatInt(lastOf(f.activeProducts, catalogPerPage), 10))},
+		page{"/products/?page=<middle+1>&after=… (next link)", catalogNext},
 		page{"/blog/", "/blog/"},
 		page{"/blog/?q=" + cfg.postWord, "/blog/" + q("q", cfg.postWord)},
 		page{"/blog/?page=<last>", "/blog/" + q("page", strconv.FormatInt(lastOf(f.activePosts, blogPerPage), 10))},
+		page{"/blog/?page=<middle+1>&after=… (next link)", blogNext},
 	)
 	return ps, nil
+}
+
+// nextLink is the address the page at path links to for page n, a
+// visitor's click on Next: the middle of a list, reached the way a visitor
+// walking it would.
+func (in *instance) nextLink(ctx context.Context, path string, n int) (string, error) {
+	status, body, _, err := in.get(ctx, path)
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusOK {
+		return "", fmt.Errorf("%s: GET %s: status %d\n%s", in, path, status, snippet(body))
+	}
+	doc, err := html.Parse(bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	base, err := url.Parse(path)
+	if err != nil {
+		return "", err
+	}
+	var found string
+	walk(doc, func(a *html.Node) {
+		if a.Data != "a" || found != "" {
+			return
+		}
+		href, err := url.Parse(attr(a, "href"))
+		if err != nil {
+			return
+		}
+		v := href.Query()
+		if p := v.Get("page") + v.Get("p"); p == strconv.Itoa(n) && v.Get("after")+v.Get("_after") != "" {
+			found = base.ResolveReference(href).RequestURI()
+		}
+	})
+	if found == "" {
+		return "", fmt.Errorf("%s: GET %s: no link to page %d that seeks", in, path, n)
+	}
+	return found, nil
 }
 
 // lastOf is the number of the last page of n items, per to a page.
