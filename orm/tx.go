@@ -40,6 +40,25 @@ func txFrom(ctx context.Context) *txState {
 // InTransaction reports whether ctx carries a transaction.
 func InTransaction(ctx context.Context) bool { return txFrom(ctx) != nil }
 
+// PgxTx is the PostgreSQL transaction ctx carries, and SQLTx the SQLite
+// one, for a library that must write in the same transaction as the ORM
+// (a job queue's InsertTx): ok is false outside Atomic or on the other
+// engine. Statements run through it are not traced.
+func PgxTx(ctx context.Context) (tx pgx.Tx, ok bool) {
+	if t := txFrom(ctx); t != nil && t.pg != nil {
+		return t.pg, true
+	}
+	return nil, false
+}
+
+// SQLTx is PgxTx for SQLite.
+func SQLTx(ctx context.Context) (tx *sql.Tx, ok bool) {
+	if t := txFrom(ctx); t != nil && t.sql != nil {
+		return t.sql, true
+	}
+	return nil, false
+}
+
 // Atomic runs fn in a transaction that travels in fn's context, so every
 // query fn makes (through managers, signals, services) joins it. fn
 // returning an error, or panicking, rolls everything back. Inside another

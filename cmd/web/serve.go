@@ -12,7 +12,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/riverqueue/river"
+
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/jobs"
+	"github.com/quarry-go/quarry/mail"
 	"github.com/quarry-go/quarry/orm"
 )
 
@@ -83,7 +87,47 @@ func startServer(ctx context.Context, env *environment, fs *flag.FlagSet, args [
 			log.Warn("could not check for a first user", "error", err)
 		}
 	}
-	return serve(ctx, newServer(db, log, site), ln, log)
+	runner, err := startJobs(ctx, env, db, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	err = serve(ctx, newServer(db, log, site), ln, log)
+	if runner != nil {
+		// After the last request: a job it enqueued is kept in the
+		// database for the next start if it cannot be worked now.
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if serr := runner.Stop(stopCtx); serr != nil {
+			log.Warn("jobs did not stop in time; they run again at the next start", "error", serr)
+		}
+	}
+	return err
+}
+
+// startJobs starts the worker of the job queue (mail among its jobs) once
+// its tables exist, sending mail through EMAIL_URL's backend: the log by
+// default, as Django's console backend.
+func startJobs(ctx context.Context, env *environment, db *orm.DB, log *slog.Logger) (*jobs.Runner, error) {
+	if !hasTable(orm.WithDB(ctx, db), "river_job") {
+		log.Warn("the job queue's tables do not exist yet (web migrate): mail is not sent")
+		return nil, nil
+	}
+	backend, err := mail.FromURL(env.getenv("EMAIL_URL"), env.stderr)
+	if err != nil {
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobs.EmailWorker{Backend: backend, From: envOr(env, "DEFAULT_FROM_EMAIL", "webmaster@localhost")})
+	r, err := jobs.NewRunner(db, workers, jobs.Config{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	// The runner outlives ctx's cancellation until Stop drains it.
+	if err := r.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // printSetupLink prints, on a database without a superuser, the one-time
