@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -42,6 +43,9 @@ func migrated(t *testing.T, fn func(t *testing.T, ctx context.Context)) {
 	}
 }
 
+// quiet drops River's own log lines.
+var quiet = slog.New(slog.DiscardHandler)
+
 func message(subject string) mail.Message {
 	return mail.Message{From: "shop@example.com", To: []string{"ann@example.com"}, Subject: subject, Text: "Hello."}
 }
@@ -79,7 +83,7 @@ func TestMailIsSentOnceCommitted(t *testing.T) {
 		srv.FailNext(1)
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &jobs.EmailWorker{Backend: srv.Backend()})
-		r, err := jobs.NewRunner(orm.FromContext(ctx), workers, jobs.Config{PollInterval: 100 * time.Millisecond, RetryDelay: 100 * time.Millisecond})
+		r, err := jobs.NewRunner(orm.FromContext(ctx), workers, jobs.Config{PollInterval: 100 * time.Millisecond, RetryDelay: 100 * time.Millisecond, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +118,7 @@ func TestFailedJobsAreListed(t *testing.T) {
 		}
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &jobs.EmailWorker{Backend: backend})
-		r, err := jobs.NewRunner(orm.FromContext(ctx), workers, jobs.Config{PollInterval: 100 * time.Millisecond})
+		r, err := jobs.NewRunner(orm.FromContext(ctx), workers, jobs.Config{PollInterval: 100 * time.Millisecond, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
