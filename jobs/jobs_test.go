@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -14,34 +13,9 @@ import (
 	"github.com/quarry-go/quarry/internal/smtptest"
 	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/mail"
-	"github.com/quarry-go/quarry/migrations"
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
-	"github.com/quarry-go/quarry/orm/ormtest"
 )
-
-// migrated is a fresh database of each engine with every migration
-// applied, River's among them.
-func migrated(t *testing.T, fn func(t *testing.T, ctx context.Context)) {
-	for _, vendor := range ormtest.Vendors {
-		t.Run(vendor, func(t *testing.T) {
-			ctx := ormtest.Open(t, vendor)
-			db := orm.FromContext(ctx)
-			files, err := migrations.FS(vendor)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := migrations.New(db, files)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			if _, err := m.Up(ctx, io.Discard); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, ctx)
-		})
-	}
-}
 
 // quiet drops River's own log lines.
 var quiet = slog.New(slog.DiscardHandler)
@@ -54,7 +28,7 @@ func message(subject string) mail.Message {
 // enqueued in one that commits is, through a real SMTP server, and a
 // temporary refusal is retried.
 func TestMailIsSentOnceCommitted(t *testing.T) {
-	migrated(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
 		srv := smtptest.Start(t)
 		errBoom := errors.New("the order failed")
 		err := orm.Atomic(ctx, func(ctx context.Context) error {
@@ -109,7 +83,7 @@ func TestMailIsSentOnceCommitted(t *testing.T) {
 // A message the server refuses for good is not retried, and the admin's
 // list of failed jobs shows it.
 func TestFailedJobsAreListed(t *testing.T) {
-	migrated(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
 		srv := smtptest.Start(t)
 		backend := srv.Backend()
 		backend.Password = "wrong" // 535: permanent

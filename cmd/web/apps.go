@@ -9,14 +9,14 @@ import (
 	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/auth"
 	_ "github.com/quarry-go/quarry/blog" // posts, comments, profiles
-	"github.com/quarry-go/quarry/jobs"
+	"github.com/quarry-go/quarry/jobs/jobsadmin"
 	"github.com/quarry-go/quarry/orm"
 	_ "github.com/quarry-go/quarry/shop" // catalog, customers, orders, reviews
 )
 
 func init() {
 	// The job queue is not a model: its page in the admin is added here.
-	admin.Default.AddView(jobs.AdminView)
+	admin.Default.AddView(jobsadmin.View)
 }
 
 // afterMigrate is Django's post_migrate: once the auth tables exist, every

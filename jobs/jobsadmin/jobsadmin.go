@@ -1,4 +1,7 @@
-package jobs
+// Package jobsadmin is the job queue's page in the admin: the jobs that
+// failed. It is apart from package jobs so that apps which enqueue jobs
+// (auth's password reset among them) need not import the admin.
+package jobsadmin
 
 import (
 	"context"
@@ -11,19 +14,20 @@ import (
 
 	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/views"
 	ui "github.com/quarry-go/quarry/views/admin"
 )
 
-// AdminView is the admin's page of failed jobs, /admin/jobs/failed/, for
+// View is the admin's page of failed jobs, /admin/jobs/failed/, for
 // superusers: what each job was doing (for mail, the recipients and the
 // subject, never the body, which may hold a password-reset link), its
 // attempts and its last error.
-var AdminView = admin.View{
+var View = admin.View{
 	App: "jobs", Slug: "failed", Title: "Failed jobs",
 	Allowed: func(_ context.Context, u *auth.User) (bool, error) { return u.IsSuperuser, nil },
 	Serve: func(c echo.Context, page ui.Page) error {
-		rows, err := Failed(c.Request().Context(), 100)
+		rows, err := jobs.Failed(c.Request().Context(), 100)
 		if err != nil {
 			return err
 		}
@@ -43,8 +47,8 @@ func failedJob(j *rivertype.JobRow) ui.FailedJob {
 	if j.State == rivertype.JobStateRetryable {
 		f.Next = j.ScheduledAt
 	}
-	if j.Kind == (EmailArgs{}).Kind() {
-		var args EmailArgs
+	if j.Kind == (jobs.EmailArgs{}).Kind() {
+		var args jobs.EmailArgs
 		if json.Unmarshal(j.EncodedArgs, &args) == nil {
 			f.Summary = "To " + strings.Join(args.Message.To, ", ") + ": " + args.Message.Subject
 		}

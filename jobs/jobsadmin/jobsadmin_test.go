@@ -1,7 +1,8 @@
-package jobs_test
+package jobsadmin_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,24 +16,27 @@ import (
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/internal/smtptest"
 	"github.com/quarry-go/quarry/jobs"
+	"github.com/quarry-go/quarry/jobs/jobsadmin"
+	"github.com/quarry-go/quarry/mail"
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 )
 
 // The failed-jobs page shows a superuser what failed and why, never the
 // mail's body; other staff are refused.
 func TestFailedJobsPage(t *testing.T) {
-	migrated(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
 		srv := smtptest.Start(t)
 		backend := srv.Backend()
 		backend.Password = "wrong"
-		m := message("Reset your password")
+		m := mail.Message{From: "shop@example.com", To: []string{"ann@example.com"}, Subject: "Reset your password"}
 		m.Text = "https://shop.example.com/accounts/reset/secret-token/"
 		if err := jobs.SendMail(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &jobs.EmailWorker{Backend: backend})
-		r, err := jobs.NewRunner(orm.FromContext(ctx), workers, jobs.Config{PollInterval: 100 * time.Millisecond, Logger: quiet})
+		r, err := jobs.NewRunner(orm.FromContext(ctx), workers, jobs.Config{PollInterval: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +58,7 @@ func TestFailedJobsPage(t *testing.T) {
 		r.Stop(context.Background())
 
 		site := admin.NewSite()
-		site.AddView(jobs.AdminView)
+		site.AddView(jobsadmin.View)
 		e := echo.New()
 		db := orm.FromContext(ctx)
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
