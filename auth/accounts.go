@@ -14,12 +14,19 @@ import (
 
 // Accounts serves the site's own sign-in pages, Django's auth views:
 // /accounts/login/, /accounts/logout/ (POST only, as in Django 5),
-// /accounts/signup/ and, for a signed-in user, /accounts/password_change/
-// and its done/ page. They expect Store.Sessions and CSRF in front of them.
+// /accounts/signup/, for a signed-in user /accounts/password_change/ and
+// its done/ page, and the password reset by mail: /accounts/password_reset/
+// (and done/), the mailed link /accounts/reset/<token>/, its form
+// /accounts/reset/set-password/ and /accounts/reset/done/. They expect Store.Sessions and CSRF in front of them.
 type Accounts struct {
 	Store    *Store
 	Throttle Throttle
 	Secure   bool // cookies are always Secure; without it, on requests over TLS
+	// SiteName and SiteURL name the site in the mail a password reset
+	// sends, and start its link ("https://shop.example.com"). Without
+	// SiteURL, a reset is mailed only to a request made to this machine
+	// (localhost): a request's own Host header can be forged.
+	SiteName, SiteURL string
 }
 
 // Mount registers the pages on e.
@@ -32,6 +39,13 @@ func (a *Accounts) Mount(e *echo.Echo) {
 	e.GET("/accounts/password_change/", a.passwordChangePage)
 	e.POST("/accounts/password_change/", a.passwordChangePost)
 	e.GET("/accounts/password_change/done/", a.passwordChangeDone)
+	e.GET("/accounts/password_reset/", a.passwordResetPage)
+	e.POST("/accounts/password_reset/", a.passwordResetPost)
+	e.GET("/accounts/password_reset/done/", a.passwordResetDone)
+	e.GET("/accounts/reset/set-password/", a.setPasswordPage)
+	e.POST("/accounts/reset/set-password/", a.setPasswordPost)
+	e.GET("/accounts/reset/done/", a.passwordResetComplete)
+	e.GET("/accounts/reset/:token/", a.passwordResetLink)
 }
 
 func (a *Accounts) loginPage(c echo.Context) error {

@@ -42,6 +42,8 @@
 //	django-axes style lockout settings         auth.Throttle{MaxFailures, Window, Lockout, …}; auth.DefaultThrottle
 //	LoginView, LogoutView, signup              auth.Accounts{Store, Throttle, Secure}.Mount(e): /accounts/login/, logout/, signup/
 //	PasswordChangeView (+ Done)                same Accounts: /accounts/password_change/ and done/; old password through the Throttle
+//	PasswordResetView, …ConfirmView, …Complete same Accounts: /accounts/password_reset/ mails /accounts/reset/<token>/ (auth.RequestPasswordReset, Store.ResetPassword)
+//	PasswordResetTokenGenerator                auth.PasswordReset rows: a random token, stored hashed, once, for ResetTimeout (3 days), void after a password change
 //	login(request, user)                       store.Login(ctx, sess, u); then set auth.Cookie(sess, secure) and auth.RotateCSRF(c, secure)
 //	rotate_token(request)                      auth.RotateCSRF(c, secure): a new csrftoken cookie, the old token refused
 //	logout(request)                            store.Logout(ctx, sess); then set auth.Cookie(sess, secure)

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -48,6 +50,12 @@ func startServer(ctx context.Context, env *environment, fs *flag.FlagSet, args [
 		return err
 	}
 	log := cfg.logger(env.stderr)
+	siteName, siteURL = envOr(env, "SITE_NAME", siteName), strings.TrimSuffix(env.getenv("SITE_URL"), "/")
+	if siteURL != "" {
+		if u, err := url.Parse(siteURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("SITE_URL=%q: want scheme://host, as https://shop.example.com", siteURL)
+		}
+	}
 	// Packages that log through slog's default (the shop's order
 	// confirmations) then write the server's format, at its level.
 	slog.SetDefault(log)

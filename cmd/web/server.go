@@ -37,6 +37,12 @@ var securityHeaders = middleware.SecureConfig{
 
 // newServer builds the web application on db: middleware, routes and the
 // error handler. It does not listen; serve does, and tests call ServeHTTP.
+// siteName and siteURL name the site in the mail it sends, and start its
+// links: SITE_NAME and SITE_URL ("https://shop.example.com"), set at
+// start. Without SITE_URL, password-reset links are mailed only for
+// requests made to localhost (a request's Host can be forged).
+var siteName, siteURL = "Quarry", ""
+
 func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
@@ -80,7 +86,7 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 
 	e.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", staticFiles)
 	e.GET("/healthz", healthz(db, log))
-	accounts := &auth.Accounts{Store: site.Store, Throttle: site.Throttle, Secure: site.Secure}
+	accounts := &auth.Accounts{Store: site.Store, Throttle: site.Throttle, Secure: site.Secure, SiteName: siteName, SiteURL: siteURL}
 	accounts.Mount(e)
 	blog.Mount(e)
 	shop.Mount(e)
