@@ -61,7 +61,7 @@ func Atomic(ctx context.Context, fn func(ctx context.Context) error) (err error)
 		tx.sql, err = db.sql.BeginTx(ctx, nil)
 	}
 	if err != nil {
-		return fmt.Errorf("orm: begin: %w", err)
+		return fmt.Errorf("orm: begin: %w", db.translate(err))
 	}
 	db.trace(ctx, "BEGIN", nil, start, nil)
 	defer func() {
