@@ -57,6 +57,12 @@ func Atomic(ctx context.Context, fn func(ctx context.Context) error) (err error)
 	start := time.Now()
 	if db.pg != nil {
 		tx.pg, err = db.pg.Begin(ctx)
+		// Nothing has happened yet, so a BEGIN that met a dead pooled
+		// connection is always safe to send again.
+		if err != nil && ctx.Err() == nil && connectionLost(err) {
+			db.dropDeadIdle(ctx)
+			tx.pg, err = db.pg.Begin(ctx)
+		}
 	} else {
 		tx.sql, err = db.sql.BeginTx(ctx, nil)
 	}
