@@ -55,6 +55,7 @@ func (a *Accounts) loginPost(c echo.Context) error {
 	switch {
 	case errors.As(err, &throttled):
 		form.Error = throttled.Error()
+		c.Response().Header().Set(echo.HeaderRetryAfter, throttled.RetryAfterSeconds())
 		return views.Render(c, http.StatusTooManyRequests, views.LoginPage(form))
 	case errors.Is(err, ErrInvalidCredentials):
 		form.Error = err.Error()
@@ -188,6 +189,7 @@ func (a *Accounts) passwordChangePost(c echo.Context) error {
 		case errors.As(err, &throttled):
 			form.Errors["old_password"] = []string{throttled.Error()}
 			status = http.StatusTooManyRequests
+			c.Response().Header().Set(echo.HeaderRetryAfter, throttled.RetryAfterSeconds())
 		case errors.Is(err, ErrInvalidCredentials):
 			form.Errors["old_password"] = []string{wrongOldPassword}
 		case err != nil:

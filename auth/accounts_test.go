@@ -295,11 +295,15 @@ func TestAccountsThrottledAndCSRF(t *testing.T) {
 		}
 		var status int
 		var body string
+		var header http.Header
 		for range 6 {
-			status, body, _ = b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"wrong"}})
+			status, body, header = b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"wrong"}})
 		}
 		if status != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed login attempts") {
 			t.Fatalf("after 6 failures: %d, want 429 with the lock message", status)
+		}
+		if ra := header.Get("Retry-After"); ra == "" || ra == "0" {
+			t.Errorf("429 without a Retry-After: %q", ra)
 		}
 		// Locked: even the right password is refused, with the same message.
 		status, _, _ = b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"right password"}})
