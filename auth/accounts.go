@@ -176,7 +176,7 @@ func (a *Accounts) passwordChangePost(c echo.Context) error {
 	case p1 != p2:
 		form.Errors["new_password2"] = []string{"The two password fields didn’t match."}
 	default:
-		if msgs := ValidatePassword(p1); len(msgs) > 0 {
+		if msgs := PasswordMessages(ValidatePassword(p1, u)); len(msgs) > 0 {
 			form.Errors["new_password2"] = msgs
 		}
 	}

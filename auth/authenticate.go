@@ -276,23 +276,19 @@ func CreateSuperuser(ctx context.Context, username, email, password string) (*Us
 	return createUser(ctx, username, email, password, true)
 }
 
-// MinPasswordLength is Django's MinimumLengthValidator default.
-const MinPasswordLength = 8
-
-// ValidatePassword is Django's validate_password: the messages of every
-// password rule raw breaks, nil when it is acceptable. Sign-up,
-// createsuperuser, the password change page and changepassword all
-// apply it, so a rule added here holds everywhere a password is chosen.
-func ValidatePassword(raw string) []string {
-	var msgs []string
-	if utf8.RuneCountInString(raw) < MinPasswordLength {
-		msgs = append(msgs, fmt.Sprintf(
-			"This password is too short. It must contain at least %d characters.", MinPasswordLength))
-	}
-	return msgs
+// CreateSuperuserSkippingPasswordRules is CreateSuperuser without
+// ValidatePassword, for createsuperuser's "Bypass password validation and
+// create user anyway?": the person at the terminal chose to overrule them.
+// The password is still required, and everything else still validated.
+func CreateSuperuserSkippingPasswordRules(ctx context.Context, username, email, password string) (*User, error) {
+	return createUserChecked(ctx, username, email, password, true, false)
 }
 
 func createUser(ctx context.Context, username, email, password string, super bool) (*User, error) {
+	return createUserChecked(ctx, username, email, password, super, true)
+}
+
+func createUserChecked(ctx context.Context, username, email, password string, super, passwordRules bool) (*User, error) {
 	u := Users.New()
 	u.Username, u.Email = strings.TrimSpace(username), normalizeEmail(email)
 	u.IsActive, u.IsStaff, u.IsSuperuser = true, super, super
@@ -300,8 +296,8 @@ func createUser(ctx context.Context, username, email, password string, super boo
 	switch {
 	case password == "" && super:
 		verr.Fields["password"] = []string{"This field is required."}
-	case password != "":
-		if msgs := ValidatePassword(password); len(msgs) > 0 {
+	case password != "" && passwordRules:
+		if msgs := PasswordMessages(ValidatePassword(password, u)); len(msgs) > 0 {
 			verr.Fields["password"] = msgs
 		}
 	}
