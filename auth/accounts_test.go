@@ -23,6 +23,17 @@ type browser struct {
 	client *http.Client
 }
 
+// fromAddr sends a browser's requests as if from addr: the test server
+// takes the client address from X-Real-IP, as echo does with no
+// IPExtractor set.
+type fromAddr struct{ addr string }
+
+func (f fromAddr) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Real-IP", f.addr)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 func newBrowser(t *testing.T, ctx context.Context) *browser {
 	t.Helper()
 	e := echo.New()
@@ -316,6 +327,12 @@ func TestAccountsThrottledAndCSRF(t *testing.T) {
 		status, _, _ = b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"right password"}})
 		if status != http.StatusTooManyRequests {
 			t.Fatalf("right password while locked: %d, want 429", status)
+		}
+		// Carol herself, from another address, signs in meanwhile.
+		elsewhere := newBrowser(t, ctx)
+		elsewhere.client.Transport = fromAddr{"198.51.100.9"}
+		if status, _, _ := elsewhere.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"right password"}}); status != http.StatusSeeOther {
+			t.Fatalf("carol from a clean address while the guesser is locked: %d, want 303", status)
 		}
 	})
 }
