@@ -86,6 +86,9 @@ func TestLoginThrottled(t *testing.T) {
 			res = c.post("/admin/login/", url.Values{"username": {"ann"}, "password": {"nope"}})
 		}
 		res.expect(t, http.StatusTooManyRequests, "Too many failed login attempts")
+		if ra := res.Header.Get("Retry-After"); ra == "" || ra == "0" {
+			t.Errorf("429 without a Retry-After: %q", ra)
+		}
 	})
 }
 

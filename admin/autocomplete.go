@@ -52,7 +52,7 @@ func (s *Site) autocomplete(r *request) error {
 		return r.forbidden()
 	}
 	qs := s.labelled(target.meta)
-	if term := searchText(r.c.QueryParam("term")); term != "" {
+	if term := boundSearch(r.c.QueryParam("term")); term != "" {
 		qs = qs.Filter(searchCond(target.opts.SearchFields, term))
 	}
 	cl := &changeList{e: target}

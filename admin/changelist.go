@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/quarry-go/quarry/orm"
 	ui "github.com/quarry-go/quarry/views/admin"
@@ -80,7 +81,7 @@ func (r *request) newChangeList(query url.Values) (*changeList, error) {
 			conds = append(conds, c)
 		}
 	}
-	if q := searchText(query.Get(paramSearch)); q != "" && len(e.opts.SearchFields) > 0 {
+	if q := boundSearch(query.Get(paramSearch)); q != "" && len(e.opts.SearchFields) > 0 {
 		cl.search = q
 		cl.params.Set(paramSearch, q)
 		conds = append(conds, searchCond(e.opts.SearchFields, q))
@@ -135,15 +136,45 @@ func (cl *changeList) filtered() bool {
 // the statement ("Expression tree is too large").
 const maxSearchWords = 8
 
+// maxSearchWordLength bounds one word, in characters: no name or SKU is
+// longer, and a LIKE pattern of a hundred thousand characters costs the
+// database a scan of every row with it.
+const maxSearchWordLength = 100
+
+// maxSearchLength bounds the whole search as read and shown back, in
+// characters: more than maxSearchWords words of maxSearchWordLength.
+const maxSearchLength = 1000
+
+// boundSearch is a search parameter cleaned (searchText) and cut to
+// maxSearchLength characters.
+func boundSearch(raw string) string {
+	q := searchText(raw)
+	if utf8.RuneCountInString(q) > maxSearchLength {
+		q = strings.TrimSpace(string([]rune(q)[:maxSearchLength]))
+	}
+	return q
+}
+
+// searchWords are the words a search looks for: the first maxSearchWords,
+// each cut to maxSearchWordLength characters.
+func searchWords(q string) []string {
+	words := strings.Fields(q)
+	words = words[:min(len(words), maxSearchWords)]
+	for i, w := range words {
+		if utf8.RuneCountInString(w) > maxSearchWordLength {
+			words[i] = string([]rune(w)[:maxSearchWordLength])
+		}
+	}
+	return words
+}
+
 // searchCond is Django's search: every word must match one of the search
 // fields; "^f" matches the start, "=f" the whole value, "@f" the words
 // (full-text, through the SearchIndex over the "@" fields together), else
-// anywhere. Words past maxSearchWords are ignored.
+// anywhere. Words past maxSearchWords are ignored, and long ones cut.
 func searchCond(fields []string, q string) orm.Cond {
-	words := strings.Fields(q)
-	words = words[:min(len(words), maxSearchWords)]
 	var terms []orm.Cond
-	for _, word := range words {
+	for _, word := range searchWords(q) {
 		var any []orm.Cond
 		var fullText []string
 		for _, f := range fields {

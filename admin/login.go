@@ -48,6 +48,7 @@ func (s *Site) loginPost(c echo.Context) error {
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
+		c.Response().Header().Set(echo.HeaderRetryAfter, throttled.RetryAfterSeconds())
 		return fail(http.StatusTooManyRequests, throttled.Error())
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return fail(http.StatusOK, errStaffOnly)

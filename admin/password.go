@@ -22,7 +22,7 @@ func (s *Site) passwordPage(r *request, u *auth.User) error {
 
 func (s *Site) passwordPost(r *request, u *auth.User) error {
 	p1, p2 := r.c.FormValue("password1"), r.c.FormValue("password2")
-	if errs := passwordErrors(p1, p2); len(errs) > 0 {
+	if errs := passwordErrors(p1, p2, u); len(errs) > 0 {
 		return r.renderPassword(u, errs)
 	}
 	// Changing one's own password keeps this browser signed in, under a
@@ -57,9 +57,9 @@ func (s *Site) passwordPost(r *request, u *auth.User) error {
 
 // passwordErrors checks the two inputs as Django's SetPasswordMixin does:
 // each required, then the same, then the password rules, the last two on
-// password2. Text no one could type again (a NUL, bytes that are not
+// password2, u's attributes among them. Text no one could type again (a NUL, bytes that are not
 // UTF-8) is refused on its field.
-func passwordErrors(p1, p2 string) map[string][]string {
+func passwordErrors(p1, p2 string, u *auth.User) map[string][]string {
 	errs := map[string][]string{}
 	for name, raw := range map[string]string{"password1": p1, "password2": p2} {
 		switch {
@@ -76,7 +76,7 @@ func passwordErrors(p1, p2 string) map[string][]string {
 	case p1 != p2:
 		errs["password2"] = []string{"The two password fields didn’t match."}
 	default:
-		if msgs := auth.ValidatePassword(p1); len(msgs) > 0 {
+		if msgs := auth.PasswordMessages(auth.ValidatePassword(p1, u)); len(msgs) > 0 {
 			errs["password2"] = msgs
 		}
 	}

@@ -154,6 +154,11 @@ func TestPasswordErrors(t *testing.T) {
 			{"second empty", newPassword, "", nil, []string{required}},
 			{"mismatch", newPassword, newPassword + "!", nil, []string{mismatch}},
 			{"too short", "short", "short", nil, []string{"This password is too short. It must contain at least 8 characters."}},
+			// Django's four rules, the user's own attributes among them.
+			{"rules", "password", "password", nil, []string{"This password is too common."}},
+			{"numeric", "20262026", "20262026", nil, []string{"This password is entirely numeric."}},
+			{"the username", "AnnaN", "AnnaN", nil, []string{"This password is too short. It must contain at least 8 characters.",
+				"The password is too similar to the username."}},
 			{"NUL", "long enough\x00pw", "long enough\x00pw", []string{"Null characters are not allowed."}, []string{"Null characters are not allowed."}},
 			{"not UTF-8", "long enough \xff\xfe", "long enough \xff\xfe", []string{"Enter the password as text: it has bytes that are not UTF-8."},
 				[]string{"Enter the password as text: it has bytes that are not UTF-8."}},

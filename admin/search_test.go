@@ -1,9 +1,12 @@
 package admin
 
 import (
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // "@" search fields are searched full-text: a word in any of its forms.
@@ -55,4 +58,48 @@ func TestSearchFullTextNeedsIndex(t *testing.T) {
 		}
 	}()
 	Register(NewSite(), documents, ModelAdmin[Document]{SearchFields: []string{"@title", "@contact"}})
+}
+
+// TestSearchBounded: a change list search or an autocomplete term of a
+// thousand words, or of one enormous word, answers at once on both
+// engines: only the first words count, each cut to a bounded length
+// (SQLite refuses a statement past some hundreds of conditions).
+func TestSearchBounded(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		v.fixtures(0)
+		c := v.as(v.user("root", true, true))
+		manyWords := url.QueryEscape("books" + strings.Repeat(" games", 999))
+		hugeWord := url.QueryEscape(strings.Repeat("b", 100_000))
+		for _, path := range []string{
+			"/admin/admintest/product/?q=" + manyWords,
+			"/admin/admintest/product/?q=" + hugeWord,
+			"/admin/admintest/product/autocomplete/?field=category&term=" + manyWords,
+			"/admin/admintest/product/autocomplete/?field=category&term=" + hugeWord,
+		} {
+			start := time.Now()
+			c.get(path).expect(t, http.StatusOK)
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("%.60s… took %v", path, d)
+			}
+		}
+		// The search shown back is bounded too.
+		res := c.get("/admin/admintest/product/?q=" + hugeWord)
+		if strings.Contains(res.body, strings.Repeat("b", maxSearchLength+1)) || !strings.Contains(res.body, strings.Repeat("b", maxSearchLength)) {
+			t.Errorf("the change list does not show the search back cut to %d characters", maxSearchLength)
+		}
+	})
+}
+
+func TestSearchWordsCut(t *testing.T) {
+	words := searchWords(strings.Repeat("w ", 1000) + strings.Repeat("x", 500))
+	if len(words) != maxSearchWords {
+		t.Fatalf("%d words, want %d", len(words), maxSearchWords)
+	}
+	long := searchWords("ab " + strings.Repeat("é", 500))
+	if len(long) != 2 || len([]rune(long[1])) != maxSearchWordLength {
+		t.Fatalf("a 500-character word became %d characters", len([]rune(long[1])))
+	}
+	if q := boundSearch(strings.Repeat("ü", 5000)); len([]rune(q)) != maxSearchLength {
+		t.Fatalf("a 5,000-character search is kept at %d characters", len([]rune(q)))
+	}
 }

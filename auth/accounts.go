@@ -69,6 +69,7 @@ func (a *Accounts) loginPost(c echo.Context) error {
 	switch {
 	case errors.As(err, &throttled):
 		form.Error = throttled.Error()
+		c.Response().Header().Set(echo.HeaderRetryAfter, throttled.RetryAfterSeconds())
 		return views.Render(c, http.StatusTooManyRequests, views.LoginPage(form))
 	case errors.Is(err, ErrInvalidCredentials):
 		form.Error = err.Error()
@@ -189,7 +190,7 @@ func (a *Accounts) passwordChangePost(c echo.Context) error {
 	case p1 != p2:
 		form.Errors["new_password2"] = []string{"The two password fields didn’t match."}
 	default:
-		if msgs := ValidatePassword(p1); len(msgs) > 0 {
+		if msgs := PasswordMessages(ValidatePassword(p1, u)); len(msgs) > 0 {
 			form.Errors["new_password2"] = msgs
 		}
 	}
@@ -202,6 +203,7 @@ func (a *Accounts) passwordChangePost(c echo.Context) error {
 		case errors.As(err, &throttled):
 			form.Errors["old_password"] = []string{throttled.Error()}
 			status = http.StatusTooManyRequests
+			c.Response().Header().Set(echo.HeaderRetryAfter, throttled.RetryAfterSeconds())
 		case errors.Is(err, ErrInvalidCredentials):
 			form.Errors["old_password"] = []string{wrongOldPassword}
 		case err != nil:

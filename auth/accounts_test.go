@@ -23,6 +23,17 @@ type browser struct {
 	client *http.Client
 }
 
+// fromAddr sends a browser's requests as if from addr: the test server
+// takes the client address from X-Real-IP, as echo does with no
+// IPExtractor set.
+type fromAddr struct{ addr string }
+
+func (f fromAddr) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Real-IP", f.addr)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 func newBrowser(t *testing.T, ctx context.Context) *browser {
 	t.Helper()
 	e := echo.New()
@@ -131,6 +142,13 @@ func TestAccountsSignup(t *testing.T) {
 				[]string{"The two password fields didn’t match."}},
 			{"short", url.Values{"username": {"ann"}, "password1": {"short"}, "password2": {"short"}},
 				[]string{"This password is too short. It must contain at least 8 characters."}},
+			{"password", url.Values{"username": {"ann"}, "password1": {"password"}, "password2": {"password"}},
+				[]string{"This password is too common."}},
+			{"all four rules", url.Values{"username": {"1234567"}, "password1": {"1234567"}, "password2": {"1234567"}},
+				[]string{"This password is too short. It must contain at least 8 characters.", "The password is too similar to the username.",
+					"This password is too common.", "This password is entirely numeric."}},
+			{"like the email", url.Values{"username": {"ann"}, "email": {"jean.valjean@example.com"}, "password1": {"valjean24601"}, "password2": {"valjean24601"}},
+				[]string{"The password is too similar to the email address."}},
 			{"taken", url.Values{"username": {"taken"}, "password1": {"correct horse"}, "password2": {"correct horse"}},
 				[]string{UsernameTakenMessage}},
 			{"bad characters", url.Values{"username": {"<script>x"}, "password1": {"correct horse"}, "password2": {"correct horse"}},
@@ -295,16 +313,26 @@ func TestAccountsThrottledAndCSRF(t *testing.T) {
 		}
 		var status int
 		var body string
+		var header http.Header
 		for range 6 {
-			status, body, _ = b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"wrong"}})
+			status, body, header = b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"wrong"}})
 		}
 		if status != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed login attempts") {
 			t.Fatalf("after 6 failures: %d, want 429 with the lock message", status)
+		}
+		if ra := header.Get("Retry-After"); ra == "" || ra == "0" {
+			t.Errorf("429 without a Retry-After: %q", ra)
 		}
 		// Locked: even the right password is refused, with the same message.
 		status, _, _ = b.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"right password"}})
 		if status != http.StatusTooManyRequests {
 			t.Fatalf("right password while locked: %d, want 429", status)
+		}
+		// Carol herself, from another address, signs in meanwhile.
+		elsewhere := newBrowser(t, ctx)
+		elsewhere.client.Transport = fromAddr{"198.51.100.9"}
+		if status, _, _ := elsewhere.post("/accounts/login/", url.Values{"username": {"carol"}, "password": {"right password"}}); status != http.StatusSeeOther {
+			t.Fatalf("carol from a clean address while the guesser is locked: %d, want 303", status)
 		}
 	})
 }

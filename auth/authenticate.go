@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,18 +39,30 @@ func (e *ThrottledError) Error() string {
 
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
-// Throttle limits failed logins per username and per client address.
-// Counts live in the database (LoginAttempt) so that the limit holds
-// across processes. After SlowAfter failures within Window each attempt
-// waits SlowDelay per extra failure (at most MaxDelay) before checking;
-// at MaxFailures the key is locked for Lockout.
+// RetryAfterSeconds is the lock's remaining time for a Retry-After header.
+func (e *ThrottledError) RetryAfterSeconds() string {
+	return strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds()))))
+}
+
+// Throttle limits failed logins. Failures are counted per (username,
+// client address): after SlowAfter of them within Window each attempt of
+// that pair waits SlowDelay per extra failure (at most MaxDelay) before
+// checking, and at MaxFailures the pair is locked for Lockout. The user's
+// own correct password from another address still works, so a guesser
+// cannot lock a user out. Each address also has a count across usernames,
+// with a higher threshold, AddrSlowAfter: past it the address's attempts
+// are slowed the same way, but never locked, so that the many users
+// behind one shared address (an office, a carrier's NAT) still sign in.
+// Counts live in the database (LoginAttempt) so that the limits hold
+// across processes.
 type Throttle struct {
-	MaxFailures int           // failures within Window that lock; default 5
-	Window      time.Duration // failures older than this are forgotten; default 15m
-	Lockout     time.Duration // how long a lock lasts; default 15m
-	SlowAfter   int           // failures before attempts slow down; default 3
-	SlowDelay   time.Duration // added wait per failure from SlowAfter on; default 1s, negative for none
-	MaxDelay    time.Duration // cap on the wait; default 5s
+	MaxFailures   int           // failures of one username from one address within Window that lock the pair; default 5
+	Window        time.Duration // failures older than this are forgotten; default 15m
+	Lockout       time.Duration // how long a lock lasts; default 15m
+	SlowAfter     int           // failures of the pair before its attempts slow down; default 3
+	AddrSlowAfter int           // failures from one address, any username, before its attempts slow down; default 20
+	SlowDelay     time.Duration // added wait per failure past the threshold; default 1s, negative for none
+	MaxDelay      time.Duration // cap on the wait; default 5s
 
 	Now   func() time.Time                                 // clock; time.Now when nil
 	Sleep func(ctx context.Context, d time.Duration) error // the wait; a timer honouring ctx when nil
@@ -70,6 +83,9 @@ func (t Throttle) withDefaults() Throttle {
 	}
 	if t.SlowAfter <= 0 {
 		t.SlowAfter = 3
+	}
+	if t.AddrSlowAfter <= 0 {
+		t.AddrSlowAfter = 20
 	}
 	if t.SlowDelay < 0 {
 		t.SlowDelay = 0
@@ -107,12 +123,14 @@ func Authenticate(ctx context.Context, username, password, addr string) (*User, 
 	return DefaultThrottle.Authenticate(ctx, username, password, addr)
 }
 
-func throttleKeys(username, addr string) []string {
-	keys := []string{throttleKey("username:", strings.ToLower(username))}
+// throttleKeys are the LoginAttempt keys of an attempt: the pair's, which
+// locks, and the address's, which only slows ("" without an address).
+func throttleKeys(username, addr string) (pair, address string) {
+	pair = throttleKey("pair:", addr+" "+strings.ToLower(username))
 	if addr != "" {
-		keys = append(keys, throttleKey("addr:", addr))
+		address = throttleKey("addr:", addr)
 	}
-	return keys
+	return pair, address
 }
 
 // Storable reports whether text can be stored and compared as text:
@@ -140,22 +158,33 @@ func throttleKey(prefix, value string) string {
 func (t Throttle) Authenticate(ctx context.Context, username, password, addr string) (*User, error) {
 	t = t.withDefaults()
 	now := t.Now().UTC()
-	keys := throttleKeys(username, addr)
+	pairKey, addrKey := throttleKeys(username, addr)
+	keys := []string{pairKey}
+	if addrKey != "" {
+		keys = append(keys, addrKey)
+	}
 	attempts, err := LoginAttempts.Objects().Filter(orm.Q{"key__in": keys}).All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	recent := 0
+	var delay time.Duration
 	for _, a := range attempts {
 		if a.LockedUntil != nil && a.LockedUntil.After(now) {
 			return nil, &ThrottledError{RetryAfter: a.LockedUntil.Sub(now)}
 		}
-		if now.Sub(a.FirstFailure) < t.Window {
-			recent = max(recent, a.Failures)
+		if now.Sub(a.FirstFailure) >= t.Window {
+			continue
+		}
+		threshold := t.SlowAfter
+		if a.Key == addrKey {
+			threshold = t.AddrSlowAfter
+		}
+		if a.Failures >= threshold {
+			delay = max(delay, t.SlowDelay*time.Duration(a.Failures-threshold+1))
 		}
 	}
-	if recent >= t.SlowAfter {
-		if err := t.Sleep(ctx, min(t.SlowDelay*time.Duration(recent-t.SlowAfter+1), t.MaxDelay)); err != nil {
+	if delay > 0 {
+		if err := t.Sleep(ctx, min(delay, t.MaxDelay)); err != nil {
 			return nil, err
 		}
 	}
@@ -179,9 +208,9 @@ func (t Throttle) Authenticate(ctx context.Context, username, password, addr str
 		}
 	}
 	if ok && u.IsActive {
-		// Only the username's count resets: one valid account of their
-		// own must not let an attacker clear their address's count.
-		if _, err := LoginAttempts.Objects().Filter(orm.Q{"key": keys[0]}).Delete(ctx); err != nil {
+		// Only the pair's count resets: one valid account of their own
+		// must not let an attacker clear their address's count.
+		if _, err := LoginAttempts.Objects().Filter(orm.Q{"key": pairKey}).Delete(ctx); err != nil {
 			return nil, err
 		}
 		return u, nil
@@ -196,12 +225,12 @@ func (t Throttle) Authenticate(ctx context.Context, username, password, addr str
 	return nil, ErrInvalidCredentials
 }
 
-// recordFailure counts one failure for each key and reports whether one of
-// them is now locked. The row is read under SELECT … FOR UPDATE so that
+// recordFailure counts one failure for each key and reports whether the
+// first, the pair's, is now locked: the address's count only slows. The row is read under SELECT … FOR UPDATE so that
 // concurrent failures in other processes are all counted.
 func (t Throttle) recordFailure(ctx context.Context, keys []string, now time.Time) (locked bool, err error) {
 	err = orm.Atomic(ctx, func(ctx context.Context) error {
-		for _, key := range keys {
+		for i, key := range keys {
 			if _, _, err := LoginAttempts.Objects().GetOrCreate(ctx, orm.Q{"key": key},
 				orm.Values{"failures": 0, "first_failure": now}); err != nil {
 				return err
@@ -215,7 +244,7 @@ func (t Throttle) recordFailure(ctx context.Context, keys []string, now time.Tim
 				a.Failures, a.FirstFailure, a.LockedUntil = 0, now, nil
 			}
 			a.Failures++
-			if a.Failures >= t.MaxFailures {
+			if i == 0 && a.Failures >= t.MaxFailures {
 				until := now.Add(t.Lockout)
 				a.LockedUntil = &until
 				locked = true
@@ -247,23 +276,19 @@ func CreateSuperuser(ctx context.Context, username, email, password string) (*Us
 	return createUser(ctx, username, email, password, true)
 }
 
-// MinPasswordLength is Django's MinimumLengthValidator default.
-const MinPasswordLength = 8
-
-// ValidatePassword is Django's validate_password: the messages of every
-// password rule raw breaks, nil when it is acceptable. Sign-up,
-// createsuperuser, the password change page and changepassword all
-// apply it, so a rule added here holds everywhere a password is chosen.
-func ValidatePassword(raw string) []string {
-	var msgs []string
-	if utf8.RuneCountInString(raw) < MinPasswordLength {
-		msgs = append(msgs, fmt.Sprintf(
-			"This password is too short. It must contain at least %d characters.", MinPasswordLength))
-	}
-	return msgs
+// CreateSuperuserSkippingPasswordRules is CreateSuperuser without
+// ValidatePassword, for createsuperuser's "Bypass password validation and
+// create user anyway?": the person at the terminal chose to overrule them.
+// The password is still required, and everything else still validated.
+func CreateSuperuserSkippingPasswordRules(ctx context.Context, username, email, password string) (*User, error) {
+	return createUserChecked(ctx, username, email, password, true, false)
 }
 
 func createUser(ctx context.Context, username, email, password string, super bool) (*User, error) {
+	return createUserChecked(ctx, username, email, password, super, true)
+}
+
+func createUserChecked(ctx context.Context, username, email, password string, super, passwordRules bool) (*User, error) {
 	u := Users.New()
 	u.Username, u.Email = strings.TrimSpace(username), normalizeEmail(email)
 	u.IsActive, u.IsStaff, u.IsSuperuser = true, super, super
@@ -271,8 +296,8 @@ func createUser(ctx context.Context, username, email, password string, super boo
 	switch {
 	case password == "" && super:
 		verr.Fields["password"] = []string{"This field is required."}
-	case password != "":
-		if msgs := ValidatePassword(password); len(msgs) > 0 {
+	case password != "" && passwordRules:
+		if msgs := PasswordMessages(ValidatePassword(password, u)); len(msgs) > 0 {
 			verr.Fields["password"] = msgs
 		}
 	}

@@ -57,14 +57,18 @@ func TestAuthenticate(t *testing.T) {
 	})
 }
 
-func TestThrottleLocksUsername(t *testing.T) {
+// TestThrottleLocksThePair: failures lock the username from the address
+// that made them; the user's own correct password from another address
+// still works, so a guesser cannot lock anyone out.
+func TestThrottleLocksThePair(t *testing.T) {
 	each(t, func(t *testing.T, ctx context.Context) {
 		clk, sl := newClock(), &sleeps{}
 		th := testThrottle(clk, sl)
 		mustUser(t, ctx, "alice", "pw-alice-123")
+		const guesser = "203.0.113.7"
 
 		for i := 1; i <= 3; i++ {
-			if _, err := th.Authenticate(ctx, "alice", "bad", "10.0.0."+string(rune('0'+i))); err != ErrInvalidCredentials {
+			if _, err := th.Authenticate(ctx, "alice", "bad", guesser); err != ErrInvalidCredentials {
 				t.Fatalf("failure %d: %v", i, err)
 			}
 			clk.Advance(time.Minute)
@@ -73,34 +77,42 @@ func TestThrottleLocksUsername(t *testing.T) {
 		if len(sl.got) != 1 || sl.got[0] != time.Second {
 			t.Fatalf("sleeps %v", sl.got)
 		}
-		_, err := th.Authenticate(ctx, "Alice", "bad", "10.0.0.9") // usernames count case-insensitively
+		_, err := th.Authenticate(ctx, "Alice", "bad", guesser) // usernames count case-insensitively
 		var te *ThrottledError
 		if !errors.Is(err, ErrThrottled) || !errors.As(err, &te) {
 			t.Fatalf("4th failure: %v", err)
 		}
-		if err.Error() != "Too many failed login attempts; try again in 15 minutes." {
-			t.Fatalf("message %q", err)
+		if err.Error() != "Too many failed login attempts; try again in 15 minutes." || te.RetryAfterSeconds() != "900" {
+			t.Fatalf("message %q, Retry-After %s", err, te.RetryAfterSeconds())
 		}
-		// Locked: even the right password is refused, from any address.
+		// The guesser is locked, even with the right password.
 		clk.Advance(10 * time.Minute)
-		_, err = th.Authenticate(ctx, "alice", "pw-alice-123", "192.0.2.1")
+		_, err = th.Authenticate(ctx, "alice", "pw-alice-123", guesser)
 		if !errors.Is(err, ErrThrottled) || err.Error() != "Too many failed login attempts; try again in 5 minutes." {
-			t.Fatalf("while locked: %v", err)
+			t.Fatalf("guesser while locked: %v", err)
 		}
-		// Other users are not affected.
-		mustUser(t, ctx, "bob", "pw-bob-1234")
-		if _, err := th.Authenticate(ctx, "bob", "pw-bob-1234", "192.0.2.1"); err != nil {
-			t.Fatalf("bob: %v", err)
+		// Alice, from her own address, signs in meanwhile, unslowed.
+		sl.got = nil
+		if u, err := th.Authenticate(ctx, "alice", "pw-alice-123", "198.51.100.1"); err != nil || u == nil {
+			t.Fatalf("alice from a clean address while the guesser is locked: %v", err)
+		}
+		if len(sl.got) != 0 {
+			t.Errorf("alice was slowed: %v", sl.got)
+		}
+		// Her success does not clear the guesser's lock.
+		if _, err := th.Authenticate(ctx, "alice", "bad", guesser); !errors.Is(err, ErrThrottled) {
+			t.Fatalf("guesser after alice signed in: %v", err)
 		}
 		// After the lock: back in, and the count starts over.
 		clk.Advance(5*time.Minute + time.Second)
-		if u, err := th.Authenticate(ctx, "alice", "pw-alice-123", "192.0.2.1"); err != nil || u == nil {
+		if u, err := th.Authenticate(ctx, "alice", "pw-alice-123", guesser); err != nil || u == nil {
 			t.Fatalf("after lock: %v", err)
 		}
-		if n, _ := LoginAttempts.Objects().Filter(orm.Q{"key": "username:alice"}).Count(ctx); n != 0 {
-			t.Fatal("success did not reset the username's count")
+		pair, _ := throttleKeys("alice", guesser)
+		if n, _ := LoginAttempts.Objects().Filter(orm.Q{"key": pair}).Count(ctx); n != 0 {
+			t.Fatal("success did not reset the pair's count")
 		}
-		if _, err := th.Authenticate(ctx, "alice", "bad", "192.0.2.1"); err != ErrInvalidCredentials {
+		if _, err := th.Authenticate(ctx, "alice", "bad", guesser); err != ErrInvalidCredentials {
 			t.Fatalf("first failure after reset: %v", err)
 		}
 	})
@@ -134,24 +146,49 @@ func TestThrottleWindowForgets(t *testing.T) {
 	})
 }
 
-func TestThrottleLocksAddressAndHidesUnknownUsers(t *testing.T) {
+// TestThrottleSlowsAddress: many usernames tried from one address slow
+// that address past AddrSlowAfter, but lock nobody: the other users behind
+// the same address still sign in, while each guessed pair locks.
+func TestThrottleSlowsAddress(t *testing.T) {
 	each(t, func(t *testing.T, ctx context.Context) {
 		clk, sl := newClock(), &sleeps{}
 		th := testThrottle(clk, sl)
-		mustUser(t, ctx, "alice", "pw-alice-123")
-		// Spraying many usernames, real or not, from one address locks it.
-		var last error
-		for _, name := range []string{"alice", "nobody1", "nobody2", "nobody3"} {
-			_, last = th.Authenticate(ctx, name, "guess", "203.0.113.7")
+		th.AddrSlowAfter = 6
+		const shared = "203.0.113.7"
+		for _, name := range []string{"alice", "bob", "carol"} {
+			mustUser(t, ctx, name, "pw-"+name+"-123")
 		}
-		if !errors.Is(last, ErrThrottled) {
-			t.Fatalf("address not locked: %v", last)
+		// A guesser behind the shared address sprays usernames.
+		for i := range 8 {
+			if _, err := th.Authenticate(ctx, "nobody"+string(rune('a'+i)), "guess", shared); err != ErrInvalidCredentials {
+				t.Fatalf("spray %d: %v", i, err)
+			}
 		}
-		if _, err := th.Authenticate(ctx, "alice", "pw-alice-123", "203.0.113.7"); !errors.Is(err, ErrThrottled) {
-			t.Fatalf("locked address let a login through: %v", err)
+		// Slowed from the 6th failure of the address on: 1s, 2s, 3s (capped).
+		if want := []time.Duration{time.Second, 2 * time.Second}; len(sl.got) != 2 || sl.got[0] != want[0] || sl.got[1] != want[1] {
+			t.Fatalf("sleeps %v, want %v", sl.got, want)
 		}
-		if _, err := th.Authenticate(ctx, "alice", "pw-alice-123", "198.51.100.1"); err != nil {
-			t.Fatalf("another address: %v", err)
+		// The other users behind it sign in, slowed like the address but
+		// never refused.
+		for _, name := range []string{"alice", "bob", "carol"} {
+			if u, err := th.Authenticate(ctx, name, "pw-"+name+"-123", shared); err != nil || u == nil {
+				t.Fatalf("%s from the shared address: %v", name, err)
+			}
+		}
+		if last := sl.got[len(sl.got)-1]; last != 3*time.Second {
+			t.Errorf("the address's attempts were not slowed: %v", sl.got)
+		}
+		// The guesser going after one of them is still locked out of it.
+		var err error
+		for range 4 {
+			_, err = th.Authenticate(ctx, "bob", "guess", shared)
+		}
+		if !errors.Is(err, ErrThrottled) {
+			t.Fatalf("the guesser is not locked: %v", err)
+		}
+		// And bob, from elsewhere, still signs in.
+		if _, err := th.Authenticate(ctx, "bob", "pw-bob-123", "198.51.100.1"); err != nil {
+			t.Fatalf("bob from elsewhere: %v", err)
 		}
 		// Unknown usernames are counted like known ones: the lock does
 		// not tell them apart either.

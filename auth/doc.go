@@ -22,7 +22,7 @@
 //	User.objects.create_user(u, e, p)          auth.CreateUser(ctx, u, e, p)
 //	User.objects.create_superuser(u, e, p)     auth.CreateSuperuser(ctx, u, e, p) (*orm.ValidationError on bad input)
 //	user.set_password(raw)                     auth.SetPassword(u, raw); then auth.Users.Save(ctx, u)
-//	validate_password(raw)                     auth.ValidatePassword(raw) (the messages; nil when acceptable)
+//	validate_password(raw)                     auth.ValidatePassword(raw, user) (*PasswordError; nil when acceptable)
 //	form.save(); update_session_auth_hash(…)   store.ChangePassword(ctx, u, raw, sess): validates, saves, ends u's other sessions, sess under a new key
 //	manage.py changepassword                   store.ChangePassword(ctx, u, raw, nil): ends every session of u
 //	user.check_password(raw)                   auth.CheckPassword(ctx, u, raw) (re-hashes and saves weaker hashes)

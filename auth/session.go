@@ -204,7 +204,7 @@ func (s *Store) ChangePassword(ctx context.Context, u *User, raw string, keep *S
 	if keep != nil && keep.User.ID != u.ID {
 		return 0, errors.New("auth: ChangePassword can keep only a session of the user")
 	}
-	if msgs := ValidatePassword(raw); len(msgs) > 0 {
+	if msgs := PasswordMessages(ValidatePassword(raw, u)); len(msgs) > 0 {
 		return 0, &orm.ValidationError{Fields: map[string][]string{"password": msgs}}
 	}
 	oldPassword, oldKey := u.Password, ""

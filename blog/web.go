@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -199,7 +200,12 @@ func detail(c echo.Context) error {
 		return err
 	}
 	if err := IncrementViews(c.Request().Context(), p); err != nil {
-		return err
+		// The write is not retried, as it may have been applied; a lost
+		// count must not cost the reader the post they have just read.
+		if !orm.IsUnavailable(err) {
+			return err
+		}
+		slog.WarnContext(c.Request().Context(), "view not counted", "post", p.ID, "error", err)
 	}
 	d := pages.Detail{Form: pages.CommentForm{}}
 	if c.QueryParam("commented") != "" {

@@ -104,7 +104,14 @@ func (db *DB) Close() {
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.pg != nil {
-		return db.pg.Ping(ctx)
+		err := db.pg.Ping(ctx)
+		// One dead pooled connection is not a database down: the ping
+		// is tried again, as a read would be, past the dead ones.
+		if err != nil && ctx.Err() == nil && connectionLost(err) {
+			db.dropDeadIdle(ctx)
+			err = db.pg.Ping(ctx)
+		}
+		return err
 	}
 	return db.sql.PingContext(ctx)
 }
@@ -217,7 +224,142 @@ func (r sqlRows) Values() ([]any, error) {
 	return vals, nil
 }
 
+// query runs a statement that returns rows. Outside a transaction, one that
+// fails because its pooled connection was dead (the server restarted, an
+// operator ended the backend) is run once more, on a fresh connection, when
+// doing so cannot apply anything twice: pgx says the statement was never
+// sent, or it is a SELECT. Inside a transaction the connection is the
+// transaction's, so its failure stands.
 func (c conn) query(ctx context.Context, query string, args []any) (rows, error) {
+	r, err := c.queryOnce(ctx, query, args)
+	if err != nil && c.retryable(ctx, err, isSelect(query)) {
+		r, err = c.queryAgain(ctx, query, args)
+	}
+	return r, err
+}
+
+// queryAgain is the one retry, on a connection that has just answered a
+// ping: others of the pool may have died with the first, and be in use
+// still, out of reach of dropDeadIdle.
+func (c conn) queryAgain(ctx context.Context, query string, args []any) (rows, error) {
+	start := time.Now()
+	var r rows
+	pc, err := c.db.liveConn(ctx)
+	if err == nil {
+		var pr pgx.Rows
+		if pr, err = pc.Query(ctx, query, args...); err == nil {
+			held := &heldRows{peekedRows: peekedRows{Rows: pr}, conn: pc}
+			held.pending = pr.Next()
+			if !held.pending {
+				err = pr.Err()
+			}
+			if err == nil {
+				r = pgRows{held, c.db}
+			} else {
+				held.Close()
+			}
+		} else {
+			pc.Release()
+		}
+	}
+	err = c.db.translate(err)
+	c.db.trace(ctx, query, args, start, err)
+	return r, err
+}
+
+// liveConn acquires a pooled connection that answers a ping, closing the
+// dead ones it meets on the way.
+func (db *DB) liveConn(ctx context.Context) (*pgxpool.Conn, error) {
+	var err error
+	for range 3 {
+		var pc *pgxpool.Conn
+		if pc, err = db.pg.Acquire(ctx); err != nil {
+			return nil, err
+		}
+		if err = pc.Ping(ctx); err == nil {
+			return pc, nil
+		}
+		pc.Conn().Close(ctx)
+		pc.Release()
+	}
+	return nil, err
+}
+
+// heldRows returns its connection to the pool once read, as the pool's
+// own Query does.
+type heldRows struct {
+	peekedRows
+	conn *pgxpool.Conn
+}
+
+func (h *heldRows) Next() bool {
+	if h.peekedRows.Next() {
+		return true
+	}
+	h.Close()
+	return false
+}
+
+func (h *heldRows) Close() {
+	h.Rows.Close()
+	if h.conn != nil {
+		h.conn.Release()
+		h.conn = nil
+	}
+}
+
+// retryable reports whether a statement that failed with err may run again
+// on another connection; read says it changes nothing. A lost connection
+// rarely dies alone (a restart or failover ends them all), so the idle ones
+// are checked first: the retry, and the statements after it, must not
+// meet another dead one.
+func (c conn) retryable(ctx context.Context, err error, read bool) bool {
+	if c.tx != nil || c.db.pg == nil || ctx.Err() != nil {
+		return false
+	}
+	safe := pgconn.SafeToRetry(err) || (read && connectionLost(err))
+	if safe || connectionLost(err) {
+		c.db.dropDeadIdle(ctx)
+	}
+	return safe
+}
+
+// dropDeadIdle pings the pool's idle connections and closes those that do
+// not answer, so that the pool makes new ones instead of handing them out.
+func (db *DB) dropDeadIdle(ctx context.Context) {
+	for _, ic := range db.pg.AcquireAllIdle(ctx) {
+		if err := ic.Ping(ctx); err != nil {
+			ic.Conn().Close(ctx)
+		}
+		ic.Release()
+	}
+}
+
+// isSelect reports whether query is a plain SELECT, which has no effect to
+// repeat: the ORM's writes start with INSERT, UPDATE or DELETE (or WITH,
+// for the ones that read too), and a lock outside a transaction is refused.
+func isSelect(query string) bool {
+	q := strings.TrimSpace(query)
+	return len(q) >= 6 && strings.EqualFold(q[:6], "SELECT")
+}
+
+// peekedRows has read its first row already, so that a failure to run the
+// statement at all, which pgx reports only when the rows are read, shows
+// in query while the statement can still be retried.
+type peekedRows struct {
+	pgx.Rows
+	pending bool
+}
+
+func (p *peekedRows) Next() bool {
+	if p.pending {
+		p.pending = false
+		return true
+	}
+	return p.Rows.Next()
+}
+
+func (c conn) queryOnce(ctx context.Context, query string, args []any) (rows, error) {
 	start := time.Now()
 	var (
 		r   rows
@@ -237,7 +379,13 @@ func (c conn) query(ctx context.Context, query string, args []any) (rows, error)
 	case c.db.pg != nil:
 		var pr pgx.Rows
 		if pr, err = c.db.pg.Query(ctx, query, args...); err == nil {
-			r = pgRows{pr, c.db}
+			peeked := &peekedRows{Rows: pr, pending: pr.Next()}
+			if !peeked.pending {
+				err = pr.Err()
+			}
+			if err == nil {
+				r = pgRows{peeked, c.db}
+			}
 		}
 	default:
 		var sr *sql.Rows
@@ -250,7 +398,19 @@ func (c conn) query(ctx context.Context, query string, args []any) (rows, error)
 	return r, err
 }
 
+// exec runs a statement for its effect. Outside a transaction, one pgx
+// never sent, because the pooled connection was found dead first, runs
+// once more on a fresh connection; one that may have reached the server is
+// never repeated.
 func (c conn) exec(ctx context.Context, query string, args []any) (int64, error) {
+	n, err := c.execOnce(ctx, query, args)
+	if err != nil && c.retryable(ctx, err, false) {
+		n, err = c.execOnce(ctx, query, args)
+	}
+	return n, err
+}
+
+func (c conn) execOnce(ctx context.Context, query string, args []any) (int64, error) {
 	start := time.Now()
 	var (
 		n   int64

@@ -1,8 +1,13 @@
 package orm
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -113,6 +118,13 @@ var (
 func (db *DB) translate(err error) error {
 	if err == nil {
 		return nil
+	}
+	if connectionLost(err) {
+		var ue *UnavailableError
+		if errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return &UnavailableError{Err: err}
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -236,4 +248,77 @@ func (m *Meta) allConstraints() []ConstraintDef {
 		}
 	}
 	return out
+}
+
+// UnavailableError is a statement that failed because the database could
+// not be reached or could not serve it for now (a refused or dropped
+// connection, a server shutting down, SQLite busy or locked), rather than
+// because the statement was wrong: trying again later may work.
+type UnavailableError struct {
+	Err error // the driver's error
+}
+
+func (e *UnavailableError) Error() string { return "orm: database unavailable: " + e.Err.Error() }
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// IsUnavailable reports whether err is, or wraps, an UnavailableError, or a
+// failure to connect at all: a web page answers it with 503 and
+// Retry-After, not 500.
+func IsUnavailable(err error) bool {
+	var ue *UnavailableError
+	var connectErr *pgconn.ConnectError
+	return errors.As(err, &ue) || errors.As(err, &connectErr)
+}
+
+// connectionLost classifies a driver's error. An EOF counts only here,
+// where it comes from the database connection: elsewhere it may be a
+// client's request body ending early.
+func connectionLost(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	var pgErr *pgconn.PgError
+	var sqErr *modsqlite.Error
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr):
+		return true
+	case errors.Is(err, pgconn.ErrConnClosed), errors.Is(err, net.ErrClosed),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn):
+		return true
+	case errors.As(err, &pgErr):
+		return pgUnavailable(pgErr.Code)
+	case errors.As(err, &sqErr):
+		// The primary code is the low byte; extended codes such as
+		// SQLITE_BUSY_SNAPSHOT keep it.
+		switch sqErr.Code() & 0xff {
+		case sqliteBusy, sqliteLocked:
+			return true
+		}
+		return false
+	}
+	// pgxpool and database/sql say a closed pool only in words.
+	msg := err.Error()
+	return strings.Contains(msg, "closed pool") || strings.Contains(msg, "sql: database is closed")
+}
+
+// SQLite's primary result codes for a database another connection holds.
+const (
+	sqliteBusy   = 5
+	sqliteLocked = 6
+)
+
+// pgUnavailable is true for PostgreSQL's connection exceptions (class 08),
+// too many connections, and the shutdown codes a terminated backend sends.
+func pgUnavailable(code string) bool {
+	switch {
+	case strings.HasPrefix(code, "08"):
+		return true
+	case code == "53300", // too_many_connections
+		code == "57P01", // admin_shutdown: pg_terminate_backend, a fast shutdown
+		code == "57P02", // crash_shutdown
+		code == "57P03": // cannot_connect_now: starting up or shutting down
+		return true
+	}
+	return false
 }

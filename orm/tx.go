@@ -76,11 +76,17 @@ func Atomic(ctx context.Context, fn func(ctx context.Context) error) (err error)
 	start := time.Now()
 	if db.pg != nil {
 		tx.pg, err = db.pg.Begin(ctx)
+		// Nothing has happened yet, so a BEGIN that met a dead pooled
+		// connection is always safe to send again.
+		if err != nil && ctx.Err() == nil && connectionLost(err) {
+			db.dropDeadIdle(ctx)
+			tx.pg, err = db.pg.Begin(ctx)
+		}
 	} else {
 		tx.sql, err = db.sql.BeginTx(ctx, nil)
 	}
 	if err != nil {
-		return fmt.Errorf("orm: begin: %w", err)
+		return fmt.Errorf("orm: begin: %w", db.translate(err))
 	}
 	db.trace(ctx, "BEGIN", nil, start, nil)
 	defer func() {

@@ -84,6 +84,22 @@ func runCreateSuperuser(ctx context.Context, env *environment, args []string) er
 		if !errors.As(err, &verr) {
 			return err
 		}
+		if _, ok := verr.Fields["password"]; ok && len(verr.Fields) == 1 && password != "" {
+			// As Django's createsuperuser: the rules advise, and whoever
+			// types at the terminal may overrule them for this account.
+			fmt.Fprint(env.stdout, "Bypass password validation and create user anyway? [y/N]: ")
+			answer, err := readLine(in)
+			if err != nil {
+				return err
+			}
+			if a := strings.ToLower(strings.TrimSpace(answer)); a == "y" || a == "yes" {
+				if _, err := auth.CreateSuperuserSkippingPasswordRules(ctx, name, addr, password); err != nil {
+					return err
+				}
+				fmt.Fprintln(env.stdout, "Superuser created successfully.")
+				return nil
+			}
+		}
 		// Asked again, as Django does, with only what was wrong to fix.
 		if _, ok := verr.Fields["username"]; ok {
 			*username = ""

@@ -50,7 +50,7 @@ func TestCreateSuperuser(t *testing.T) {
 		// and asked again, then the user is made.
 		var out, errOut bytes.Buffer
 		env := &environment{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, interactive: true,
-			stdin: strings.NewReader("admin\nadmin@example.com\nsecret-one\nsecret-two\nadmin\nadmin@example.com\nshort\nshort\nlong enough pw\nlong enough pw\n")}
+			stdin: strings.NewReader("admin\nadmin@example.com\nsecret-one\nsecret-two\nadmin\nadmin@example.com\nshort\nshort\nn\nlong enough pw\nlong enough pw\n")}
 		if err := runCreateSuperuser(context.Background(), env, []string{"--database", url}); err != nil {
 			t.Fatalf("interactive: %v\n%s", err, errOut.String())
 		}
@@ -61,6 +61,30 @@ func TestCreateSuperuser(t *testing.T) {
 		}
 		if _, err := auth.Users.Objects().Get(ctx, orm.Q{"username": "admin", "is_superuser": true}); err != nil {
 			t.Fatal(err)
+		}
+
+		// Django's four rules apply, without a terminal too.
+		vars["QUARRY_SUPERUSER_PASSWORD"] = "12345678"
+		code, _, stderr = runWeb(t, t.Context(), vars, "createsuperuser", "--noinput", "--username", "ops")
+		if code != 1 || !strings.Contains(stderr, "This password is too common.") || !strings.Contains(stderr, "This password is entirely numeric.") {
+			t.Fatalf("a common numeric password: %d %s", code, stderr)
+		}
+		// On a terminal the person typing may overrule them, as in Django.
+		out.Reset()
+		errOut.Reset()
+		env.stdin = strings.NewReader("operator\n\noperator1\noperator1\ny\n")
+		if err := runCreateSuperuser(context.Background(), env, []string{"--database", url}); err != nil {
+			t.Fatalf("bypass: %v\n%s", err, errOut.String())
+		}
+		if !strings.Contains(errOut.String(), "The password is too similar to the username.") ||
+			!strings.Contains(out.String(), "Bypass password validation and create user anyway? [y/N]") ||
+			!strings.Contains(out.String(), "Superuser created successfully.") {
+			t.Fatalf("bypass: stdout %q, stderr %q", out.String(), errOut.String())
+		}
+		if u, err := auth.Users.Objects().Get(ctx, orm.Q{"username": "operator", "is_superuser": true}); err != nil {
+			t.Fatal(err)
+		} else if ok, _ := auth.CheckPassword(ctx, u, "operator1"); !ok {
+			t.Fatal("the bypassed password was not set")
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/views"
 )
 
@@ -21,12 +23,21 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		r := c.Request()
+		if clientGone(r, err) {
+			// Nobody reads the answer; the status is for the log, which
+			// tells a cancelled request from a failed one.
+			c.Response().WriteHeader(statusClientClosed)
+			return
+		}
 		status, title, detail := describe(err)
+		if status == http.StatusServiceUnavailable {
+			c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterUnavailable)
+		}
 		if id := c.Response().Header().Get(echo.HeaderXRequestID); status >= 500 && id != "" {
 			// The id is in the log line too, so a report names its error.
 			detail += " Request ID: " + id + "."
 		}
-		r := c.Request()
 		var werr error
 		switch {
 		case r.Method == http.MethodHead:
@@ -45,8 +56,37 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
+// statusClientClosed is nginx's 499: the client closed the connection
+// before the answer was ready.
+const statusClientClosed = 499
+
+// retryAfterUnavailable is the Retry-After, in seconds, of a page the
+// database could not serve: long enough for a pool to reconnect or a
+// failover to finish, short enough that a reader tries again.
+const retryAfterUnavailable = "5"
+
+// clientGone reports whether err is the request's own cancellation: the
+// client went away (its context ends with the connection), so nothing
+// failed on our side.
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(r.Context().Err(), context.Canceled) &&
+		(errors.Is(err, context.Canceled) || orm.IsUnavailable(err) || isInterrupted(err))
+}
+
+// isInterrupted is SQLite's answer to a statement whose context ended:
+// modernc's driver interrupts it, and says only that.
+func isInterrupted(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "interrupted")
+}
+
 // describe turns err into a status and the words to show the user.
 func describe(err error) (status int, title, detail string) {
+	if orm.IsUnavailable(err) {
+		// The database is down or dropped the connection: the page itself
+		// is fine and will work again, which 503 says and 500 does not.
+		status = http.StatusServiceUnavailable
+		return status, http.StatusText(status), genericDetail(status)
+	}
 	var he *echo.HTTPError
 	if !errors.As(err, &he) {
 		return http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError),

@@ -82,6 +82,7 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 		forPages(site.Store.Sessions()),
 		forPages(auth.CSRF(site.Secure)),
 		auth.Chrome(),
+		headAsGet(e), // last: it stands in for the route's handler
 	)
 
 	e.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", staticFiles)
@@ -158,6 +159,10 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 				slog.String("request_id", v.RequestID),
 			}
 			switch {
+			case v.Status == statusClientClosed:
+				// The client left; the work stopped with it. Worth seeing if
+				// it happens often, not an error of ours.
+				level = slog.LevelWarn
 			case v.Status >= http.StatusInternalServerError:
 				level = slog.LevelError
 				if v.Error != nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quarry-go/quarry/orm"
 )
@@ -99,7 +100,10 @@ func openPostgresSchema(t testing.TB) *orm.DB {
 	}
 	// public stays on the path after the test's schema: extensions such
 	// as pg_trgm live there, shared by every schema (orm.TrigramIndex).
-	db, err := orm.Open(ctx, url+sep+"search_path="+schema+",public")
+	// The schema's name is the connections' application_name too, so that
+	// a test can find its own backends (TerminateBackends) among those of
+	// the tests running beside it.
+	db, err := orm.Open(ctx, url+sep+"search_path="+schema+",public&application_name="+schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,4 +125,56 @@ func AssertNumQueries(t testing.TB, ctx context.Context, want int, fn func(ctx c
 	if got := counter.Count(); got != want {
 		t.Fatalf("%d queries executed, %d expected:\n  %s", got, want, strings.Join(counter.Queries(), "\n  "))
 	}
+}
+
+// TerminateBackends ends every PostgreSQL backend of db's pool from another
+// connection, as pg_terminate_backend by an operator or a failover does,
+// and waits until they are gone. It returns how many it ended. The pool
+// does not know: its connections fail at their next statement.
+func TerminateBackends(t testing.TB, db *orm.DB) int {
+	t.Helper()
+	ctx := context.Background()
+	var name string
+	if err := orm.QueryRow(orm.WithDB(ctx, db), "SELECT current_setting('application_name')", nil, &name); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(name, "quarry_test_") {
+		t.Fatalf("ormtest: TerminateBackends needs a database from Open, whose backends it can tell apart; application_name is %q", name)
+	}
+	admin, err := orm.Open(ctx, PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	actx := orm.WithDB(ctx, admin)
+	r, err := orm.Query(actx, "SELECT pg_terminate_backend(pid), pid FROM pg_stat_activity WHERE application_name = ? AND pid <> pg_backend_pid()", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int32
+	for r.Next() {
+		var ok bool
+		var pid int32
+		if err := r.Scan(&ok, &pid); err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	r.Close()
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for those backends only: under load the pool opens new ones.
+	for range 250 {
+		var left int
+		if err := orm.QueryRow(actx, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(?)", []any{pids}, &left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			return len(pids)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("ormtest: the backends of %s outlived pg_terminate_backend", name)
+	return len(pids)
 }
