@@ -183,17 +183,28 @@ func loopback(host string) bool {
 }
 
 // AllowReset counts a password-reset request for the address email and
-// the client address addr, with the limits a login has: past MaxFailures
-// requests within Window, either key is refused for Lockout with a
-// *ThrottledError. Every request counts, found or not, so the limit says
-// nothing about which addresses have accounts.
+// the client address addr, and refuses it with a *ThrottledError at the
+// login's limits: the MaxFailures-th request for one email address within
+// Window (so nobody can fill an inbox with reset mail), or the
+// AddrSlowAfter-th from one client address, whatever it asks for; either
+// is then refused for Lockout. Every request counts, for an account or not, so
+// the limits say nothing about which addresses have accounts.
 func (t Throttle) AllowReset(ctx context.Context, email, addr string) error {
 	t = t.withDefaults()
-	keys := []string{throttleKey("reset-email:", strings.ToLower(strings.TrimSpace(email)))}
-	if addr != "" {
-		keys = append(keys, throttleKey("reset-addr:", addr))
+	now := t.Now().UTC()
+	locked, err := t.recordFailure(ctx, []string{throttleKey("reset-email:", strings.ToLower(strings.TrimSpace(email)))}, now)
+	if err != nil || locked {
+		return lockedErr(t, err, locked)
 	}
-	locked, err := t.recordFailure(ctx, keys, t.Now().UTC())
+	if addr != "" {
+		perAddr := t
+		perAddr.MaxFailures = t.AddrSlowAfter
+		locked, err = perAddr.recordFailure(ctx, []string{throttleKey("reset-addr:", addr)}, now)
+	}
+	return lockedErr(t, err, locked)
+}
+
+func lockedErr(t Throttle, err error, locked bool) error {
 	if err != nil || !locked {
 		return err
 	}
