@@ -182,7 +182,19 @@ func (s *FileSystemStorage) Open(_ context.Context, name string) (StoredFile, er
 		return nil, err
 	}
 	defer r.Close()
-	return r.Open(name)
+	f, err := r.Open(name)
+	if err != nil && escapes(err) {
+		return nil, fmt.Errorf("%w: %q leads out of the folder", ErrInvalidFileName, name)
+	}
+	return f, err
+}
+
+// escapes reports whether os.Root refused a name for leading out of its
+// folder (through a symbolic link), which it reports with an error of its
+// own that the os package does not export.
+func escapes(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "escapes")
 }
 
 // Delete removes the file.

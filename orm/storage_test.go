@@ -101,9 +101,12 @@ func TestFileSystemStorage(t *testing.T) {
 		if err := os.Symlink(root, filepath.Join(root, "media", "out")); err != nil {
 			t.Skip("no symbolic links here:", err)
 		}
-		if f, err := s.Open(ctx, "out/secret.txt"); err == nil {
+		f, err := s.Open(ctx, "out/secret.txt")
+		if err == nil {
 			f.Close()
 			t.Error("Open followed a link out of the folder")
+		} else if !errors.Is(err, orm.ErrInvalidFileName) {
+			t.Errorf("Open through a link out of the folder: %v, want ErrInvalidFileName", err)
 		}
 		if _, err := s.Save(ctx, "out/new.txt", strings.NewReader("x")); err == nil {
 			t.Error("Save wrote through a link out of the folder")
