@@ -231,7 +231,11 @@ func Thumbnail(img image.Image) *image.RGBA {
 		}
 	}
 	at := image.Rect((ThumbnailWidth-w)/2, (ThumbnailHeight-h)/2, (ThumbnailWidth-w)/2+w, (ThumbnailHeight-h)/2+h)
-	draw.CatmullRom.Scale(dst, at, img, b, draw.Over, nil)
+	if w == b.Dx() && h == b.Dy() {
+		draw.Draw(dst, at, img, b.Min, draw.Over) // it fits: nothing to scale
+	} else {
+		draw.CatmullRom.Scale(dst, at, img, b, draw.Over, nil)
+	}
 	return dst
 }
 

@@ -90,61 +90,61 @@ var seedShelves = map[string]seedShelf{
 	"smartphones": {
 		makers: []string{"Nova", "Aero", "Luma", "Orbit", "Vega", "Kite"},
 		items:  []string{"Pro Smartphone", "Mini Smartphone", "Fold Smartphone", "Lite Smartphone", "Max Smartphone", "Camera Phone"},
-		blurb:  "A bright screen, a battery that lasts two days and a camera that copes with dim rooms.",
+		blurb:  "Two-day battery, bright screen.",
 	},
 	"phone-accessories": {
 		makers: []string{"Voltra", "Kinto", "Ferro", "Lumo", "Qubit", "Sprig"},
 		items: []string{"Braided USB-C Cable", "Fast Phone Charger", "Clear Phone Case", "Screen Protector", "Power Bank",
 			"Car Phone Mount", "Wireless Charging Pad"},
-		blurb: "Fits every recent phone; tested to survive a year in a coat pocket.",
+		blurb: "Fits every recent phone.",
 	},
 	"laptops": {
 		makers: []string{"Atlas", "Corvid", "Halcyon", "Meridian", "Tern", "Nova"},
 		items: []string{"13-inch Ultrabook", "14-inch Laptop", "16-inch Gaming Laptop", "Convertible Laptop", "Student Laptop",
 			"15-inch Workstation Laptop"},
-		blurb: "A full-size keyboard, a quiet fan and a charger that fits in a jacket.",
+		blurb: "Quiet, light, full-size keyboard.",
 	},
 	"monitors": {
 		makers: []string{"Vista", "Clearview", "Pixelan", "Horizon", "Lumen", "Strata"},
 		items:  []string{"24-inch Monitor", "27-inch 4K Monitor", "34-inch Curved Monitor", "Portable Monitor", "27-inch Office Monitor"},
-		blurb:  "Matte, flicker-free and on a stand that tilts, swivels and rises.",
+		blurb:  "Matte and flicker-free.",
 	},
 	"audio": {
 		makers: []string{"Sonora", "Tempo", "Basso", "Echo Lane", "Reverb", "Altura"},
 		items:  []string{"Bluetooth Speaker", "Over-Ear Headphones", "Wireless Earbuds", "Bookshelf Speakers", "Soundbar", "Turntable"},
-		blurb:  "Warm, clear sound that stays clean at full volume.",
+		blurb:  "Warm, clear sound.",
 	},
 	"fiction": {
 		book:   true,
 		makers: []string{"Mara Okafor", "Jonas Reyes", "Ilse Brandt", "Tomas Lind", "Aiko Mori", "Ruth Castell"},
 		items: []string{"The Silent Harbour", "A Map of Small Hours", "The Glass Orchard", "Winter in Lisbon", "The Last Lighthouse",
-			"Salt and Ember", "The Clockmaker's Daughter", "North of the River"},
-		blurb: "A novel readers finish in a weekend and think about for a month.",
+			"Salt and Ember", "The Clockmaker's Daughter"},
+		blurb: "A novel to read in a weekend.",
 	},
 	"non-fiction": {
 		book:   true,
 		makers: []string{"Helen Achebe", "Daniel Frost", "Priya Natarajan", "Olaf Berg", "Claire Dumont", "Sam Whitlock"},
 		items: []string{"A Short History of Bread", "The Birdwatcher's Field Guide", "How Bridges Stand", "The Science of Sleep",
 			"Maps and the Making of Cities", "Everyday Typography", "The Tea Atlas"},
-		blurb: "Plainly written, well illustrated, and with an index that finds things.",
+		blurb: "Plainly written, well illustrated.",
 	},
 	"kitchen": {
 		makers: []string{"Hearth", "Copperline", "Ovella", "Brava", "Maison Fer", "Tidewell"},
 		items: []string{"Electric Kettle", "Cast-Iron Skillet", "Stovetop Kettle", "Chef's Knife", "Stand Mixer", "Ceramic Teapot",
-			"French Press", "Blender"},
-		blurb: "Made to be used every day and handed down after.",
+			"French Press"},
+		blurb: "Made for daily use.",
 	},
 	"garden": {
 		makers: []string{"Greenway", "Fernhill", "Mossbank", "Tilth", "Rowan & Co", "Bramble"},
 		items: []string{"Terracotta Planter", "Watering Can", "Pruning Shears", "Garden Hose", "Raised Bed Kit", "Bird Feeder",
 			"Solar Garden Light"},
-		blurb: "Weatherproof, frost-proof and happy outdoors all year.",
+		blurb: "Weatherproof, all year.",
 	},
 	"toys": {
 		makers: []string{"Tumble", "Pip & Pop", "Brightbox", "Wobble", "Jolly Oak", "Mimo"},
 		items: []string{"Wooden Building Blocks", "Plush Bear", "Jigsaw Puzzle", "Toy Train Set", "Kite", "Stacking Rings",
 			"Marble Run"},
-		blurb: "Safety tested, for ages three and up.",
+		blurb: "Safety tested, ages 3 and up.",
 	},
 }
 
@@ -170,7 +170,7 @@ var seedFormats = []string{"Paperback", "Hardcover", "Large Print", "Pocket Edit
 // has this many, one per maker and colour that its products take in turn,
 // so that a catalog of any size costs the same drawing and a product
 // shares its picture only with products of its maker and colour.
-const seedPicturesPerShelf = 12
+const seedPicturesPerShelf = 8
 
 // seedLook is the i-th demo product's place on its shelf: its leaf
 // category and the slot (maker and colour) its picture belongs to.

@@ -14,21 +14,38 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
+
+	"github.com/quarry-go/quarry/orm"
 )
 
 // The demo pictures are drawn, not downloaded: a studio-light background,
 // the category's icon in the product's colour, and a badge with the
-// initial of its name, so that each product looks like itself and its
-// shelf. 4:3, the shape of the catalog's cards.
+// initial of its maker, so that each product looks like itself and its
+// shelf. They are the thumbnail's size, the width the product page shows
+// them at, so that the upload makes its thumbnail by a copy rather than a
+// scaling: seeding stays fast.
 const (
-	pictureWidth  = 600
-	pictureHeight = 450
+	pictureWidth  = orm.ThumbnailWidth
+	pictureHeight = orm.ThumbnailHeight
 )
+
+// The shapes are drawn on a 600 × 450 grid, scaled to the picture.
+const gridScale = float32(pictureWidth) / 600
+
+// pen draws on a rasterizer in grid coordinates.
+type pen struct{ z *vector.Rasterizer }
+
+func (p *pen) MoveTo(x, y float32) { p.z.MoveTo(x*gridScale, y*gridScale) }
+func (p *pen) LineTo(x, y float32) { p.z.LineTo(x*gridScale, y*gridScale) }
+func (p *pen) ClosePath()          { p.z.ClosePath() }
+func (p *pen) CubeTo(bx, by, cx, cy, dx, dy float32) {
+	p.z.CubeTo(bx*gridScale, by*gridScale, cx*gridScale, cy*gridScale, dx*gridScale, dy*gridScale)
+}
 
 // icon draws a category's shape on z, in a pictureWidth × pictureHeight
 // frame; the shapes are filled, so a path drawn the other way round
 // punches a hole.
-type icon func(z *vector.Rasterizer)
+type icon func(z *pen)
 
 // seedIcons are the leaf categories' shapes, by slug.
 var seedIcons = map[string]icon{
@@ -52,10 +69,11 @@ func drawPicture(slug, letter string, ink color.RGBA) []byte {
 	bg := mix(ink, white, 0.88)
 	draw.Draw(img, img.Bounds(), image.NewUniform(bg), image.Point{}, draw.Src)
 	// A floor and a soft shadow under the product.
-	draw.Draw(img, image.Rect(0, 360, pictureWidth, pictureHeight), image.NewUniform(mix(ink, white, 0.8)), image.Point{}, draw.Src)
-	disc(img, 300, 362, 130, 10, mix(bg, color.RGBA{0, 0, 0, 255}, 0.18))
+	const k = float64(gridScale)
+	draw.Draw(img, image.Rect(0, pictureHeight*4/5, pictureWidth, pictureHeight), image.NewUniform(mix(ink, white, 0.8)), image.Point{}, draw.Src)
+	disc(img, 300*k, 362*k, 130*k, 10*k, mix(bg, color.RGBA{0, 0, 0, 255}, 0.18))
 	z := vector.NewRasterizer(pictureWidth, pictureHeight)
-	seedIcons[slug](z)
+	seedIcons[slug](&pen{z})
 	z.Draw(img, img.Bounds(), image.NewUniform(ink), image.Point{})
 	badge(img, letter, mix(ink, color.RGBA{0, 0, 0, 255}, 0.35))
 	var buf bytes.Buffer
@@ -89,7 +107,7 @@ var badgeFace = sync.OnceValue(func() font.Face {
 	if err != nil {
 		panic(err)
 	}
-	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 40, DPI: 72, Hinting: font.HintingFull})
+	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 28, DPI: 72, Hinting: font.HintingFull})
 	if err != nil {
 		panic(err)
 	}
@@ -98,7 +116,7 @@ var badgeFace = sync.OnceValue(func() font.Face {
 
 // badge is a disc in the top left corner with letter on it.
 func badge(img *image.RGBA, letter string, c color.RGBA) {
-	const cx, cy, r = 62, 62, 34
+	const cx, cy, r = 42, 42, 24
 	disc(img, cx, cy, r, r, c)
 	face := badgeFace()
 	d := font.Drawer{Dst: img, Src: image.NewUniform(color.White), Face: face}
@@ -114,7 +132,7 @@ func mix(a, b color.RGBA, t float64) color.RGBA {
 	return color.RGBA{l(a.R, b.R), l(a.G, b.G), l(a.B, b.B), 255}
 }
 
-func rect(z *vector.Rasterizer, x0, y0, x1, y1 float32) {
+func rect(z *pen, x0, y0, x1, y1 float32) {
 	z.MoveTo(x0, y0)
 	z.LineTo(x1, y0)
 	z.LineTo(x1, y1)
@@ -124,7 +142,7 @@ func rect(z *vector.Rasterizer, x0, y0, x1, y1 float32) {
 
 // holeRect is rect drawn the other way round: inside a filled shape it
 // cuts a window.
-func holeRect(z *vector.Rasterizer, x0, y0, x1, y1 float32) {
+func holeRect(z *pen, x0, y0, x1, y1 float32) {
 	z.MoveTo(x0, y0)
 	z.LineTo(x0, y1)
 	z.LineTo(x1, y1)
@@ -134,7 +152,7 @@ func holeRect(z *vector.Rasterizer, x0, y0, x1, y1 float32) {
 
 // roundRect is a rectangle with corners of radius r; hole draws it the
 // other way round.
-func roundRect(z *vector.Rasterizer, x0, y0, x1, y1, r float32, hole bool) {
+func roundRect(z *pen, x0, y0, x1, y1, r float32, hole bool) {
 	const k = 0.5523 // a quarter circle as a cubic
 	if !hole {
 		z.MoveTo(x0+r, y0)
@@ -159,7 +177,7 @@ func roundRect(z *vector.Rasterizer, x0, y0, x1, y1, r float32, hole bool) {
 	z.ClosePath()
 }
 
-func ellipse(z *vector.Rasterizer, cx, cy, rx, ry float32, hole bool) {
+func ellipse(z *pen, cx, cy, rx, ry float32, hole bool) {
 	const k = 0.5523
 	sy := float32(1)
 	if hole {
@@ -174,7 +192,7 @@ func ellipse(z *vector.Rasterizer, cx, cy, rx, ry float32, hole bool) {
 }
 
 // hole is polygon drawn the other way round.
-func hole(z *vector.Rasterizer, pts ...float32) {
+func hole(z *pen, pts ...float32) {
 	rev := make([]float32, 0, len(pts))
 	for i := len(pts) - 2; i >= 0; i -= 2 {
 		rev = append(rev, pts[i], pts[i+1])
@@ -182,7 +200,7 @@ func hole(z *vector.Rasterizer, pts ...float32) {
 	polygon(z, rev...)
 }
 
-func polygon(z *vector.Rasterizer, pts ...float32) {
+func polygon(z *pen, pts ...float32) {
 	z.MoveTo(pts[0], pts[1])
 	for i := 2; i+1 < len(pts); i += 2 {
 		z.LineTo(pts[i], pts[i+1])
@@ -190,13 +208,13 @@ func polygon(z *vector.Rasterizer, pts ...float32) {
 	z.ClosePath()
 }
 
-func phoneIcon(z *vector.Rasterizer) {
+func phoneIcon(z *pen) {
 	roundRect(z, 235, 60, 365, 355, 22, false)
 	roundRect(z, 247, 90, 353, 315, 6, true) // the screen
 	ellipse(z, 300, 335, 9, 9, true)         // the button
 }
 
-func boltIcon(z *vector.Rasterizer) {
+func boltIcon(z *pen) {
 	// A charger: a plug's body with its prongs, and a bolt cut out of it.
 	roundRect(z, 225, 130, 375, 340, 24, false)
 	rect(z, 262, 75, 280, 130)
@@ -204,34 +222,34 @@ func boltIcon(z *vector.Rasterizer) {
 	polygon(z, 310, 160, 262, 250, 296, 250, 282, 315, 340, 215, 304, 215, 322, 160) // anticlockwise: a hole
 }
 
-func laptopIcon(z *vector.Rasterizer) {
+func laptopIcon(z *pen) {
 	roundRect(z, 180, 110, 420, 290, 12, false)
 	holeRect(z, 196, 126, 404, 274)
 	polygon(z, 150, 300, 450, 300, 470, 330, 130, 330)
 }
 
-func monitorIcon(z *vector.Rasterizer) {
+func monitorIcon(z *pen) {
 	roundRect(z, 145, 80, 455, 280, 10, false)
 	holeRect(z, 160, 95, 440, 262)
 	rect(z, 285, 280, 315, 325)
 	roundRect(z, 235, 322, 365, 340, 6, false)
 }
 
-func speakerIcon(z *vector.Rasterizer) {
+func speakerIcon(z *pen) {
 	roundRect(z, 225, 70, 375, 350, 20, false)
 	ellipse(z, 300, 270, 48, 48, true)
 	ellipse(z, 300, 270, 18, 18, false)
 	ellipse(z, 300, 150, 26, 26, true)
 }
 
-func bookIcon(z *vector.Rasterizer) {
+func bookIcon(z *pen) {
 	roundRect(z, 220, 65, 390, 350, 8, false)
 	holeRect(z, 238, 65, 246, 350)  // the spine's groove
 	holeRect(z, 270, 120, 365, 160) // the title label
 	roundRect(z, 270, 175, 345, 185, 3, true)
 }
 
-func openBookIcon(z *vector.Rasterizer) {
+func openBookIcon(z *pen) {
 	polygon(z, 300, 130, 300, 340, 160, 310, 160, 100)
 	polygon(z, 300, 130, 440, 100, 440, 310, 300, 340)
 	// The pages' lines, cut out.
@@ -242,7 +260,7 @@ func openBookIcon(z *vector.Rasterizer) {
 	}
 }
 
-func kettleIcon(z *vector.Rasterizer) {
+func kettleIcon(z *pen) {
 	// The body, widest at the base, and its lid's knob.
 	z.MoveTo(240, 160)
 	z.LineTo(360, 160)
@@ -258,7 +276,7 @@ func kettleIcon(z *vector.Rasterizer) {
 	ellipse(z, 300, 125, 78, 54, true)
 }
 
-func plantIcon(z *vector.Rasterizer) {
+func plantIcon(z *pen) {
 	polygon(z, 235, 250, 365, 250, 345, 350, 255, 350) // the pot
 	rect(z, 225, 235, 375, 258)
 	rect(z, 296, 150, 304, 236) // the stem
@@ -274,7 +292,7 @@ func plantIcon(z *vector.Rasterizer) {
 	ellipse(z, 300, 120, 18, 34, false)
 }
 
-func blocksIcon(z *vector.Rasterizer) {
+func blocksIcon(z *pen) {
 	roundRect(z, 180, 250, 290, 355, 10, false)
 	roundRect(z, 310, 250, 420, 355, 10, false)
 	roundRect(z, 245, 140, 355, 245, 10, false)

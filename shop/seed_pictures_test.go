@@ -33,7 +33,7 @@ var seedWords = map[string]struct{ some, none []string }{
 // have their own, the others share them, and a second run draws nothing.
 func TestSeedPictures(t *testing.T) {
 	eachDB(t, func(t *testing.T, ctx context.Context) {
-		const n = 260 // past the 12 pictures of each of the 10 shelves
+		const n = 180 // past the 8 pictures of each of the 10 shelves
 		if _, err := shop.Seed(ctx, shop.SeedOptions{Products: n, Customers: -1, Orders: -1, Reviews: -1}); err != nil {
 			t.Fatal(err)
 		}
@@ -63,8 +63,8 @@ func TestSeedPictures(t *testing.T) {
 				owners[p.Image.Name] = p.Name
 			}
 		}
-		if len(owners) != 10*12 {
-			t.Errorf("%d pictures drawn, want 12 for each of the 10 shelves", len(owners))
+		if len(owners) != 10*8 {
+			t.Errorf("%d pictures drawn, want 8 for each of the 10 shelves", len(owners))
 		}
 		for pic, owner := range owners {
 			for _, f := range []string{pic, pic + ".thumb.jpg"} {
