@@ -215,14 +215,20 @@ func (fm *form) bind(ctx context.Context, fields []formField, get func(string) s
 			}
 		}
 		if ff.f.Kind == orm.KindFile || ff.f.Kind == orm.KindImage {
-			// A file changes only by an upload or a clear.
+			// A file changes only by an upload or a clear (Django's
+			// ClearableFileInput), never by both at once.
+			clear := get(key+"-clear") != "" && ff.f.Blank
 			if fh := fm.files[ff.name]; fh != nil {
-				if err := fm.saveFile(ff, fh); err != nil {
+				if clear {
+					fm.errors[ff.name] = append(fm.errors[ff.name], string(errFileContradiction))
+					continue
+				}
+				if err := fm.saveFile(ctx, ff, fh); err != nil {
 					fm.errors[ff.name] = append(fm.errors[ff.name], err.Error())
 				}
 				continue
 			}
-			if get(key+"-clear") != "" && ff.f.Blank {
+			if clear {
 				_ = fm.e.model.Set(fm.obj, ff.name, emptyValue(ff.f))
 				fm.markChanged(ff)
 			}
@@ -545,7 +551,12 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 			uf.Step, uf.Min, uf.Max = numberBounds(f)
 		case "file":
 			if uf.Value != "" {
-				uf.FileURL = orm.File{Name: uf.Value}.URL()
+				file := orm.File{Name: uf.Value}
+				uf.FileURL = file.URL()
+				if f.Kind == orm.KindImage {
+					uf.PreviewURL = file.ThumbnailURL()
+				}
+				uf.Clearable = f.Blank
 			}
 			uf.Required = uf.Required && uf.Value == ""
 		}
@@ -713,13 +724,13 @@ func methodText(v any) (string, bool) {
 }
 
 // saveFile stores an uploaded file for a File or Image field.
-func (fm *form) saveFile(ff formField, fh *multipart.FileHeader) error {
+func (fm *form) saveFile(ctx context.Context, ff formField, fh *multipart.FileHeader) error {
 	f, err := fh.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := fm.e.model.SaveFile(fm.obj, ff.name, fh.Filename, f); err != nil {
+	if err := fm.e.model.SaveFile(ctx, fm.obj, ff.name, fh.Filename, f); err != nil {
 		if errors.Is(err, orm.ErrNotImage) {
 			return inputError(err.Error())
 		}

@@ -118,6 +118,9 @@ func (e inputError) Error() string { return string(e) }
 
 const errRequired inputError = "This field is required."
 
+// errFileContradiction is an upload sent with its field's Clear box ticked.
+const errFileContradiction inputError = "Please either submit a file or check the clear checkbox, not both."
+
 // parseInput turns an input's text into a value for Set. Empty text is nil
 // (NULL) for a nullable field, the zero value for a blank one, and
 // errRequired otherwise; booleans are never required (an unticked box is

@@ -72,6 +72,32 @@ func TestWidgets(t *testing.T) {
 			t.Fatalf("attachment %q: %q, %v", d.Attachment.Name, b, err)
 		}
 		res = c.get("/admin/admintest/document/" + strconv.FormatInt(d.ID, 10) + "/change/")
-		res.expect(t, http.StatusOK, d.Key.String(), `/media/`+d.Attachment.Name, `&#34;pages&#34;: 12`, `value="01:30:00"`)
+		change := "/admin/admintest/document/" + strconv.FormatInt(d.ID, 10) + "/change/"
+		res = c.get(change)
+		res.expect(t, http.StatusOK, d.Key.String(), `/media/`+d.Attachment.Name, `&#34;pages&#34;: 12`, `value="01:30:00"`,
+			"Currently:", `name="attachment-clear"`, `<label for="id_attachment-clear_id">Clear</label>`, "Change:")
+		if strings.Contains(res.body, "file-preview") {
+			t.Error("a FileField shows an image preview")
+		}
+
+		// Django's ClearableFileInput: an upload and a ticked Clear box
+		// contradict each other, and change nothing.
+		form.Set("attachment-clear", "on")
+		c.postMultipart(change, form, "attachment", "other.txt", []byte("other")).
+			expect(t, http.StatusOK, "Please either submit a file or check the clear checkbox, not both.")
+		if got, _ := documents.Objects().Get(v.ctx, orm.Q{"pk": d.ID}); got.Attachment != d.Attachment {
+			t.Errorf("after the contradiction the attachment is %q, want %q", got.Attachment.Name, d.Attachment.Name)
+		}
+		c.postMultipart(change, form, "", "", nil).redirectsTo(t, "/admin/admintest/document/")
+		if got, _ := documents.Objects().Get(v.ctx, orm.Q{"pk": d.ID}); got.Attachment.Name != "" {
+			t.Errorf("after Clear the attachment is %q", got.Attachment.Name)
+		}
+		// As in Django, clearing forgets the file and leaves it stored.
+		if _, err := os.Stat(filepath.Join(media, filepath.FromSlash(d.Attachment.Name))); err != nil {
+			t.Errorf("the cleared file was deleted: %v", err)
+		}
+		if strings.Contains(c.get(change).body, "attachment-clear") {
+			t.Error("an empty file field offers Clear")
+		}
 	})
 }

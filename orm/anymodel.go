@@ -26,7 +26,7 @@ type AnyModel interface {
 	Set(obj any, field string, v any) error // as Model[T].Set
 	Display(obj any, field string) string   // as Model[T].Display
 	// SaveFile is Model[T].SaveFile: an upload for a File or Image field.
-	SaveFile(obj any, field, filename string, content io.Reader) error
+	SaveFile(ctx context.Context, obj any, field, filename string, content io.Reader) error
 	// String is the object's display string, Django's __str__: its own
 	// String when *T is a fmt.Stringer, else "Tag object (3)", and
 	// "Tag object (None)" while its primary key is unset.
@@ -126,12 +126,12 @@ func (a anyModel[T]) Display(obj any, field string) string {
 	return a.m.Display(p, field)
 }
 
-func (a anyModel[T]) SaveFile(obj any, field, filename string, content io.Reader) error {
+func (a anyModel[T]) SaveFile(ctx context.Context, obj any, field, filename string, content io.Reader) error {
 	p, err := a.instance(obj)
 	if err != nil {
 		return err
 	}
-	return a.m.SaveFile(p, field, filename, content)
+	return a.m.SaveFile(ctx, p, field, filename, content)
 }
 
 func (a anyModel[T]) String(obj any) string {

@@ -607,16 +607,16 @@ func TestAnyModelSaveFile(t *testing.T) {
 	useMedia(t)
 	avatars := Avatars.Meta.Model()
 	a := &Avatar{Name: "x"}
-	if err := avatars.SaveFile(a, "picture", "me.png", bytes.NewReader(pngBytes(t))); err != nil {
+	if err := avatars.SaveFile(t.Context(), a, "picture", "me.png", bytes.NewReader(pngBytes(t))); err != nil {
 		t.Fatal(err)
 	}
 	if a.Picture.Name != "avatars/me.png" {
 		t.Errorf("Picture = %q", a.Picture.Name)
 	}
-	if err := avatars.SaveFile(a, "picture", "no.png", strings.NewReader("text")); !errors.Is(err, orm.ErrNotImage) {
+	if err := avatars.SaveFile(t.Context(), a, "picture", "no.png", strings.NewReader("text")); !errors.Is(err, orm.ErrNotImage) {
 		t.Errorf("SaveFile(text as an image) = %v, want ErrNotImage", err)
 	}
-	if err := avatars.SaveFile(&AnyTag{}, "picture", "me.png", bytes.NewReader(pngBytes(t))); err == nil {
+	if err := avatars.SaveFile(t.Context(), &AnyTag{}, "picture", "me.png", bytes.NewReader(pngBytes(t))); err == nil {
 		t.Error("SaveFile(*AnyTag): no error")
 	}
 }
@@ -650,7 +650,7 @@ func TestAnyModelWrongType(t *testing.T) {
 					t.Errorf("%s: Get = %#v", what, v)
 				}
 				errs["Set"] = books.Set(bad, "title", "x")
-				errs["SaveFile"] = books.SaveFile(bad, "title", "a.txt", strings.NewReader("x"))
+				errs["SaveFile"] = books.SaveFile(t.Context(), bad, "title", "a.txt", strings.NewReader("x"))
 				keys, err := books.RelatedKeys(ctx, bad, "tags")
 				errs["RelatedKeys"] = err
 				if keys != nil {

@@ -284,6 +284,46 @@
 // disconnects in t.Cleanup). With none connected a signal costs one atomic
 // load.
 //
+// # Files and images
+//
+// Schema.File and Schema.Image are Django's FileField and ImageField: the
+// column holds a name relative to the storage ("products/kettle.png"),
+// and the field an orm.File. Model.SaveFile stores an upload in the
+// default Storage under an unused name in the field's UploadTo folder
+// and sets the field; it does not save the object.
+//
+//	instance.image.save(name, content)      Products.SaveFile(ctx, p, "image", name, r)
+//	instance.image.url                      p.Image.URL()
+//	instance.image.path                     p.Image.Path() (local storage only)
+//	instance.image.delete(save=False)       Products.DeleteFile(ctx, p, "image")
+//	settings.MEDIA_ROOT, MEDIA_URL          SetMedia(root, url)
+//	STORAGES["default"]                     SetStorage(s)
+//
+// What is stored is never what the client's name says it is:
+//
+//   - an ImageField upload must decode (GIF, JPEG, PNG or WebP, with
+//     Pillow's limit on pixels) and is named with the extension of the
+//     format it decoded as: a PNG sent as "evil.html" is kept as
+//     "evil.png";
+//   - a FileField upload keeps its extension unless browsers would run it
+//     (.html, .svg, .xml, .js, server scripts, …), in which case it is
+//     kept as text: "page.html" becomes "page_html.txt";
+//   - no stored name has a second dot, so that "x.php.png" is not a PHP
+//     script to a server that maps every extension.
+//
+// An ImageField upload also gets a thumbnail beside it, a JPEG of
+// ThumbnailWidth × ThumbnailHeight (the image fitted on white), at
+// File.ThumbnailURL, for lists and the admin's preview. As in Django,
+// replacing or clearing a file, or deleting its object, leaves the stored
+// files in place; DeleteFile removes a file and its thumbnail.
+//
+// Storage is the place for an object store: FileSystemStorage (a folder,
+// through os.Root, so that no name leaves it) is the default, and an S3 or
+// GCS client that implements Save, Open, Delete, Exists and URL replaces
+// it with SetStorage at start; its URL then points browsers at the bucket
+// or CDN. The web server serves a FileSystemStorage's files under
+// /media/, as images or as downloads, never as pages.
+//
 // # Errors
 //
 // ErrDoesNotExist (and each model's DoesNotExist), ErrMultipleObjectsReturned,

@@ -460,7 +460,7 @@ func ExampleModel_SaveFile() {
 	png.Encode(&pic, image.NewRGBA(image.Rect(0, 0, 1, 1)))
 
 	a := &Avatar{Name: "alice"}
-	if err := Avatars.SaveFile(a, "picture", "../../My Photo.png", bytes.NewReader(pic.Bytes())); err != nil {
+	if err := Avatars.SaveFile(ctx, a, "picture", "../../My Photo.png", bytes.NewReader(pic.Bytes())); err != nil {
 		panic(err)
 	}
 	if err := Avatars.Save(ctx, a); err != nil {
@@ -468,7 +468,7 @@ func ExampleModel_SaveFile() {
 	}
 	fmt.Println(a.Picture.Name, a.Picture.URL())
 
-	err := Avatars.SaveFile(a, "picture", "fake.png", strings.NewReader("not an image"))
+	err := Avatars.SaveFile(ctx, a, "picture", "fake.png", strings.NewReader("not an image"))
 	fmt.Println(errors.Is(err, orm.ErrNotImage))
 	// Output:
 	// avatars/My_Photo.png /media/avatars/My_Photo.png

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"os"
@@ -94,6 +95,24 @@ func filesUnder(t *testing.T, root string) []string {
 	return out
 }
 
+func jpegBytes(t *testing.T, w, h int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewRGBA(image.Rect(0, 0, w, h)), nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func webpBytes(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "gopher.webp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestSaveFile(t *testing.T) {
 	root := useMedia(t)
 	year := time.Now().Format("2006")
@@ -110,19 +129,32 @@ func TestSaveFile(t *testing.T) {
 		{"same name gets a new one", "picture", "me.png", png, "avatars/me_1.png"},
 		{"and another", "picture", "me.png", png, "avatars/me_2.png"},
 		{"gif", "picture", "anim.gif", gifBytes(t), "avatars/anim.gif"},
-		{"path climbing out of the root", "picture", "../../etc/passwd", png, "avatars/passwd"},
+		{"webp", "picture", "gopher.webp", webpBytes(t), "avatars/gopher.webp"},
+		{"jpeg is .jpg", "picture", "photo.jpeg", jpegBytes(t, 8, 6), "avatars/photo.jpg"},
+		{"the decoded format names the image, not the client", "picture", "evil.html", png, "avatars/evil.png"},
+		{"a jpeg sent as .png", "picture", "photo.png", jpegBytes(t, 8, 6), "avatars/photo_1.jpg"},
+		{"an image without an extension", "picture", "snapshot", png, "avatars/snapshot.png"},
+		{"a script's extension inside the name", "picture", "shell.php.png", png, "avatars/shell_php.png"},
+		{"path climbing out of the root", "picture", "../../etc/passwd", png, "avatars/passwd.png"},
 		{"absolute path", "picture", "/etc/shadow.png", png, "avatars/shadow.png"},
 		{"windows path", "picture", `..\..\windows\win.png`, png, "avatars/win.png"},
 		{"spaces and quotes", "picture", "john's portrait in 2004.png", png, "avatars/johns_portrait_in_2004.png"},
-		{"hidden file", "picture", ".htaccess", png, "avatars/htaccess"},
-		{"nothing usable", "picture", "../..", png, "avatars/file"},
+		{"hidden file", "picture", ".htaccess", png, "avatars/htaccess.png"},
+		{"nothing usable", "picture", "../..", png, "avatars/file.png"},
 		{"file with date pattern", "document", "report.pdf", []byte("%PDF-1.4"), "documents/" + year + "/report.pdf"},
 		{"any content in a file field", "document", "notes.txt", []byte("not an image"), "documents/" + year + "/notes.txt"},
+		{"a file field keeps an image's name", "document", "scan.png", []byte("not an image"), "documents/" + year + "/scan.png"},
+		{"html is stored as text", "document", "page.html", []byte("<script>alert(1)</script>"), "documents/" + year + "/page_html.txt"},
+		{"upper-case active extension", "document", "Page.HTM", []byte("<b>"), "documents/" + year + "/Page_htm.txt"},
+		{"svg is stored as text", "document", "logo.svg", []byte("<svg onload=alert(1)>"), "documents/" + year + "/logo_svg.txt"},
+		{"javascript is stored as text", "document", "app.js", []byte("alert(1)"), "documents/" + year + "/app_js.txt"},
+		{"xml is stored as text", "document", "feed.xml", []byte("<x/>"), "documents/" + year + "/feed_xml.txt"},
+		{"double extension", "document", "run.php.txt", []byte("<?php"), "documents/" + year + "/run_php.txt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &Avatar{Name: "x"}
-			if err := Avatars.SaveFile(a, tt.field, tt.filename, bytes.NewReader(tt.content)); err != nil {
+			if err := Avatars.SaveFile(t.Context(), a, tt.field, tt.filename, bytes.NewReader(tt.content)); err != nil {
 				t.Fatal(err)
 			}
 			f := a.Picture
@@ -147,6 +179,10 @@ func TestSaveFile(t *testing.T) {
 			}
 			if !bytes.Equal(data, tt.content) {
 				t.Errorf("stored content differs")
+			}
+			_, err = os.Stat(f.Path() + ".thumb.jpg")
+			if hasThumb := err == nil; hasThumb != (tt.field == "picture") {
+				t.Errorf("thumbnail beside it: %v, want %v", hasThumb, tt.field == "picture")
 			}
 		})
 	}
@@ -173,7 +209,7 @@ func TestSaveFile(t *testing.T) {
 			hugePNGHeader(t),                       // a decompression bomb
 		} {
 			a := &Avatar{Name: "x"}
-			err := Avatars.SaveFile(a, "picture", "evil.png", bytes.NewReader(content))
+			err := Avatars.SaveFile(t.Context(), a, "picture", "evil.png", bytes.NewReader(content))
 			if !errors.Is(err, orm.ErrNotImage) {
 				t.Errorf("err = %v, want ErrNotImage", err)
 			}
@@ -199,7 +235,7 @@ func TestSaveFile(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if err := Avatars.SaveFile(&Avatar{}, tt.field, tt.filename, bytes.NewReader(png)); err == nil {
+				if err := Avatars.SaveFile(t.Context(), &Avatar{}, tt.field, tt.filename, bytes.NewReader(png)); err == nil {
 					t.Error("SaveFile succeeded")
 				}
 			})
@@ -208,7 +244,7 @@ func TestSaveFile(t *testing.T) {
 
 	t.Run("a failing reader", func(t *testing.T) {
 		r := io.MultiReader(bytes.NewReader(png[:10]), errReader{})
-		if err := Avatars.SaveFile(&Avatar{}, "picture", "broken.png", r); err == nil {
+		if err := Avatars.SaveFile(t.Context(), &Avatar{}, "picture", "broken.png", r); err == nil {
 			t.Error("SaveFile succeeded")
 		}
 	})
@@ -222,7 +258,7 @@ func TestFileRoundTrip(t *testing.T) {
 	useMedia(t)
 	ormtest.Each(t, suiteModels, func(t *testing.T, ctx context.Context) {
 		a := &Avatar{Name: "alice"}
-		if err := Avatars.SaveFile(a, "picture", "alice.png", bytes.NewReader(pngBytes(t))); err != nil {
+		if err := Avatars.SaveFile(ctx, a, "picture", "alice.png", bytes.NewReader(pngBytes(t))); err != nil {
 			t.Fatal(err)
 		}
 		if err := Avatars.FullClean(ctx, a); err != nil {
@@ -272,7 +308,7 @@ func TestFileRoundTrip(t *testing.T) {
 		})
 
 		t.Run("replace the file", func(t *testing.T) {
-			if err := Avatars.SaveFile(a, "document", "cv.txt", strings.NewReader("hello")); err != nil {
+			if err := Avatars.SaveFile(ctx, a, "document", "cv.txt", strings.NewReader("hello")); err != nil {
 				t.Fatal(err)
 			}
 			if err := Avatars.Save(ctx, a, orm.UpdateFields("document")); err != nil {

@@ -1,13 +1,20 @@
 package shop
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
+	"runtime"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
@@ -66,15 +73,130 @@ var seedCategories = [][3]string{
 }
 
 var (
-	seedAdjectives = []string{"Compact", "Classic", "Wireless", "Deluxe", "Eco", "Smart", "Rugged", "Mini", "Pro", "Vintage"}
-	seedNouns      = []string{"Speaker", "Lamp", "Backpack", "Kettle", "Notebook", "Charger", "Headphones", "Planter", "Puzzle", "Monitor", "Blender", "Novel"}
-	seedCities     = []string{"Lisbon", "Oslo", "Lyon", "Leeds", "Porto", "Graz", "Turku", "Ghent"}
-	seedTitles     = []string{"Disappointing", "Not great", "Does the job", "Very good", "Excellent"}
+	seedCities = []string{"Lisbon", "Oslo", "Lyon", "Leeds", "Porto", "Graz", "Turku", "Ghent"}
+	seedTitles = []string{"Disappointing", "Not great", "Does the job", "Very good", "Excellent"}
 )
+
+// seedShelf is what a leaf category of the demo catalog sells: makers
+// (brands; for books, authors), items (kinds of product; for books,
+// titles), and a line every description ends with.
+type seedShelf struct {
+	makers, items []string
+	book          bool
+	blurb         string
+}
+
+var seedShelves = map[string]seedShelf{
+	"smartphones": {
+		makers: []string{"Nova", "Aero", "Luma", "Orbit", "Vega", "Kite"},
+		items:  []string{"Pro Smartphone", "Mini Smartphone", "Fold Smartphone", "Lite Smartphone", "Max Smartphone", "Camera Phone"},
+		blurb:  "Two-day battery, bright screen.",
+	},
+	"phone-accessories": {
+		makers: []string{"Voltra", "Kinto", "Ferro", "Lumo", "Qubit", "Sprig"},
+		items: []string{"Braided USB-C Cable", "Fast Phone Charger", "Clear Phone Case", "Screen Protector", "Power Bank",
+			"Car Phone Mount", "Wireless Charging Pad"},
+		blurb: "Fits every recent phone.",
+	},
+	"laptops": {
+		makers: []string{"Atlas", "Corvid", "Halcyon", "Meridian", "Tern", "Nova"},
+		items: []string{"13-inch Ultrabook", "14-inch Laptop", "16-inch Gaming Laptop", "Convertible Laptop", "Student Laptop",
+			"15-inch Workstation Laptop"},
+		blurb: "Quiet, light, full-size keyboard.",
+	},
+	"monitors": {
+		makers: []string{"Vista", "Clearview", "Pixelan", "Horizon", "Lumen", "Strata"},
+		items:  []string{"24-inch Monitor", "27-inch 4K Monitor", "34-inch Curved Monitor", "Portable Monitor", "27-inch Office Monitor"},
+		blurb:  "Matte and flicker-free.",
+	},
+	"audio": {
+		makers: []string{"Sonora", "Tempo", "Basso", "Echo Lane", "Reverb", "Altura"},
+		items:  []string{"Bluetooth Speaker", "Over-Ear Headphones", "Wireless Earbuds", "Bookshelf Speakers", "Soundbar", "Turntable"},
+		blurb:  "Warm, clear sound.",
+	},
+	"fiction": {
+		book:   true,
+		makers: []string{"Mara Okafor", "Jonas Reyes", "Ilse Brandt", "Tomas Lind", "Aiko Mori", "Ruth Castell"},
+		items: []string{"The Silent Harbour", "A Map of Small Hours", "The Glass Orchard", "Winter in Lisbon", "The Last Lighthouse",
+			"Salt and Ember", "The Clockmaker's Daughter"},
+		blurb: "A novel to read in a weekend.",
+	},
+	"non-fiction": {
+		book:   true,
+		makers: []string{"Helen Achebe", "Daniel Frost", "Priya Natarajan", "Olaf Berg", "Claire Dumont", "Sam Whitlock"},
+		items: []string{"A Short History of Bread", "The Birdwatcher's Field Guide", "How Bridges Stand", "The Science of Sleep",
+			"Maps and the Making of Cities", "Everyday Typography", "The Tea Atlas"},
+		blurb: "Plainly written, well illustrated.",
+	},
+	"kitchen": {
+		makers: []string{"Hearth", "Copperline", "Ovella", "Brava", "Maison Fer", "Tidewell"},
+		items: []string{"Electric Kettle", "Cast-Iron Skillet", "Stovetop Kettle", "Chef's Knife", "Stand Mixer", "Ceramic Teapot",
+			"French Press"},
+		blurb: "Made for daily use.",
+	},
+	"garden": {
+		makers: []string{"Greenway", "Fernhill", "Mossbank", "Tilth", "Rowan & Co", "Bramble"},
+		items: []string{"Terracotta Planter", "Watering Can", "Pruning Shears", "Garden Hose", "Raised Bed Kit", "Bird Feeder",
+			"Solar Garden Light"},
+		blurb: "Weatherproof, all year.",
+	},
+	"toys": {
+		makers: []string{"Tumble", "Pip & Pop", "Brightbox", "Wobble", "Jolly Oak", "Mimo"},
+		items: []string{"Wooden Building Blocks", "Plush Bear", "Jigsaw Puzzle", "Toy Train Set", "Kite", "Stacking Rings",
+			"Marble Run"},
+		blurb: "Safety tested, ages 3 and up.",
+	},
+}
+
+// seedColours colour the demo products: named in their names, and the ink
+// of their pictures.
+var seedColours = []struct {
+	name string
+	ink  color.RGBA
+}{
+	{"Graphite", color.RGBA{59, 63, 69, 255}},
+	{"Coral", color.RGBA{222, 107, 82, 255}},
+	{"Midnight Blue", color.RGBA{31, 58, 104, 255}},
+	{"Sage", color.RGBA{110, 140, 104, 255}},
+	{"Ocean", color.RGBA{42, 127, 168, 255}},
+	{"Plum", color.RGBA{123, 63, 110, 255}},
+	{"Mustard", color.RGBA{196, 150, 38, 255}},
+	{"Forest", color.RGBA{44, 96, 66, 255}},
+}
+
+var seedFormats = []string{"Paperback", "Hardcover", "Large Print", "Pocket Edition"}
+
+// seedPicturesPerShelf bounds the pictures Seed draws: each leaf category
+// has this many, one per maker and colour that its products take in turn,
+// so that a catalog of any size costs the same drawing and a product
+// shares its picture only with products of its maker and colour.
+const seedPicturesPerShelf = 8
+
+// seedLook is the i-th demo product's place on its shelf: its leaf
+// category and the slot (maker and colour) its picture belongs to.
+type seedLook struct {
+	leaf  int // index into seeder.leaves
+	turn  int // how many products of the leaf came before
+	slot  int
+	maker string
+	ink   color.RGBA
+}
+
+func (s *seeder) look(i int) seedLook {
+	l := seedLook{leaf: i % len(s.leaves), turn: i / len(s.leaves)}
+	l.slot = l.turn % seedPicturesPerShelf
+	shelf := seedShelves[s.leaves[l.leaf].Slug]
+	l.maker = shelf.makers[l.slot%len(shelf.makers)]
+	l.ink = seedColours[(l.slot+l.leaf)%len(seedColours)].ink
+	return l
+}
 
 // Seed fills the shop with a demo catalog: a category tree with
 // Electronics and its sub-categories, products (some on sale, some below
-// their reorder level, a few inactive) written with BulkCreate, customers,
+// their reorder level, a few inactive) written with BulkCreate, each named
+// for its category and with a picture drawn for it (at most
+// seedPicturesPerShelf per leaf category, which larger catalogs share, so
+// that a million products cost no more drawing than a hundred), customers,
 // orders placed through PlaceOrder and dated over the last 30 days, and
 // reviews. It is idempotent: a second run with the same options adds
 // nothing, and a larger one adds only the difference.
@@ -156,15 +278,31 @@ func hasChild(slug string) bool {
 func seedSKU(i int) string { return fmt.Sprintf("%s%06d", seedSKUPrefix, i) }
 
 // seedProduct is the i-th demo product: everything about it follows from
-// i, so a second run would make the same one.
+// i, so a second run would make the same one. Its name fits its category:
+// maker, item and colour (for a book: title, author and format), each
+// combination once, then again as a new series.
 func (s *seeder) seedProduct(i int) *Product {
 	p := Products.New()
-	adj, noun := seedAdjectives[i%len(seedAdjectives)], seedNouns[(i/len(seedAdjectives))%len(seedNouns)]
-	p.Name = fmt.Sprintf("%s %s %d", adj, noun, i)
-	p.Slug = fmt.Sprintf("%s-%s-%d", slugWord(adj), slugWord(noun), i)
+	l := s.look(i)
+	leaf := s.leaves[l.leaf]
+	shelf := seedShelves[leaf.Slug]
+	item := shelf.items[l.turn%len(shelf.items)]
+	colour := seedColours[(l.slot+l.leaf)%len(seedColours)].name
+	if shelf.book {
+		format := seedFormats[l.slot%len(seedFormats)]
+		p.Name = fmt.Sprintf("%s by %s (%s)", item, l.maker, format)
+		p.Description = fmt.Sprintf("%s by %s, in %s. %s", item, l.maker, strings.ToLower(format), shelf.blurb)
+	} else {
+		p.Name = fmt.Sprintf("%s %s, %s", l.maker, item, colour)
+		p.Description = fmt.Sprintf("The %s %s in %s. %s", l.maker, item, strings.ToLower(colour), shelf.blurb)
+	}
+	// (turn mod items, slot) repeats every lcm(items, slots) turns.
+	if series := l.turn / lcm(len(shelf.items), seedPicturesPerShelf); series > 0 {
+		p.Name += fmt.Sprintf(", series %d", series+1)
+	}
+	p.Slug = fmt.Sprintf("%s-%d", slugify(p.Name), i)
 	p.SKU = seedSKU(i)
-	p.Category.ID = s.leaves[i%len(s.leaves)].ID
-	p.Description = fmt.Sprintf("The %s %s, number %d of the demo catalog.", adj, noun, i)
+	p.Category.ID = leaf.ID
 	p.Price = decimal.NewFromInt(int64(5 + (i*37)%495)).Add(decimal.RequireFromString("0.99"))
 	p.CostPrice = p.Price.Mul(decimal.RequireFromString("0.6")).Round(2)
 	if i%5 == 0 {
@@ -180,14 +318,31 @@ func (s *seeder) seedProduct(i int) *Product {
 	return p
 }
 
-func slugWord(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
 	}
-	return string(b)
+	return a / x * b
+}
+
+// slugify keeps a name's letters and digits, lower-cased, with one dash
+// for each run of anything else.
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	return b.String()
 }
 
 func (s *seeder) seedProducts(ctx context.Context) error {
@@ -199,9 +354,16 @@ func (s *seeder) seedProducts(ctx context.Context) error {
 	for _, sku := range existing {
 		have[sku] = true
 	}
+	pictures, err := s.seededPictures(ctx)
+	if err != nil {
+		return err
+	}
 	batch := make([]*Product, 0, seedProductBatch)
 	flush := func(steps int) error {
 		if len(batch) > 0 {
+			if err := s.picture(ctx, batch, pictures); err != nil {
+				return fmt.Errorf("shop: seed pictures: %w", err)
+			}
 			if err := Products.Objects().BulkCreate(ctx, batch, 0); err != nil {
 				return fmt.Errorf("shop: seed products: %w", err)
 			}
@@ -236,6 +398,91 @@ func (s *seeder) seedProducts(ctx context.Context) error {
 	}
 	s.products, err = orm.Flat[int64](ctx, Products.Objects().Filter(orm.Q{"sku__in": skus}).OrderBy("sku"), "id")
 	return err
+}
+
+// pictureKey names a demo picture: a leaf category's slot.
+type pictureKey struct{ leaf, slot int }
+
+// seedIndex is the number a demo SKU ends in.
+func seedIndex(sku string) (int, bool) {
+	i, err := strconv.Atoi(strings.TrimPrefix(sku, seedSKUPrefix))
+	return i, err == nil && strings.HasPrefix(sku, seedSKUPrefix)
+}
+
+// seededPictures finds the pictures an earlier run drew, on the first
+// products of each slot, so that a second run shares them too.
+func (s *seeder) seededPictures(ctx context.Context) (map[pictureKey]orm.File, error) {
+	firsts := make([]string, 0, len(s.leaves)*(seedPicturesPerShelf+1))
+	for i := 1; i <= len(s.leaves)*(seedPicturesPerShelf+1); i++ {
+		firsts = append(firsts, seedSKU(i))
+	}
+	rows, err := Products.Objects().Filter(orm.Q{"sku__in": firsts}).Exclude(orm.Q{"image": ""}).OrderBy().Values(ctx, "sku", "image")
+	if err != nil {
+		return nil, err
+	}
+	pictures := make(map[pictureKey]orm.File, len(rows))
+	for _, row := range rows {
+		sku, _ := row["sku"].(string)
+		name, _ := row["image"].(string)
+		if i, ok := seedIndex(sku); ok {
+			l := s.look(i)
+			pictures[pictureKey{l.leaf, l.slot}] = orm.File{Name: name}
+		}
+	}
+	return pictures, nil
+}
+
+// picture gives each product of batch its slot's picture, drawing (on
+// every core) those no product has yet.
+func (s *seeder) picture(ctx context.Context, batch []*Product, pictures map[pictureKey]orm.File) error {
+	type job struct {
+		key  pictureKey
+		look seedLook
+		p    *Product
+	}
+	var jobs []job
+	drawing := map[pictureKey]bool{}
+	for _, p := range batch {
+		i, _ := seedIndex(p.SKU)
+		l := s.look(i)
+		k := pictureKey{l.leaf, l.slot}
+		if _, ok := pictures[k]; !ok && !drawing[k] {
+			drawing[k] = true
+			jobs = append(jobs, job{k, l, p})
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, j := range jobs {
+		g.Go(func() error {
+			png := drawPicture(s.leaves[j.look.leaf].Slug, initial(j.look.maker), j.look.ink)
+			name := slugify(j.p.Name)
+			if len(name) > 60 {
+				name = strings.TrimRight(name[:60], "-")
+			}
+			return Products.SaveFile(gctx, j.p, "image", name+".png", bytes.NewReader(png))
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		pictures[j.key] = j.p.Image
+	}
+	for _, p := range batch {
+		i, _ := seedIndex(p.SKU)
+		l := s.look(i)
+		p.Image = pictures[pictureKey{l.leaf, l.slot}]
+	}
+	return nil
+}
+
+// initial is the letter on a maker's pictures.
+func initial(maker string) string {
+	for _, r := range maker {
+		return string(unicode.ToUpper(r))
+	}
+	return "Q"
 }
 
 func (s *seeder) seedCustomers(ctx context.Context) error {

@@ -57,11 +57,29 @@ func money(d decimal.Decimal) string { return "$" + d.StringFixed(2) }
 
 func productURL(p *Product) string { return "/products/" + p.Slug + "/" }
 
+// imageURL is the product's picture as uploaded, for its own page.
 func imageURL(p *Product) string {
 	if p.Image.Name == "" {
 		return placeholderImage()
 	}
 	return p.Image.URL()
+}
+
+// thumbnailURL is the product's picture at the size of a catalog card
+// (orm.ThumbnailWidth × orm.ThumbnailHeight), for the lists.
+func thumbnailURL(p *Product) string {
+	if u := p.Image.ThumbnailURL(); u != "" {
+		return u
+	}
+	return placeholderImage()
+}
+
+// imageAlt describes the product page's picture for screen readers.
+func imageAlt(p *Product) string {
+	if p.Image.Name == "" {
+		return "No photo of " + p.Name + " yet"
+	}
+	return p.Name
 }
 
 // listPrice is the price struck through beside a sale price; "" when the

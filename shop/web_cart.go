@@ -129,7 +129,7 @@ func cartView(ctx context.Context, ct cart) ([]shopviews.CartLine, decimal.Decim
 		line := shopviews.CartLine{
 			ProductID: p.ID,
 			Name:      p.Name,
-			ImageURL:  imageURL(p),
+			ImageURL:  thumbnailURL(p),
 			UnitPrice: money(p.CurrentPrice()),
 			Quantity:  q,
 			Stock:     int(p.Stock),

@@ -48,7 +48,7 @@ func cards(products []*Product) []shopviews.ProductCard {
 		out[i] = shopviews.ProductCard{
 			Name:      p.Name,
 			URL:       productURL(p),
-			ImageURL:  imageURL(p),
+			ImageURL:  thumbnailURL(p),
 			Price:     money(p.CurrentPrice()),
 			ListPrice: listPrice(p),
 			InStock:   p.IsActive && p.Stock > 0,
@@ -417,6 +417,7 @@ func productView(ctx context.Context, p *Product) (shopviews.ProductPage, error)
 		Name:          p.Name,
 		Description:   p.Description,
 		ImageURL:      imageURL(p),
+		ImageAlt:      imageAlt(p),
 		Price:         money(p.CurrentPrice()),
 		ListPrice:     listPrice(p),
 		Stock:         int(p.Stock),

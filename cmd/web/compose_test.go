@@ -82,6 +82,14 @@ func TestComposeFile(t *testing.T) {
 		if !publishes(web, 8000) {
 			t.Errorf("web ports = %+v, want 8000:8000", web.Ports)
 		}
+		// Uploads outlive the container: MEDIA_ROOT is a named volume.
+		media := web.Environment["MEDIA_ROOT"]
+		if media == nil || !filepath.IsAbs(*media) {
+			t.Fatalf("web MEDIA_ROOT = %v, want an absolute path", media)
+		}
+		if !hasNamedVolume(project, web, *media) {
+			t.Errorf("web volumes = %+v, want a named volume on MEDIA_ROOT %s", web.Volumes, *media)
+		}
 	})
 }
 
@@ -101,6 +109,9 @@ func TestDockerfile(t *testing.T) {
 		regexp.MustCompile(`(?m)^EXPOSE 8000$`),
 		regexp.MustCompile(`(?m)^ENTRYPOINT \["/web"\]$`),
 		regexp.MustCompile(`(?m)^CMD \["serve", "--addr", ":8000"\]$`),
+		// compose.yaml's media volume starts as a copy of this folder,
+		// which nonroot must own to write uploads.
+		regexp.MustCompile(`(?m)^COPY --from=build --chown=65532:65532 \S+ /home/nonroot/media$`),
 	} {
 		if !want.MatchString(dockerfile) {
 			t.Errorf("Dockerfile has no line matching %s", want)

@@ -20,6 +20,7 @@ const defaultDatabaseURL = "sqlite:db.sqlite3"
 // shares. Flags win over the environment, which wins over the defaults.
 type baseConfig struct {
 	databaseURL string
+	mediaRoot   string
 	debug       bool
 	logLevel    slog.Level
 }
@@ -28,6 +29,8 @@ type baseConfig struct {
 func (c *baseConfig) register(fs *flag.FlagSet, env *environment) {
 	fs.StringVar(&c.databaseURL, "database", envOr(env, "DATABASE_URL", defaultDatabaseURL),
 		"database URL: postgres://USER:PASSWORD@HOST:PORT/NAME?sslmode=… or sqlite:PATH (env DATABASE_URL)")
+	fs.StringVar(&c.mediaRoot, "media", envOr(env, "MEDIA_ROOT", "media"),
+		"folder of uploaded files, served under "+mediaPrefix+" (env MEDIA_ROOT)")
 	fs.BoolVar(&c.debug, "debug", false, "log at debug level, every SQL statement included (env LOG_LEVEL=debug)")
 }
 
@@ -42,6 +45,7 @@ func (c *baseConfig) resolve(env *environment) error {
 	if c.debug {
 		c.logLevel = slog.LevelDebug
 	}
+	orm.SetMedia(c.mediaRoot, mediaPrefix)
 	return nil
 }
 

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +22,9 @@ import (
 // run adds nothing, and one with more customers and orders adds only those.
 func TestSeedCommand(t *testing.T) {
 	ctx := context.Background()
-	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite3")}
+	t.Cleanup(func() { orm.SetMedia("media", "/media/") })
+	media := filepath.Join(t.TempDir(), "media")
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite3"), "MEDIA_ROOT": media}
 	getenv := func(k string) string { return vars[k] }
 	args := []string{"seed", "--posts", "15", "--products", "25", "--customers", "3", "--orders", "4", "--reviews", "2"}
 
@@ -71,6 +76,16 @@ func TestSeedCommand(t *testing.T) {
 			t.Errorf("%d %s, want %d", n, name, want)
 		}
 	}
+	// Each product has its picture, kept under MEDIA_ROOT.
+	images, err := orm.Flat[string](dctx, shop.Products.Objects(), "image")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range images {
+		if _, err := os.Stat(filepath.Join(media, filepath.FromSlash(name))); name == "" || err != nil {
+			t.Errorf("product picture %q: %v", name, err)
+		}
+	}
 	// The seed leaves the planner statistics current.
 	if n, ok, err := orm.EstimatedCount(dctx, shop.Products.Meta); err != nil || !ok || n != 25 {
 		t.Errorf("after seeding, the estimate is %d (ok %v, %v), want 25", n, ok, err)
@@ -81,6 +96,8 @@ func TestSeedCommand(t *testing.T) {
 	}
 }
 
+var demoThumbnail = regexp.MustCompile(`/media/products/[a-z0-9-]+\.png\.thumb\.jpg`)
+
 // TestDemo: demo migrates, seeds, makes the demo shopper, and still prints
 // the way into the admin, since no superuser exists yet.
 func TestDemo(t *testing.T) {
@@ -88,7 +105,8 @@ func TestDemo(t *testing.T) {
 	defer cancel()
 	var stdout, stderr syncBuffer
 	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite3")
-	vars := map[string]string{"DATABASE_URL": dbURL}
+	t.Cleanup(func() { orm.SetMedia("media", "/media/") })
+	vars := map[string]string{"DATABASE_URL": dbURL, "MEDIA_ROOT": filepath.Join(t.TempDir(), "media")}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--posts", "12", "--products", "10", "--customers", "2", "--orders", "2", "--reviews", "1"},
@@ -105,14 +123,29 @@ func TestDemo(t *testing.T) {
 	if link == "" {
 		t.Fatalf("no setup link although no superuser exists; stdout:\n%s", out)
 	}
-	for _, path := range []string{"/", "/products/", "/blog/", link} {
+	paths := []string{"/", "/products/", "/blog/", link}
+	for i := 0; i < len(paths); i++ {
+		path := paths[i]
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: %d, want 200", path, resp.StatusCode)
+		}
+		// The catalog's cards show the demo pictures' thumbnails.
+		if path == "/products/" {
+			thumb := demoThumbnail.FindString(string(body))
+			if thumb == "" {
+				t.Errorf("no product thumbnail on /products/:\n%s", body)
+				continue
+			}
+			paths = append(paths, thumb)
+		}
+		if strings.HasPrefix(path, mediaPrefix) && resp.Header.Get("Content-Type") != "image/jpeg" {
+			t.Errorf("GET %s: Content-Type %q", path, resp.Header.Get("Content-Type"))
 		}
 	}
 	cancel()

@@ -86,6 +86,7 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	)
 
 	e.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", staticFiles)
+	e.Match([]string{http.MethodGet, http.MethodHead}, mediaPrefix+"*", mediaFiles)
 	e.GET("/healthz", healthz(db, log))
 	accounts := &auth.Accounts{Store: site.Store, Throttle: site.Throttle, Secure: site.Secure, SiteName: siteName, SiteURL: siteURL}
 	accounts.Mount(e)
@@ -104,15 +105,17 @@ func staticFiles(c echo.Context) error {
 	return nil
 }
 
-// forPages applies m to every request but the admin's and the static
-// files'. Static files need no session, and must not load one: they would
-// cost a query each and fail with the database. Nor may they set the CSRF
-// cookie, or vary on Cookie: proxies share them between visitors.
+// forPages applies m to every request but the admin's, the static
+// files' and the uploaded files'. Files need no session, and must not load
+// one: they would cost a query each and fail with the database. Nor may
+// they set the CSRF cookie, or vary on Cookie: proxies share them between
+// visitors.
 func forPages(m echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		wrapped := m(next)
 		return func(c echo.Context) error {
-			if p := c.Request().URL.Path; p == "/admin" || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, static.Prefix) {
+			if p := c.Request().URL.Path; p == "/admin" || strings.HasPrefix(p, "/admin/") ||
+				strings.HasPrefix(p, static.Prefix) || strings.HasPrefix(p, mediaPrefix) {
 				return next(c)
 			}
 			return wrapped(c)

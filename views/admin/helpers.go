@@ -452,3 +452,11 @@ func autocompleteAttrs(f Field, labelled bool) templ.Attributes {
 	a["aria-describedby"] = d
 	return a
 }
+
+// previewAlt names a file field's thumbnail for screen readers.
+func previewAlt(f Field) string {
+	if f.Label == "" {
+		return "Current file"
+	}
+	return "Current " + strings.ToLower(f.Label)
+}

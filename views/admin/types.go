@@ -240,8 +240,13 @@ type Field struct {
 	// (htmx); Value is the key and Display the chosen object's text.
 	AutocompleteURL string
 	Display         string
-	// FileURL is the current file of a file field, when it has one.
-	FileURL string
+	// FileURL is the current file of a file field, when it has one;
+	// PreviewURL its thumbnail, for an image. Clearable adds Django's
+	// "Clear" box (named Name + "-clear") to a file field that may be
+	// left empty.
+	FileURL    string
+	PreviewURL string
+	Clearable  bool
 	// ShowInitial adds hidden "initial-<Name>" inputs holding the value
 	// the page showed (Initial; Initials for a select-multiple), Django's
 	// show_hidden_initial: the save compares the input with them to tell

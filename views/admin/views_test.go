@@ -74,7 +74,8 @@ func changeForm() ChangeForm {
 					{Value: "3", Label: "New"}, {Value: "4", Label: "Sale"}}, ShowInitial: true, Initials: []string{"4"}},
 				{Name: "maker", ID: "id_maker", Label: "Maker", Widget: "autocomplete", Value: "42", Display: "Acme " + xss,
 					AutocompleteURL: "/admin/shop/maker/autocomplete/?field=maker"},
-				{Name: "photo", ID: "id_photo", Label: "Photo", Widget: "file", FileURL: "/media/p.png", Value: "p.png"},
+				{Name: "photo", ID: "id_photo", Label: "Photo", Widget: "file", FileURL: "/media/p.png", Value: "p.png",
+					PreviewURL: "/media/p.png.thumb.jpg", Clearable: true},
 				{Name: "specs", ID: "id_specs", Label: "Specs", Widget: "json", Value: `{"a": "<b>"}`},
 				{Name: "homepage", ID: "id_homepage", Label: "Homepage", Widget: "readonly", Value: "evil", Link: "javascript:alert(1)"},
 				{Name: "created", ID: "id_created", Label: "Created", ReadOnly: true, Widget: "text", Value: "1 May 2024"},
@@ -576,7 +577,13 @@ func TestChangeForm(t *testing.T) {
 	multi := one(t, doc, "multiple", tag("select", "name", "tags", "multiple", ""))
 	one(t, multi, "selected value", tag("option", "value", "3", "selected", ""))
 	one(t, doc, "file", tag("input", "name", "photo", "type", "file"))
-	one(t, doc, "current file", tag("a", "href", "/media/p.png"))
+	if n := len(all(doc, tag("a", "href", "/media/p.png"))); n != 2 {
+		t.Errorf("%d links to the current file, want the preview and the name", n)
+	}
+	preview := one(t, doc, "preview", tag("a", "class", "file-preview", "href", "/media/p.png"))
+	one(t, preview, "thumbnail", tag("img", "src", "/media/p.png.thumb.jpg", "alt", "Current photo", "width", "200", "height", "150"))
+	one(t, doc, "clear box", tag("input", "type", "checkbox", "name", "photo-clear", "id", "id_photo-clear_id"))
+	one(t, doc, "clear label", tag("label", "for", "id_photo-clear_id"))
 
 	// Read-only fields are text, and a dangerous link is sanitized.
 	if len(all(doc, tag("input", "name", "homepage"))) != 0 || len(all(doc, tag("input", "name", "created"))) != 0 {

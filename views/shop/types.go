@@ -22,7 +22,7 @@ type Link struct {
 type ProductCard struct {
 	Name      string
 	URL       string
-	ImageURL  string
+	ImageURL  string // the thumbnail, or the placeholder: 4:3, as the card
 	Category  string
 	Price     string // what the customer pays now
 	ListPrice string // the price before the sale; "" when not on sale
@@ -77,7 +77,8 @@ type ProductPage struct {
 	ID            int64
 	Name          string
 	Description   string
-	ImageURL      string
+	ImageURL      string // the picture as uploaded, or the placeholder
+	ImageAlt      string
 	Category      Link
 	Price         string
 	ListPrice     string // "" when not on sale
