@@ -260,7 +260,7 @@ func (s *seeder) seedCustomers(ctx context.Context) error {
 			c.Address = fmt.Sprintf("%d Market Street", i)
 			c.City = seedCities[i%len(seedCities)]
 			c.PostalCode = fmt.Sprintf("%05d", 10000+i)
-			c.Country = "Demoland"
+			c.Country = "US"
 			if err := Customers.Save(ctx, c); err != nil {
 				return err
 			}
@@ -313,7 +313,8 @@ func (s *seeder) seedOrders(ctx context.Context) error {
 		if i%4 == 0 {
 			cart = append(cart, CartLine{ProductID: s.products[(i*7)%len(s.products)], Quantity: 1})
 		}
-		o, err = PlaceOrder(ctx, c, cart, Checkout{Key: key, ShippingAddress: c.Address + "\n" + c.PostalCode + " " + c.City})
+		o, err = PlaceOrder(ctx, c, cart, Checkout{Key: key, Address: Address{Name: c.String(),
+			Line1: c.Address, City: c.City, PostalCode: c.PostalCode, Country: c.Country}})
 		var se *StockError
 		switch {
 		case errors.As(err, &se):
