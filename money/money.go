@@ -47,6 +47,9 @@ func New(code, lang string) (Settings, error) {
 		// ("de_DE:en"), as shells set it: the first tag counts.
 		lang, _, _ = strings.Cut(lang, ":")
 		lang, _, _ = strings.Cut(lang, ".")
+		if lang == "C" || lang == "POSIX" {
+			return s, nil // the shell's "no locale"
+		}
 		t, err := language.Parse(strings.ReplaceAll(lang, "_", "-"))
 		if err != nil {
 			return s, fmt.Errorf("money: %q is not a language tag", lang)

@@ -16,6 +16,7 @@ func TestFormat(t *testing.T) {
 		{"EUR", "de-DE", "1234.5", "€1.234,50"},
 		{"EUR", "de_DE:en", "1234567.891", "€1.234.567,89"},
 		{"GBP", "en-GB", "12", "£12.00"},
+		{"USD", "C.UTF-8", "1000", "$1,000.00"},
 		{"JPY", "en-US", "1234.5", "¥1,235"},
 	} {
 		s, err := money.New(c.code, c.lang)
