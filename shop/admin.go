@@ -28,6 +28,10 @@ import (
 // and changes only its status and address. Cancelling (by the action, or
 // by the status on the form) puts the stock back through CancelOrder.
 func init() {
+	// Amounts are shown in the shop's currency; inputs and exports keep
+	// plain numbers.
+	admin.DisplayMoney(money, Products.Meta.Field("price"), Products.Meta.Field("sale_price"),
+		Products.Meta.Field("cost_price"), Orders.Meta.Field("total"), OrderItems.Meta.Field("unit_price"))
 	admin.Register(admin.Default, Products, admin.ModelAdmin[Product]{
 		ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "average_rating", "is_active"},
 		ListEditable:       []string{"price", "stock"},
@@ -59,8 +63,8 @@ func init() {
 	})
 	admin.Register(admin.Default, Orders, admin.ModelAdmin[Order]{
 		NoAdd:       true, // PlaceOrder is what makes an order
-		ListDisplay: []string{"reference", "customer", "status", "order_total", "created_at"},
-		SortableBy:  []string{"order_total", "created_at"},
+		ListDisplay: []string{"reference", "customer", "status", "total", "created_at"},
+		SortableBy:  []string{"total", "created_at"},
 		ListFilter:  []string{"status", "created_at"},
 		SearchFields: []string{"=reference", "customer__user__username", "customer__user__email",
 			"shipping_name", "shipping_address"},
@@ -69,14 +73,11 @@ func init() {
 		SearchWord:        func(word string) orm.Cond { return orm.Q{"reference": NormalizeReference(word)} },
 		DateHierarchy:     "created_at",
 		ListSelectRelated: []string{"customer__user"},
-		ReadonlyFields:    []string{"reference", "number", "customer", "order_total", "created_at"},
+		ReadonlyFields:    []string{"reference", "number", "customer", "total", "created_at"},
 		Fieldsets: []admin.Fieldset{
-			{Fields: []string{"reference", "number", "customer", "status", "order_total", "created_at"}},
+			{Fields: []string{"reference", "number", "customer", "status", "total", "created_at"}},
 			{Name: "Shipping address", Fields: []string{"shipping_name", "shipping_line1", "shipping_line2",
 				"shipping_city", "shipping_postal_code", "shipping_country", "shipping_address"}},
-		},
-		Methods: map[string]admin.Method[Order]{
-			"order_total": {Label: "Total", Value: func(o *Order) any { return money(o.Total) }, OrderField: "total"},
 		},
 		// The items are PlaceOrder's: shown, never added or deleted here.
 		Inlines: []admin.Inline{admin.Tabular(OrderItems, admin.InlineOptions{

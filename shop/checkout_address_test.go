@@ -282,6 +282,12 @@ func TestPagesUseTheConfiguredCurrency(t *testing.T) {
 				t.Errorf("%s: want €1.200,00 and no $:\n%s", path, body)
 			}
 		}
+		// A sale price in the product list is money; the price's input,
+		// which staff type into, a plain number.
+		_, body := c.status("/admin/shop/product/")
+		if !strings.Contains(body, "€450,00") || !strings.Contains(body, `value="500.00"`) || strings.Contains(body, "$") {
+			t.Errorf("the product list: want €450,00 and an input of 500.00:\n%s", body)
+		}
 		// The export carries plain numbers.
 		_, csv := c.status("/admin/shop/order/export/")
 		if !strings.Contains(csv, ",1200.00,") || strings.Contains(csv, "€") {
