@@ -295,3 +295,33 @@ func TestPagesUseTheConfiguredCurrency(t *testing.T) {
 		}
 	})
 }
+
+// The demo's customers and orders have addresses in parts, with countries
+// the checkout's select offers.
+func TestSeedFillsAddresses(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		if _, err := shop.Seed(ctx, shop.SeedOptions{Products: 30, Customers: 3, Orders: 6, Reviews: -1}); err != nil {
+			t.Fatal(err)
+		}
+		orders, err := shop.Orders.Objects().All(ctx)
+		if err != nil || len(orders) == 0 {
+			t.Fatalf("%d orders, %v", len(orders), err)
+		}
+		for _, o := range orders {
+			a := o.ShippingAddressParts()
+			if a.Name == "" || a.Line1 == "" || a.City == "" || a.PostalCode == "" || shop.CountryName(a.Country) == a.Country ||
+				!strings.Contains(o.ShippingAddress, a.City) {
+				t.Errorf("order %s: address %+v, %q", o.Reference, a, o.ShippingAddress)
+			}
+		}
+		customers, err := shop.Customers.Objects().All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range customers {
+			if c.DeliveryName == "" || shop.CountryName(c.Country) == c.Country {
+				t.Errorf("customer %d: %+v", c.ID, c)
+			}
+		}
+	})
+}
