@@ -84,7 +84,7 @@ func (r *request) newChangeList(query url.Values) (*changeList, error) {
 	if q := boundSearch(query.Get(paramSearch)); q != "" && len(e.opts.SearchFields) > 0 {
 		cl.search = q
 		cl.params.Set(paramSearch, q)
-		conds = append(conds, searchCond(e.opts.SearchFields, q))
+		conds = append(conds, searchCondWith(e.opts.SearchFields, q, e.opts.SearchWord))
 	}
 	if len(conds) > 0 {
 		qs = qs.Filter(conds...)
@@ -172,7 +172,11 @@ func searchWords(q string) []string {
 // fields; "^f" matches the start, "=f" the whole value, "@f" the words
 // (full-text, through the SearchIndex over the "@" fields together), else
 // anywhere. Words past maxSearchWords are ignored, and long ones cut.
-func searchCond(fields []string, q string) orm.Cond {
+func searchCond(fields []string, q string) orm.Cond { return searchCondWith(fields, q, nil) }
+
+// searchCondWith is searchCond with a ModelAdmin's SearchWord, which a
+// word may match instead.
+func searchCondWith(fields []string, q string, extra func(string) orm.Cond) orm.Cond {
 	var terms []orm.Cond
 	for _, word := range searchWords(q) {
 		var any []orm.Cond
@@ -191,6 +195,11 @@ func searchCond(fields []string, q string) orm.Cond {
 		}
 		if len(fullText) > 0 {
 			any = append(any, orm.Search(orm.SearchVector(fullText...), orm.SearchQuery(word)))
+		}
+		if extra != nil {
+			if c := extra(word); c != nil {
+				any = append(any, c)
+			}
 		}
 		terms = append(terms, orm.Or(any...))
 	}

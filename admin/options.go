@@ -33,6 +33,11 @@ type ModelAdmin[T any] struct {
 	// orm.SearchIndex over exactly them); a related field is written
 	// "category__name". A search looks for its first 8 words.
 	SearchFields []string
+	// SearchWord, when set, is one more condition a word of a search may
+	// match besides SearchFields', for a value typed in a form the fields
+	// cannot match: an order reference written "#7kq2m9xd" against the
+	// stored "7KQ2M9XD". Nil for a word it does not apply to.
+	SearchWord func(word string) orm.Cond
 	// DateHierarchy is a date or datetime field to drill down by.
 	DateHierarchy string
 	// Ordering is the change list's default order; default: the model's.
@@ -167,6 +172,7 @@ type Action[T any] struct {
 type options struct {
 	ListDisplay, ListDisplayLinks, ListEditable, ListFilter []string
 	SearchFields                                            []string
+	SearchWord                                              func(word string) orm.Cond
 	DateHierarchy                                           string
 	Ordering, SortableBy                                    []string
 	ListPerPage, ListMaxShowAll                             int
@@ -199,7 +205,7 @@ type action struct {
 func (ma ModelAdmin[T]) erase() options {
 	o := options{
 		ListDisplay: ma.ListDisplay, ListDisplayLinks: ma.ListDisplayLinks, ListEditable: ma.ListEditable,
-		ListFilter: ma.ListFilter, SearchFields: ma.SearchFields, DateHierarchy: ma.DateHierarchy,
+		ListFilter: ma.ListFilter, SearchFields: ma.SearchFields, SearchWord: ma.SearchWord, DateHierarchy: ma.DateHierarchy,
 		Ordering: ma.Ordering, SortableBy: ma.SortableBy, ListPerPage: ma.ListPerPage, ListMaxShowAll: ma.ListMaxShowAll,
 		ListSelectRelated: ma.ListSelectRelated, ReadonlyFields: ma.ReadonlyFields, Fields: ma.Fields,
 		Exclude: ma.Exclude, Fieldsets: ma.Fieldsets, PrepopulatedFields: ma.PrepopulatedFields,

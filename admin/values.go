@@ -314,6 +314,9 @@ func displayText(f *orm.Field, v any) (string, bool) {
 	case orm.File:
 		return x.Name, x.Name != ""
 	}
+	if text, ok := moneyText(f, v); ok {
+		return text, true
+	}
 	if f != nil {
 		return inputValue(f, v), true
 	}

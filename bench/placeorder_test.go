@@ -100,8 +100,9 @@ const (
 	rawOrderForKey = "SELECT id, customer_id FROM shop_order WHERE checkout_key = $1"
 	rawLockLines   = "SELECT id, name, price, sale_price, stock, is_active FROM shop_product " +
 		"WHERE id = ANY($1) ORDER BY id FOR UPDATE"
-	rawInsertOrder = "INSERT INTO shop_order (number, customer_id, status, shipping_address, total, checkout_key, created_at) " +
-		"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+	rawInsertOrder = "INSERT INTO shop_order (number, reference, customer_id, status, shipping_name, shipping_line1, " +
+		"shipping_line2, shipping_city, shipping_postal_code, shipping_country, shipping_address, total, checkout_key, created_at) " +
+		"VALUES ($1, $2, $3, $4, '', '', '', '', '', '', $5, $6, $7, $8) RETURNING id"
 	rawTakeStock  = "UPDATE shop_product SET stock = stock - $1 WHERE id = $2"
 	rawInsertItem = "INSERT INTO shop_orderitem (order_id, product_id, quantity, unit_price) VALUES ($1, $2, $3, $4) RETURNING id"
 )
@@ -176,7 +177,7 @@ func rawPlaceOrder(ctx context.Context, pool *pgxpool.Pool, customerID int64, ca
 			}
 			total = total.Add(prices[i].Mul(decimal.NewFromInt(int64(l.Quantity))))
 		}
-		if err := tx.QueryRow(ctx, rawInsertOrder, uuid.New(), customerID, string(shop.StatusPending), address,
+		if err := tx.QueryRow(ctx, rawInsertOrder, uuid.New(), shop.NewReference(), customerID, string(shop.StatusPending), address,
 			total, key, time.Now()).Scan(&id); err != nil {
 			return err
 		}

@@ -28,6 +28,10 @@ import (
 // and changes only its status and address. Cancelling (by the action, or
 // by the status on the form) puts the stock back through CancelOrder.
 func init() {
+	// Amounts are shown in the shop's currency; inputs and exports keep
+	// plain numbers.
+	admin.DisplayMoney(money, Products.Meta.Field("price"), Products.Meta.Field("sale_price"),
+		Products.Meta.Field("cost_price"), Orders.Meta.Field("total"), OrderItems.Meta.Field("unit_price"))
 	admin.Register(admin.Default, Products, admin.ModelAdmin[Product]{
 		ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "average_rating", "is_active"},
 		ListEditable:       []string{"price", "stock"},
@@ -51,21 +55,30 @@ func init() {
 	})
 	admin.Register(admin.Default, Customers, admin.ModelAdmin[Customer]{
 		ListDisplay:         []string{"user", "phone", "city", "country"},
+		Fields:              []string{"user", "phone", "delivery_name", "address", "address_line2", "city", "postal_code", "country"},
 		SortableBy:          []string{"user"},
 		SearchFields:        []string{"user__username", "user__email", "city", "postal_code"},
 		AutocompleteFields:  []string{"user"},
 		StringSelectRelated: []string{"user"}, // Customer.String is its user's name
 	})
 	admin.Register(admin.Default, Orders, admin.ModelAdmin[Order]{
-		NoAdd:             true, // PlaceOrder is what makes an order
-		ListDisplay:       []string{"number", "customer", "status", "total", "created_at"},
-		SortableBy:        []string{"number", "total", "created_at"},
-		ListFilter:        []string{"status", "created_at"},
-		SearchFields:      []string{"customer__user__username", "customer__user__email", "shipping_address"},
+		NoAdd:       true, // PlaceOrder is what makes an order
+		ListDisplay: []string{"reference", "customer", "status", "total", "created_at"},
+		SortableBy:  []string{"total", "created_at"},
+		ListFilter:  []string{"status", "created_at"},
+		SearchFields: []string{"=reference", "customer__user__username", "customer__user__email",
+			"shipping_name", "shipping_address"},
+		// The reference as the customer reads it out: "#7kq2m9xd" finds
+		// 7KQ2M9XD, through its unique index.
+		SearchWord:        func(word string) orm.Cond { return orm.Q{"reference": NormalizeReference(word)} },
 		DateHierarchy:     "created_at",
 		ListSelectRelated: []string{"customer__user"},
-		ReadonlyFields:    []string{"number", "customer", "total", "created_at"},
-		Fields:            []string{"number", "customer", "status", "shipping_address", "total", "created_at"},
+		ReadonlyFields:    []string{"reference", "number", "customer", "total", "created_at"},
+		Fieldsets: []admin.Fieldset{
+			{Fields: []string{"reference", "number", "customer", "status", "total", "created_at"}},
+			{Name: "Shipping address", Fields: []string{"shipping_name", "shipping_line1", "shipping_line2",
+				"shipping_city", "shipping_postal_code", "shipping_country", "shipping_address"}},
+		},
 		// The items are PlaceOrder's: shown, never added or deleted here.
 		Inlines: []admin.Inline{admin.Tabular(OrderItems, admin.InlineOptions{
 			Fields:         []string{"product", "quantity", "unit_price"},
@@ -159,6 +172,10 @@ func cancelOrdersAction(ctx context.Context, objs []*Order) (string, error) {
 // stored status is read under the order's lock, not taken from the page,
 // so a change racing the action restocks once.
 func saveOrder(ctx context.Context, o *Order, adding bool) error {
+	if parts := o.ShippingAddressParts(); !parts.IsZero() {
+		// The text follows the parts, which its old readers cannot see.
+		o.ShippingAddress = parts.Text()
+	}
 	if adding {
 		return Orders.Save(ctx, o)
 	}
@@ -310,7 +327,7 @@ func Reports(ctx context.Context, categorySlug string, days int) (shopviews.Repo
 	for _, t := range top {
 		r.TopCustomers = append(r.TopCustomers, shopviews.ReportCustomer{
 			Name: t.Username, URL: fmt.Sprintf("/admin/shop/customer/%d/change/", t.Customer.ID),
-			Spent: t.TotalSpent.StringFixed(2), Orders: t.OrderCount, LastOrder: t.LastOrder.UTC().Format("2006-01-02 15:04"),
+			Spent: money(t.TotalSpent), Orders: t.OrderCount, LastOrder: t.LastOrder.UTC().Format("2006-01-02 15:04"),
 		})
 	}
 	low, err := LowStock(ctx, categorySlug)
@@ -332,10 +349,10 @@ func Reports(ctx context.Context, categorySlug string, days int) (shopviews.Repo
 	for _, d := range sales {
 		amount, _ := d.Revenue.Float64()
 		r.Sales = append(r.Sales, shopviews.ReportDay{Date: d.Day.Format(time.DateOnly), Orders: d.Orders,
-			Revenue: d.Revenue.StringFixed(2), Amount: amount})
+			Revenue: money(d.Revenue), Amount: amount})
 		r.SalesOrders += d.Orders
 		total = total.Add(d.Revenue)
 	}
-	r.SalesTotal = total.StringFixed(2)
+	r.SalesTotal = money(total)
 	return r, nil
 }

@@ -132,16 +132,23 @@ var Products = orm.Define("shop", func(p *Product, m *orm.Schema) {
 })
 
 // Customer is a user who buys: the shop's one-to-one extension of auth.User.
+//
+// The address on file is the one the checkout starts from: Address is its
+// street line, and Country an ISO 3166 code (see Countries) once the
+// customer has saved it at a checkout.
 type Customer struct {
-	ID         int64
-	User       orm.FK[auth.User]
-	Phone      string
-	Address    string
-	City       string
-	PostalCode string
-	Country    string
+	ID           int64
+	User         orm.FK[auth.User]
+	Phone        string
+	DeliveryName string
+	Address      string
+	AddressLine2 string
+	City         string
+	PostalCode   string
+	Country      string
 }
 
+// String is the customer's user's name, or username.
 func (c *Customer) String() string {
 	if u, ok := c.User.Cached(); ok {
 		if name := u.FullName(); name != "" {
@@ -155,7 +162,10 @@ func (c *Customer) String() string {
 var Customers = orm.Define("shop", func(c *Customer, m *orm.Schema) {
 	m.OneToOne(&c.User, orm.OnDelete(orm.Cascade), orm.RelatedName("customer"), orm.Verbose("user"))
 	m.Char(&c.Phone, orm.MaxLength(30), orm.Blank(), orm.Verbose("phone"))
-	m.Char(&c.Address, orm.MaxLength(200), orm.Blank(), orm.Verbose("address"))
+	m.Char(&c.DeliveryName, orm.MaxLength(200), orm.Blank(), orm.Verbose("name for deliveries"),
+		orm.HelpText("Who orders are addressed to; the checkout starts from the user's full name when empty."))
+	m.Char(&c.Address, orm.MaxLength(200), orm.Blank(), orm.Verbose("address"), orm.HelpText("The street line."))
+	m.Char(&c.AddressLine2, orm.MaxLength(200), orm.Blank(), orm.Verbose("address line 2"))
 	m.Char(&c.City, orm.MaxLength(100), orm.Blank(), orm.Verbose("city"))
 	m.Char(&c.PostalCode, orm.MaxLength(20), orm.Blank(), orm.Verbose("postal code"))
 	m.Char(&c.Country, orm.MaxLength(100), orm.Blank(), orm.Verbose("country"))
@@ -178,28 +188,51 @@ var OrderStatuses = orm.NewChoices(
 	orm.C(StatusCancelled, "Cancelled"),
 )
 
-// Order is one checkout. Number is what the customer sees and the URL
-// carries, so sequential ids never leak; CheckoutKey is the form's
-// idempotency key, which makes a re-submitted checkout find its order
-// instead of placing a second one.
+// Order is one checkout. Reference is what the customer sees, reads out
+// to staff and the URL carries (see NewReference), so sequential ids never
+// leak; Number is the order's permanent key, which old links still carry.
+// CheckoutKey is the form's idempotency key, which makes a re-submitted
+// checkout find its order instead of placing a second one.
+//
+// The address is kept in parts (Shipping*); ShippingAddress is the same
+// address as lines of text, for the readers and searches that came before
+// the parts, and it is all that orders placed before them have.
 type Order struct {
-	ID              int64
-	Number          uuid.UUID
-	Customer        orm.FK[Customer]
-	Status          OrderStatus
-	ShippingAddress string
-	Total           decimal.Decimal
-	CheckoutKey     *uuid.UUID
-	CreatedAt       time.Time
+	ID                 int64
+	Number             uuid.UUID
+	Reference          string
+	Customer           orm.FK[Customer]
+	Status             OrderStatus
+	ShippingName       string
+	ShippingLine1      string
+	ShippingLine2      string
+	ShippingCity       string
+	ShippingPostalCode string
+	ShippingCountry    string
+	ShippingAddress    string
+	Total              decimal.Decimal
+	CheckoutKey        *uuid.UUID
+	CreatedAt          time.Time
 }
 
-func (o *Order) String() string { return "Order " + o.Number.String()[:8] }
+func (o *Order) String() string { return "Order #" + o.Reference }
 
 var Orders = orm.Define("shop", func(o *Order, m *orm.Schema) {
 	m.UUID(&o.Number, orm.Default(uuid.New), orm.Unique(), orm.Editable(false), orm.Verbose("order number"))
+	// 32 characters: the orders placed before references were given
+	// theirs from their numbers, a few the whole number (migration 00009).
+	m.Char(&o.Reference, orm.MaxLength(32), orm.Default(NewReference), orm.Unique(), orm.Editable(false),
+		orm.Verbose("reference"))
 	m.ForeignKey(&o.Customer, orm.OnDelete(orm.Protect), orm.RelatedName("orders"), orm.Verbose("customer"))
 	m.Char(&o.Status, orm.MaxLength(20), orm.Choices(OrderStatuses), orm.Default(StatusPending), orm.Verbose("status"))
-	m.Text(&o.ShippingAddress, orm.Blank(), orm.Verbose("shipping address"))
+	m.Char(&o.ShippingName, orm.MaxLength(200), orm.Blank(), orm.Verbose("name"))
+	m.Char(&o.ShippingLine1, orm.MaxLength(200), orm.Blank(), orm.Verbose("address line 1"))
+	m.Char(&o.ShippingLine2, orm.MaxLength(200), orm.Blank(), orm.Verbose("address line 2"))
+	m.Char(&o.ShippingCity, orm.MaxLength(100), orm.Blank(), orm.Verbose("city"))
+	m.Char(&o.ShippingPostalCode, orm.MaxLength(20), orm.Blank(), orm.Verbose("postal code"))
+	m.Char(&o.ShippingCountry, orm.MaxLength(2), orm.Blank(), orm.Choices(Countries), orm.Verbose("country"))
+	m.Text(&o.ShippingAddress, orm.Blank(), orm.Verbose("shipping address"),
+		orm.HelpText("The address as text: written from the parts above, for orders placed before them."))
 	m.Decimal(&o.Total, 12, 2, orm.Default(decimal.Zero), orm.Editable(false), orm.Verbose("total"))
 	m.UUID(&o.CheckoutKey, orm.Null(), orm.Blank(), orm.Unique(), orm.Editable(false), orm.Verbose("checkout key"))
 	m.DateTime(&o.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))

@@ -28,7 +28,11 @@ type Checkout struct {
 	// same cart again with a key the customer already used returns that
 	// order instead of placing another (see CheckoutUsedError for a
 	// different cart). uuid.Nil means none.
-	Key             uuid.UUID
+	Key uuid.UUID
+	// Address is where the order ships to. ShippingAddress, the address
+	// as text, is for callers that have no parts: with Address set, the
+	// text is written from it.
+	Address         Address
 	ShippingAddress string
 	// Shown, when not nil, is the total the customer saw and agreed to:
 	// if the prices have changed since, the order is refused with a
@@ -132,6 +136,15 @@ func logConfirmation(ctx context.Context, o *Order, items []*OrderItem) error {
 	return nil
 }
 
+// OnOrderPlaced, when set, runs inside PlaceOrder's transaction once the
+// order and its items are written: the place to enqueue the confirmation
+// email in the same transaction, so that an order is never committed
+// without its email queued, nor an email queued for an order rolled back.
+// An error rolls the order back. It runs once per order placed, not for
+// a re-submitted checkout that finds its order. OrderSummary gives what
+// the email shows. Nil by default.
+var OnOrderPlaced func(ctx context.Context, o *Order) error
+
 // PlaceOrder places the whole cart in one transaction, or nothing: it
 // locks the cart's products in primary-key order (so two checkouts never
 // wait on each other in a cycle), refuses the order with a *StockError
@@ -234,12 +247,15 @@ func (p placer) placeIn(ctx context.Context, c *Customer, lines []CartLine, co C
 	o := Orders.New()
 	o.Customer.ID = c.ID
 	o.ShippingAddress = co.ShippingAddress
+	if !co.Address.IsZero() {
+		o.SetShippingAddress(co.Address)
+	}
 	o.Total = total
 	if co.Key != uuid.Nil {
 		key := co.Key
 		o.CheckoutKey = &key
 	}
-	if err := Orders.Objects().Create(ctx, o); err != nil {
+	if err := createOrder(ctx, o); err != nil {
 		return nil, err
 	}
 	items := make([]*OrderItem, 0, len(lines))
@@ -259,6 +275,11 @@ func (p placer) placeIn(ctx context.Context, c *Customer, lines []CartLine, co C
 			if err := p.afterItem(ctx, it); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if OnOrderPlaced != nil {
+		if err := OnOrderPlaced(ctx, o); err != nil {
+			return nil, err
 		}
 	}
 	confirm := confirmerFrom(ctx)

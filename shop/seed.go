@@ -504,10 +504,11 @@ func (s *seeder) seedCustomers(ctx context.Context) error {
 		}
 		if c.City == "" {
 			c.Phone = fmt.Sprintf("+1 555 %04d", i)
+			c.DeliveryName = fmt.Sprintf("Shopper %03d", i)
 			c.Address = fmt.Sprintf("%d Market Street", i)
 			c.City = seedCities[i%len(seedCities)]
 			c.PostalCode = fmt.Sprintf("%05d", 10000+i)
-			c.Country = "Demoland"
+			c.Country = seedCountryOf[c.City]
 			if err := Customers.Save(ctx, c); err != nil {
 				return err
 			}
@@ -528,6 +529,10 @@ func (s *seeder) newUser(ctx context.Context, username string) (*auth.User, erro
 	auth.SetUnusablePassword(u)
 	return u, auth.Users.Save(ctx, u)
 }
+
+// seedCountryOf is the country of each of seedCities, by ISO code.
+var seedCountryOf = map[string]string{"Lisbon": "PT", "Oslo": "NO", "Lyon": "FR", "Leeds": "GB",
+	"Porto": "PT", "Graz": "AT", "Turku": "FI", "Ghent": "BE"}
 
 // seedOrders places each demo order through PlaceOrder under a key derived
 // from its number, then dates it and sets its status. An order whose key
@@ -560,7 +565,8 @@ func (s *seeder) seedOrders(ctx context.Context) error {
 		if i%4 == 0 {
 			cart = append(cart, CartLine{ProductID: s.products[(i*7)%len(s.products)], Quantity: 1})
 		}
-		o, err = PlaceOrder(ctx, c, cart, Checkout{Key: key, ShippingAddress: c.Address + "\n" + c.PostalCode + " " + c.City})
+		o, err = PlaceOrder(ctx, c, cart, Checkout{Key: key, Address: Address{Name: c.DeliveryName,
+			Line1: c.Address, City: c.City, PostalCode: c.PostalCode, Country: countryCode(c.Country)}})
 		var se *StockError
 		switch {
 		case errors.As(err, &se):

@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/quarry-go/quarry/auth"
+	qmoney "github.com/quarry-go/quarry/money"
 	"github.com/quarry-go/quarry/static"
 	shopviews "github.com/quarry-go/quarry/views/shop"
 )
@@ -35,7 +36,8 @@ func Mount(e *echo.Echo) {
 	e.GET("/checkout/", showCheckout)
 	e.POST("/checkout/", placeOrder)
 	e.GET("/orders/", orderList)
-	e.GET("/orders/:number/", orderDetail)
+	e.GET("/checkout/done/:ref/", orderConfirmation)
+	e.GET("/orders/:ref/", orderDetail)
 }
 
 // shell is what every storefront page shows around its content.
@@ -52,8 +54,9 @@ func toLogin(c echo.Context, path string) error {
 	return c.Redirect(http.StatusSeeOther, "/accounts/login/?next="+url.QueryEscape(path))
 }
 
-// money is a price as the shop shows it.
-func money(d decimal.Decimal) string { return "$" + d.StringFixed(2) }
+// money is a price as the shop shows it, in the currency the money
+// package is set to.
+func money(d decimal.Decimal) string { return qmoney.Format(d) }
 
 func productURL(p *Product) string { return "/products/" + p.Slug + "/" }
 

@@ -1,9 +1,11 @@
 package shop
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -18,8 +20,20 @@ import (
 	shopviews "github.com/quarry-go/quarry/views/shop"
 )
 
-// maxAddressLength bounds the shipping address a checkout accepts.
-const maxAddressLength = 1000
+// addressFields are the checkout's address inputs: their form names,
+// what a missing one is told, and the longest each column holds.
+var addressFields = []struct {
+	name, missing string
+	max           int
+	get           func(*Address) *string
+}{
+	{"name", "Enter the name to ship the order to.", 200, func(a *Address) *string { return &a.Name }},
+	{"line1", "Enter the street and house number.", 200, func(a *Address) *string { return &a.Line1 }},
+	{"line2", "", 200, func(a *Address) *string { return &a.Line2 }},
+	{"city", "Enter the city.", 100, func(a *Address) *string { return &a.City }},
+	{"postal_code", "Enter the postal code.", 20, func(a *Address) *string { return &a.PostalCode }},
+	{"country", "Choose the country.", 2, func(a *Address) *string { return &a.Country }},
+}
 
 // showCheckout is the checkout form, with a fresh idempotency key.
 func showCheckout(c echo.Context) error {
@@ -36,10 +50,9 @@ func showCheckout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderCheckout(c, http.StatusOK, ct, shopviews.Checkout{
-		Key:     uuid.NewString(),
-		Address: customerAddress(customer),
-	})
+	view := shopviews.Checkout{Key: uuid.NewString()}
+	setAddressView(&view, customerAddress(customer, u))
+	return renderCheckout(c, http.StatusOK, ct, view)
 }
 
 // renderCheckout shows the checkout form view with the cart's lines.
@@ -55,15 +68,57 @@ func renderCheckout(c echo.Context, status int, ct cart, view shopviews.Checkout
 }
 
 // customerAddress is the customer's address on file, as the checkout
-// form's starting value.
-func customerAddress(cu *Customer) string {
-	var lines []string
-	for _, l := range []string{cu.Address, strings.TrimSpace(cu.PostalCode + " " + cu.City), cu.Country} {
-		if l != "" {
-			lines = append(lines, l)
+// form's starting value: the name defaults to the user's, and a country
+// typed as a name before the select is read as its code.
+func customerAddress(cu *Customer, u *auth.User) Address {
+	a := Address{Name: cu.DeliveryName, Line1: cu.Address, Line2: cu.AddressLine2,
+		City: cu.City, PostalCode: cu.PostalCode, Country: countryCode(cu.Country)}
+	if a.Name == "" && u != nil {
+		a.Name = u.FullName()
+	}
+	return a
+}
+
+// setAddressView fills the form's address inputs and the country select.
+func setAddressView(view *shopviews.Checkout, a Address) {
+	view.Name, view.Line1, view.Line2 = a.Name, a.Line1, a.Line2
+	view.City, view.PostalCode, view.Country = a.City, a.PostalCode, a.Country
+	view.Countries = []shopviews.Option{{Value: "", Label: "Choose a country", Selected: a.Country == ""}}
+	for _, c := range Countries.Items() {
+		view.Countries = append(view.Countries, shopviews.Option{Value: c.Value, Label: c.Label, Selected: c.Value == a.Country})
+	}
+}
+
+// readAddress is the address the checkout form sent, with an error by
+// input for each part that is missing, too long, or not plain text.
+func readAddress(c echo.Context) (Address, map[string]string) {
+	var a Address
+	errs := map[string]string{}
+	for _, f := range addressFields {
+		v := strings.Join(strings.Fields(c.FormValue(f.name)), " ")
+		*f.get(&a) = v
+		switch n := utf8.RuneCountInString(v); {
+		case !auth.Storable(v):
+			errs[f.name] = "Enter plain text."
+		case n == 0 && f.missing != "":
+			errs[f.name] = f.missing
+		case f.name == "country" && n > 0 && CountryName(v) == v:
+			errs[f.name] = "Choose one of the countries we ship to."
+		case n > f.max:
+			errs[f.name] = fmt.Sprintf("Ensure this has at most %d characters (it has %d).", f.max, n)
 		}
 	}
-	return strings.Join(lines, "\n")
+	return a, errs
+}
+
+// saveAddress makes a the customer's address on file.
+func saveAddress(ctx context.Context, cu *Customer, a Address) error {
+	cu.DeliveryName, cu.Address, cu.AddressLine2 = a.Name, a.Line1, a.Line2
+	cu.City, cu.PostalCode, cu.Country = a.City, a.PostalCode, a.Country
+	_, err := Customers.Objects().Filter(orm.Q{"pk": cu.ID}).Update(ctx, orm.Values{
+		"delivery_name": a.Name, "address": a.Line1, "address_line2": a.Line2,
+		"city": a.City, "postal_code": a.PostalCode, "country": a.Country})
+	return err
 }
 
 // placeOrder places the session's cart. The form's key makes a second
@@ -98,19 +153,9 @@ func placeOrder(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, orderURL(o))
 	}
-	view := shopviews.Checkout{
-		Key:     key.String(),
-		Address: strings.TrimSpace(c.FormValue("address")),
-		Errors:  map[string]string{},
-	}
-	switch n := utf8.RuneCountInString(view.Address); {
-	case !auth.Storable(view.Address):
-		view.Errors["address"] = "Enter the address as plain text."
-	case n == 0:
-		view.Errors["address"] = "Enter the address to ship the order to."
-	case n > maxAddressLength:
-		view.Errors["address"] = fmt.Sprintf("Ensure the address has at most %d characters (it has %d).", maxAddressLength, n)
-	}
+	address, errs := readAddress(c)
+	view := shopviews.Checkout{Key: key.String(), Errors: errs, SaveAddress: c.FormValue("save_address") != ""}
+	setAddressView(&view, address)
 	if len(view.Errors) > 0 {
 		return renderCheckout(c, http.StatusBadRequest, ct, view)
 	}
@@ -128,7 +173,12 @@ func placeOrder(c echo.Context) error {
 		}
 	}
 	if o == nil && (err == nil || errors.Is(err, orm.ErrDoesNotExist)) {
-		o, err = PlaceOrder(ctx, customer, ct.lines(), Checkout{Key: key, ShippingAddress: view.Address, Shown: &shown})
+		co := Checkout{Key: key, Address: address, Shown: &shown}
+		if view.SaveAddress {
+			o, err = placeAndSaveAddress(ctx, customer, ct.lines(), co)
+		} else {
+			o, err = PlaceOrder(ctx, customer, ct.lines(), co)
+		}
 	}
 	var stock *StockError
 	var used *CheckoutUsedError
@@ -143,8 +193,8 @@ func placeOrder(c echo.Context) error {
 		// The page was an old one; this cart is still to be ordered, on
 		// a new form.
 		view.Key = uuid.NewString()
-		view.Errors[""] = fmt.Sprintf("This checkout page already placed order %s. Your cart has changed since "+
-			"and has not been ordered yet: check it and place the order again.", used.Order.Number)
+		view.Errors[""] = fmt.Sprintf("This checkout page already placed order #%s. Your cart has changed since "+
+			"and has not been ordered yet: check it and place the order again.", used.Order.Reference)
 		return renderCheckout(c, http.StatusConflict, ct, view)
 	case errors.As(err, &changed):
 		view.Errors[""] = fmt.Sprintf("Prices have changed since you opened this page: your order now comes to %s, "+
@@ -167,7 +217,22 @@ func placeOrder(c echo.Context) error {
 	if err := saveCart(c, cart{}); err != nil && !errors.Is(err, errCartNotSaved) {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, orderURL(o)+"?placed=1")
+	return c.Redirect(http.StatusSeeOther, confirmationURL(o))
+}
+
+// placeAndSaveAddress places the order and keeps its address as the
+// customer's, together: a refused order leaves the address on file as
+// it was.
+func placeAndSaveAddress(ctx context.Context, cu *Customer, lines []CartLine, co Checkout) (*Order, error) {
+	var o *Order
+	err := orm.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		if o, err = PlaceOrder(ctx, cu, lines, co); err != nil {
+			return err
+		}
+		return saveAddress(ctx, cu, co.Address)
+	})
+	return o, err
 }
 
 // shortageText tells the customer what is short of one product.
@@ -185,7 +250,10 @@ func shortageText(s Shortage) string {
 	return fmt.Sprintf("%s: you asked for %d, only %d left.", name, s.Requested, s.Available)
 }
 
-func orderURL(o *Order) string { return "/orders/" + o.Number.String() + "/" }
+func orderURL(o *Order) string { return "/orders/" + url.PathEscape(o.Reference) + "/" }
+
+// confirmationURL is the page a checkout lands on once it placed o.
+func confirmationURL(o *Order) string { return "/checkout/done/" + url.PathEscape(o.Reference) + "/" }
 
 // placedKey is where the session keeps the checkout keys it placed orders
 // with, the latest maxPlacedKeys of them.

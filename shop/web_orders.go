@@ -3,7 +3,6 @@ package shop
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -34,7 +33,7 @@ func orderList(c echo.Context) error {
 			return err
 		}
 		row := shopviews.OrderRow{
-			Number: shortNumber(o),
+			Number: o.Reference,
 			URL:    orderURL(o),
 			Date:   o.CreatedAt.Format(dateFormat),
 			ISO:    o.CreatedAt.Format("2006-01-02"),
@@ -49,58 +48,61 @@ func orderList(c echo.Context) error {
 	return views.Render(c, http.StatusOK, shopviews.OrdersPage(view))
 }
 
-// orderDetail is /orders/<number>/: an order of the signed-in customer,
-// with its lines, in two queries. Another customer's order is a 404, as
-// is a number that is not one, so that a number reveals nothing.
-func orderDetail(c echo.Context) error {
+// orderDetail is /orders/<reference>/: an order of the signed-in
+// customer, with its lines, in two queries. Another customer's order is a
+// 404, as is a reference that is not one, so that a reference reveals
+// nothing. The order's whole number, which its links carried before
+// references, still finds it.
+func orderDetail(c echo.Context) error { return showOrder(c, false) }
+
+// orderConfirmation is /checkout/done/<reference>/, where a checkout
+// lands: the order's page, with the thanks and the reference to quote.
+func orderConfirmation(c echo.Context) error { return showOrder(c, true) }
+
+func showOrder(c echo.Context, placed bool) error {
 	ctx := c.Request().Context()
 	u := auth.UserFrom(ctx)
 	if u == nil {
-		return toLogin(c, "/orders/"+c.Param("number")+"/")
+		return toLogin(c, c.Request().URL.Path)
 	}
-	notFound := echo.NewHTTPError(http.StatusNotFound, "You have no order with this number.")
-	number, err := uuid.Parse(c.Param("number"))
-	if err != nil {
-		return notFound
+	notFound := echo.NewHTTPError(http.StatusNotFound, "You have no order with this reference.")
+	mine := Orders.Objects().Filter(orm.Q{"customer__user": u.ID})
+	var o *Order
+	var err error
+	if number, perr := uuid.Parse(c.Param("ref")); perr == nil && !placed {
+		o, err = mine.Get(ctx, orm.Q{"number": number})
+	} else {
+		o, err = mine.Get(ctx, orm.Q{"reference": NormalizeReference(c.Param("ref"))})
 	}
-	o, err := Orders.Objects().Get(ctx, orm.Q{"number": number, "customer__user": u.ID})
 	if errors.Is(err, orm.ErrDoesNotExist) {
 		return notFound
 	}
 	if err != nil {
 		return err
 	}
-	items, err := OrderItems.Objects().Filter(orm.Q{"order": o.ID}).SelectRelated("product").All(ctx)
+	sum, err := OrderSummary(ctx, o)
 	if err != nil {
 		return err
 	}
+	title := o.String()
+	if placed {
+		title = "Order placed"
+	}
 	view := shopviews.Order{
-		Shell:   shell(ctx, o.String()),
-		Number:  shortNumber(o),
+		Shell:   shell(ctx, title),
+		Number:  sum.Reference,
 		Date:    o.CreatedAt.Format(dateFormat),
 		ISO:     o.CreatedAt.Format("2006-01-02"),
-		Status:  Orders.Display(o, "status"),
-		Address: o.ShippingAddress,
-		Total:   money(o.Total),
-		Placed:  c.QueryParam("placed") != "",
+		Status:  sum.Status,
+		Total:   sum.TotalText,
+		Placed:  placed || c.QueryParam("placed") != "",
+		Address: sum.AddressText,
 	}
-	for _, it := range items {
-		line := shopviews.OrderLine{
-			Quantity:  int(it.Quantity),
-			UnitPrice: money(it.UnitPrice),
-			LineTotal: money(it.LineTotal()),
-		}
-		if p, ok := it.Product.Cached(); ok {
-			line.Name = p.Name
-			if p.IsActive {
-				line.URL = productURL(p)
-			}
-		}
-		view.Lines = append(view.Lines, line)
+	for _, l := range sum.Lines {
+		view.Lines = append(view.Lines, shopviews.OrderLine{
+			Name: l.Product, URL: l.ProductURL, Quantity: l.Quantity,
+			UnitPrice: l.UnitPriceText, LineTotal: l.LineTotalText,
+		})
 	}
 	return views.Render(c, http.StatusOK, shopviews.OrderPage(view))
 }
-
-// shortNumber is the part of an order's number the customer reads: the
-// URL carries it whole.
-func shortNumber(o *Order) string { return strings.ToUpper(o.Number.String()[:8]) }

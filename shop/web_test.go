@@ -72,6 +72,17 @@ func form(kv ...string) url.Values {
 
 func id(p *shop.Product) string { return fmt.Sprint(p.ID) }
 
+// checkout is the checkout form sent with key and a complete address,
+// changed by kv: a value of "" sends the input empty.
+func checkout(key string, kv ...string) url.Values {
+	v := url.Values{"key": {key}, "name": {"Ann Smith"}, "line1": {"2 Side Street"},
+		"city": {"Springfield"}, "postal_code": {"12345"}, "country": {"US"}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
 // buy places an order of one unit of each product for c.
 func buy(t *testing.T, ctx context.Context, c *shop.Customer, products ...*shop.Product) *shop.Order {
 	t.Helper()
@@ -329,7 +340,7 @@ func TestStorefrontProductPage(t *testing.T) {
 		b := sf.anonymous()
 
 		r := b.get("/products/laptop/")
-		r.expect(t, http.StatusOK, "<h1>Laptop</h1>", "$1200.00", "Only 3 left in stock", "Love it", "ann",
+		r.expect(t, http.StatusOK, "<h1>Laptop</h1>", "$1,200.00", "Only 3 left in stock", "Love it", "ann",
 			"5.00 · 1 review", `action="/cart/add/"`, `name="product" value="`+id(s.laptop)+`"`, `max="3"`,
 			"Log in to review products you have bought.", `href="/products/?category=electronics"`)
 		r.lacks(t, "Hidden complaint", "Write a review")
@@ -409,7 +420,7 @@ func TestStorefrontCart(t *testing.T) {
 		b.post("/cart/add/", form("product", id(s.phone), "quantity", "1")).redirectsTo(t, "/cart/")
 		r := b.get("/cart/")
 		// 3 × 450 + 15
-		r.expect(t, http.StatusOK, "Phone X", "Novel", `value="3"`, "$1350.00", "$1365.00", `<span class="badge">4`)
+		r.expect(t, http.StatusOK, "Phone X", "Novel", `value="3"`, "$1,350.00", "$1,365.00", `<span class="badge">4`)
 		r.inOrder(t, "Novel", "Phone X")
 		// The session, then the cart's products in one query.
 		ormtest.AssertNumQueries(t, sf.ctx, 2, func(ctx context.Context) {
@@ -513,7 +524,7 @@ func TestStorefrontCheckout(t *testing.T) {
 			b := sf.anonymous()
 			b.post("/cart/add/", form("product", id(s.phone), "quantity", "1"))
 			b.get("/checkout/").redirectsTo(t, "/accounts/login/?next=%2Fcheckout%2F")
-			b.post("/checkout/", form("key", uuid.NewString(), "address", "x")).
+			b.post("/checkout/", checkout(uuid.NewString())).
 				redirectsTo(t, "/accounts/login/?next=%2Fcheckout%2F")
 			if n := count(t, sf.ctx, shop.Orders); n != 0 {
 				t.Fatalf("%d orders, want 0", n)
@@ -523,7 +534,7 @@ func TestStorefrontCheckout(t *testing.T) {
 		t.Run("empty cart", func(t *testing.T) {
 			b := sf.as(ann)
 			b.get("/checkout/").redirectsTo(t, "/cart/")
-			b.post("/checkout/", form("key", uuid.NewString(), "total", "0.00", "address", "x")).redirectsTo(t, "/cart/")
+			b.post("/checkout/", checkout(uuid.NewString(), "total", "0.00")).redirectsTo(t, "/cart/")
 		})
 
 		t.Run("places the order once", func(t *testing.T) {
@@ -531,41 +542,70 @@ func TestStorefrontCheckout(t *testing.T) {
 			b.post("/cart/add/", form("product", id(s.phone), "quantity", "2")).redirectsTo(t, "/cart/")
 			b.post("/cart/add/", form("product", id(s.novel), "quantity", "1")).redirectsTo(t, "/cart/")
 			r := b.get("/checkout/")
-			r.expect(t, http.StatusOK, "Order summary", "$915.00", "1 Main Street\n12345 Springfield\nUSA", `name="_csrf"`)
+			// Prefilled from the address on file; its country, typed as a
+			// name before, chosen by its code.
+			r.expect(t, http.StatusOK, "Order summary", "$915.00", `name="line1" value="1 Main Street"`,
+				`name="postal_code" value="12345"`, `name="city" value="Springfield"`, `<option value="US" selected>`,
+				`name="save_address"`, `name="_csrf"`)
 			key := r.checkoutKey(t)
 
-			b.post("/checkout/", form("key", key, "address", "  ")).
-				expect(t, http.StatusBadRequest, "Enter the address to ship the order to.")
-			b.post("/checkout/", form("key", key, "address", strings.Repeat("a", 1001))).
-				expect(t, http.StatusBadRequest, "Ensure the address has at most 1000 characters (it has 1001).")
-			b.post("/checkout/", form("key", "not-a-key", "address", "2 Side Street")).
+			// Each required part missing: the form again, with what was
+			// typed and a message by the part.
+			for _, c := range []struct{ field, msg string }{
+				{"name", "Enter the name to ship the order to."},
+				{"line1", "Enter the street and house number."},
+				{"city", "Enter the city."},
+				{"postal_code", "Enter the postal code."},
+				{"country", "Choose the country."},
+			} {
+				r := b.post("/checkout/", checkout(key, c.field, "  ", "line2", "Flat 3"))
+				r.expect(t, http.StatusBadRequest, c.msg, `value="Flat 3"`, `value="`+key+`"`)
+				if c.field != "line1" {
+					r.expect(t, http.StatusBadRequest, `value="2 Side Street"`)
+				}
+				if c.field != "country" {
+					r.expect(t, http.StatusBadRequest, `<option value="US" selected>`)
+				}
+			}
+			b.post("/checkout/", checkout(key, "country", "XX")).
+				expect(t, http.StatusBadRequest, "Choose one of the countries we ship to.")
+			b.post("/checkout/", checkout(key, "line1", strings.Repeat("a", 201))).
+				expect(t, http.StatusBadRequest, "Ensure this has at most 200 characters (it has 201).")
+			b.post("/checkout/", checkout("not-a-key")).
 				expect(t, http.StatusBadRequest, "The checkout form is incomplete.")
-			b.post("/checkout/", form("key", key, "address", "2 Side\x00Street")).
-				expect(t, http.StatusBadRequest, "Enter the address as plain text.")
-			b.post("/checkout/", form("key", key, "address", "2 Side Stra\xdfe")).
-				expect(t, http.StatusBadRequest, "Enter the address as plain text.")
-			b.postNoToken("/checkout/", form("key", key, "address", "2 Side Street")).expect(t, http.StatusForbidden)
+			b.post("/checkout/", checkout(key, "line1", "2 Side\x00Street")).
+				expect(t, http.StatusBadRequest, "Enter plain text.")
+			b.post("/checkout/", checkout(key, "city", "Stra\xdfe")).
+				expect(t, http.StatusBadRequest, "Enter plain text.")
+			b.postNoToken("/checkout/", checkout(key)).expect(t, http.StatusForbidden)
 			if n := count(t, sf.ctx, shop.Orders); n != 0 {
 				t.Fatalf("%d orders after refused checkouts, want 0", n)
 			}
 
-			r = b.post("/checkout/", form("key", key, "address", "2 Side Street"))
+			r = b.post("/checkout/", checkout(key))
 			o, err := shop.Orders.Objects().Get(sf.ctx, orm.Q{"checkout_key": key})
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.redirectsTo(t, "/orders/"+o.Number.String()+"/?placed=1")
-			if o.Customer.ID != ann.ID || !o.Total.Equal(dec("915.00")) || o.ShippingAddress != "2 Side Street" {
-				t.Errorf("order = customer %d, total %s, address %q", o.Customer.ID, o.Total, o.ShippingAddress)
+			r.redirectsTo(t, "/checkout/done/"+o.Reference+"/")
+			if o.Customer.ID != ann.ID || !o.Total.Equal(dec("915.00")) ||
+				o.ShippingAddressParts() != (shop.Address{Name: "Ann Smith", Line1: "2 Side Street", City: "Springfield", PostalCode: "12345", Country: "US"}) ||
+				o.ShippingAddress != "Ann Smith\n2 Side Street\n12345 Springfield\nUnited States" {
+				t.Errorf("order = customer %d, total %s, address %+v %q", o.Customer.ID, o.Total, o.ShippingAddressParts(), o.ShippingAddress)
 			}
 			if got := stockOf(t, sf.ctx, s.phone.ID); got != 3 {
 				t.Errorf("phone stock %d, want 3", got)
 			}
 			b.get("/cart/").expect(t, http.StatusOK, "Your cart is empty.")
-			b.get(r.location).expect(t, http.StatusOK, "Thank you! Your order has been placed.")
+			b.get(r.location).expect(t, http.StatusOK, "Thank you! Your order has been placed.", "#"+o.Reference,
+				"Phone X", "Novel", "$900.00", "$915.00", "Ann Smith\n2 Side Street\n12345 Springfield\nUnited States")
+			// Not asked to, the checkout left the address on file as it was.
+			if cu, err := shop.Customers.Objects().Get(sf.ctx, orm.Q{"pk": ann.ID}); err != nil || cu.Address != "1 Main Street" {
+				t.Errorf("customer %+v, %v: the address on file changed", cu, err)
+			}
 
 			// The same form again, a double click: the same order, no other.
-			b.post("/checkout/", form("key", key, "address", "2 Side Street")).redirectsTo(t, "/orders/"+o.Number.String()+"/")
+			b.post("/checkout/", checkout(key)).redirectsTo(t, "/orders/"+o.Reference+"/")
 			if n := count(t, sf.ctx, shop.Orders); n != 1 {
 				t.Fatalf("%d orders after a double submit, want 1", n)
 			}
@@ -582,8 +622,8 @@ func TestStorefrontCheckout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b.post("/checkout/", form("key", key, "address", "1 Main Street")).
-				redirectsTo(t, "/orders/"+first.Number.String()+"/?placed=1")
+			b.post("/checkout/", checkout(key, "line1", "1 Main Street")).
+				redirectsTo(t, "/checkout/done/"+first.Reference+"/")
 			if got := stockOf(t, sf.ctx, s.laptop.ID); got != 2 {
 				t.Errorf("laptop stock %d, want 2: one order of one", got)
 			}
@@ -601,7 +641,7 @@ func TestStorefrontCheckout(t *testing.T) {
 			before := count(t, sf.ctx, shop.Orders)
 			b := sf.as(newCustomer(t, sf.ctx, "mallory"))
 			b.post("/cart/add/", form("product", id(s.novel), "quantity", "1")).redirectsTo(t, "/cart/")
-			b.post("/checkout/", form("key", key.String(), "total", "15.00", "address", "2 Side Street")).
+			b.post("/checkout/", checkout(key.String(), "total", "15.00")).
 				expect(t, http.StatusBadRequest, "The checkout form is no longer valid.")
 			if n := count(t, sf.ctx, shop.Orders); n != before {
 				t.Fatalf("%d orders, want %d", n, before)
@@ -618,7 +658,7 @@ func TestStorefrontCheckout(t *testing.T) {
 			setField(t, sf.ctx, s.novel, "is_active", false)
 			before := count(t, sf.ctx, shop.Orders)
 
-			r := b.post("/checkout/", form("key", key, "address", "1 Main Street"))
+			r := b.post("/checkout/", checkout(key, "line1", "1 Main Street"))
 			r.expect(t, http.StatusConflict, "Some products ran short",
 				"Phone X: you asked for 3, only 1 left.", "Novel: you asked for 2, and it is no longer available.",
 				`value="`+key+`"`, "1 Main Street")
@@ -638,18 +678,18 @@ func TestStorefrontCheckout(t *testing.T) {
 			b := sf.as(dee)
 			b.post("/cart/add/", form("product", id(s.laptop), "quantity", "1")).redirectsTo(t, "/cart/")
 			old := b.get("/checkout/").checkoutKey(t)
-			first := b.post("/checkout/", form("key", old, "address", "1 Main Street"))
+			first := b.post("/checkout/", checkout(old, "line1", "1 Main Street"))
 			placed, err := shop.Orders.Objects().Get(sf.ctx, orm.Q{"checkout_key": old})
 			if err != nil {
 				t.Fatal(err)
 			}
-			first.redirectsTo(t, "/orders/"+placed.Number.String()+"/?placed=1")
+			first.redirectsTo(t, "/checkout/done/"+placed.Reference+"/")
 			before := count(t, sf.ctx, shop.Orders)
 
 			// Back in the browser, a new cart, the old page's form again.
 			b.post("/cart/add/", form("product", id(s.phone), "quantity", "1")).redirectsTo(t, "/cart/")
-			r := b.post("/checkout/", form("key", old, "address", "1 Main Street"))
-			r.expect(t, http.StatusConflict, "This checkout page already placed order "+placed.Number.String(),
+			r := b.post("/checkout/", checkout(old, "line1", "1 Main Street"))
+			r.expect(t, http.StatusConflict, "This checkout page already placed order #"+placed.Reference,
 				"has not been ordered yet", "Phone X")
 			fresh := r.checkoutKey(t)
 			if fresh == old {
@@ -659,12 +699,12 @@ func TestStorefrontCheckout(t *testing.T) {
 				t.Fatalf("%d orders, want %d", n, before)
 			}
 			b.get("/cart/").expect(t, http.StatusOK, "Phone X")
-			r = b.post("/checkout/", form("key", fresh, "address", "1 Main Street"))
+			r = b.post("/checkout/", checkout(fresh, "line1", "1 Main Street"))
 			second, err := shop.Orders.Objects().Get(sf.ctx, orm.Q{"checkout_key": fresh})
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.redirectsTo(t, "/orders/"+second.Number.String()+"/?placed=1")
+			r.redirectsTo(t, "/checkout/done/"+second.Reference+"/")
 			if !second.Total.Equal(dec("450.00")) {
 				t.Errorf("second order's total %s, want 450.00", second.Total)
 			}
@@ -676,12 +716,12 @@ func TestStorefrontCheckout(t *testing.T) {
 			b := sf.as(dee)
 			b.post("/cart/add/", form("product", id(lamp), "quantity", "1")).redirectsTo(t, "/cart/")
 			old := b.get("/checkout/").checkoutKey(t)
-			b.post("/checkout/", form("key", old, "address", "1 Main Street")).expect(t, http.StatusSeeOther)
+			b.post("/checkout/", checkout(old, "line1", "1 Main Street")).expect(t, http.StatusSeeOther)
 			before := count(t, sf.ctx, shop.Orders)
 			// The same cart as the placed order's, but a new one: the old
 			// page must not take it for a retry and empty it.
 			b.post("/cart/add/", form("product", id(lamp), "quantity", "1")).redirectsTo(t, "/cart/")
-			b.post("/checkout/", form("key", old, "address", "1 Main Street")).
+			b.post("/checkout/", checkout(old, "line1", "1 Main Street")).
 				expect(t, http.StatusConflict, "This checkout page already placed order", "Reading Lamp")
 			if n := count(t, sf.ctx, shop.Orders); n != before {
 				t.Fatalf("%d orders, want %d", n, before)
@@ -691,7 +731,7 @@ func TestStorefrontCheckout(t *testing.T) {
 			if _, err := shop.Orders.Objects().Filter(orm.Q{"checkout_key": old}).Delete(sf.ctx); err != nil {
 				t.Fatal(err)
 			}
-			b.post("/checkout/", form("key", old, "address", "1 Main Street")).expect(t, http.StatusSeeOther)
+			b.post("/checkout/", checkout(old, "line1", "1 Main Street")).expect(t, http.StatusSeeOther)
 			if n := count(t, sf.ctx, shop.Orders); n != before {
 				t.Fatalf("%d orders, want %d: the deleted one's place taken by the new", n, before)
 			}
@@ -705,18 +745,18 @@ func TestStorefrontCheckout(t *testing.T) {
 			r := b.get("/checkout/")
 			r.expect(t, http.StatusOK, `name="total" value="30.00"`)
 			key := r.checkoutKey(t)
-			b.post("/checkout/", form("key", key, "address", "1 Main Street", "total", "")).
+			b.post("/checkout/", checkout(key, "line1", "1 Main Street", "total", "")).
 				expect(t, http.StatusBadRequest, "The checkout form is incomplete.")
 			setField(t, sf.ctx, s.novel, "sale_price", dec("17.50"))
 			before := count(t, sf.ctx, shop.Orders)
-			r = b.post("/checkout/", form("key", key, "address", "1 Main Street"))
+			r = b.post("/checkout/", checkout(key, "line1", "1 Main Street"))
 			r.expect(t, http.StatusConflict, "Prices have changed since you opened this page: your order now comes to $35.00, not $30.00.",
 				`name="total" value="35.00"`)
 			if n := count(t, sf.ctx, shop.Orders); n != before {
 				t.Fatalf("%d orders, want %d: nothing is charged at a total not shown", n, before)
 			}
 			// Sent again from the page that shows the new total: placed.
-			b.post("/checkout/", form("key", key, "address", "1 Main Street")).expect(t, http.StatusSeeOther)
+			b.post("/checkout/", checkout(key, "line1", "1 Main Street")).expect(t, http.StatusSeeOther)
 			o, err := shop.Orders.Objects().Get(sf.ctx, orm.Q{"checkout_key": key})
 			if err != nil || !o.Total.Equal(dec("35.00")) {
 				t.Fatalf("order %v, %v; want one of 35.00", o, err)
@@ -729,8 +769,8 @@ func TestStorefrontCheckout(t *testing.T) {
 			b.post("/cart/add/", form("product", id(yacht), "quantity", "101")).redirectsTo(t, "/cart/")
 			key := b.get("/checkout/").checkoutKey(t)
 			before := count(t, sf.ctx, shop.Orders)
-			b.post("/checkout/", form("key", key, "address", "1 Main Street")).
-				expect(t, http.StatusConflict, "An order can come to at most $9999999999.99.", "Yacht")
+			b.post("/checkout/", checkout(key, "line1", "1 Main Street")).
+				expect(t, http.StatusConflict, "An order can come to at most $9,999,999,999.99.", "Yacht")
 			if n := count(t, sf.ctx, shop.Orders); n != before || stockOf(t, sf.ctx, yacht.ID) != 500 {
 				t.Fatal("a refused order was placed or took stock")
 			}
@@ -748,25 +788,35 @@ func TestStorefrontOrders(t *testing.T) {
 		a := sf.as(ann)
 
 		sf.anonymous().get("/orders/").redirectsTo(t, "/accounts/login/?next=%2Forders%2F")
-		sf.anonymous().get("/orders/"+annOrder.Number.String()+"/").
-			redirectsTo(t, "/accounts/login/?next=%2Forders%2F"+annOrder.Number.String()+"%2F")
+		sf.anonymous().get("/orders/"+annOrder.Reference+"/").
+			redirectsTo(t, "/accounts/login/?next=%2Forders%2F"+annOrder.Reference+"%2F")
+		sf.anonymous().get("/checkout/done/"+annOrder.Reference+"/").
+			redirectsTo(t, "/accounts/login/?next=%2Fcheckout%2Fdone%2F"+annOrder.Reference+"%2F")
 
 		r := a.get("/orders/")
-		short := strings.ToUpper(annOrder.Number.String()[:8])
-		r.expect(t, http.StatusOK, short, "$465.00", "Pending", `href="/orders/`+annOrder.Number.String()+`/"`)
-		r.lacks(t, strings.ToUpper(bobOrder.Number.String()[:8]), "$1200.00")
+		r.expect(t, http.StatusOK, "#"+annOrder.Reference, "$465.00", "Pending", `href="/orders/`+annOrder.Reference+`/"`)
+		r.lacks(t, bobOrder.Reference, "$1,200.00")
 
-		r = a.get("/orders/" + annOrder.Number.String() + "/")
-		r.expect(t, http.StatusOK, "Order "+short, "Phone X", "$450.00", "Novel", "$15.00", "$465.00", "1 Main Street")
+		r = a.get("/orders/" + annOrder.Reference + "/")
+		r.expect(t, http.StatusOK, "Order #"+annOrder.Reference, "Phone X", "$450.00", "Novel", "$15.00", "$465.00", "1 Main Street")
 		r.lacks(t, "Thank you!")
+		// As the customer may type it, and by the number old links carry.
+		a.get("/orders/"+strings.ToLower(annOrder.Reference)+"/").expect(t, http.StatusOK, "Order #"+annOrder.Reference)
+		a.get("/orders/"+annOrder.Number.String()+"/").expect(t, http.StatusOK, "Order #"+annOrder.Reference)
+		// The confirmation page: the same order, with the thanks.
+		a.get("/checkout/done/"+annOrder.Reference+"/").
+			expect(t, http.StatusOK, "Thank you! Your order has been placed.", "#"+annOrder.Reference, "Phone X", "$465.00", "1 Main Street")
 
 		for _, path := range []string{
+			"/orders/" + bobOrder.Reference + "/",
 			"/orders/" + bobOrder.Number.String() + "/",
+			"/checkout/done/" + bobOrder.Reference + "/",
+			"/checkout/done/" + bobOrder.Number.String() + "/",
 			"/orders/" + uuid.NewString() + "/",
 			"/orders/not-a-number/",
 			"/orders/" + annOrder.Number.String()[:8] + "/",
 		} {
-			a.get(path).expect(t, http.StatusNotFound, "You have no order with this number.")
+			a.get(path).expect(t, http.StatusNotFound, "You have no order with this reference.")
 		}
 	})
 }
@@ -782,7 +832,10 @@ func TestStorefrontOrdersQueries(t *testing.T) {
 		first := buy(t, sf.ctx, ann, s.phone)
 		ormtest.AssertNumQueries(t, sf.ctx, 3, func(ctx context.Context) { a.in(ctx).get("/orders/").expect(t, http.StatusOK) })
 		ormtest.AssertNumQueries(t, sf.ctx, 4, func(ctx context.Context) {
-			a.in(ctx).get("/orders/"+first.Number.String()+"/").expect(t, http.StatusOK)
+			a.in(ctx).get("/orders/"+first.Reference+"/").expect(t, http.StatusOK)
+		})
+		ormtest.AssertNumQueries(t, sf.ctx, 4, func(ctx context.Context) {
+			a.in(ctx).get("/checkout/done/"+first.Reference+"/").expect(t, http.StatusOK)
 		})
 		setField(t, sf.ctx, s.laptop, "stock", 10)
 		var many *shop.Order
@@ -790,10 +843,13 @@ func TestStorefrontOrdersQueries(t *testing.T) {
 			many = buy(t, sf.ctx, ann, s.phone, s.novel, s.laptop)
 		}
 		ormtest.AssertNumQueries(t, sf.ctx, 3, func(ctx context.Context) {
-			a.in(ctx).get("/orders/").expect(t, http.StatusOK, "$1665.00")
+			a.in(ctx).get("/orders/").expect(t, http.StatusOK, "$1,665.00")
 		})
 		ormtest.AssertNumQueries(t, sf.ctx, 4, func(ctx context.Context) {
-			a.in(ctx).get("/orders/"+many.Number.String()+"/").expect(t, http.StatusOK, "Laptop")
+			a.in(ctx).get("/orders/"+many.Reference+"/").expect(t, http.StatusOK, "Laptop")
+		})
+		ormtest.AssertNumQueries(t, sf.ctx, 4, func(ctx context.Context) {
+			a.in(ctx).get("/checkout/done/"+many.Reference+"/").expect(t, http.StatusOK, "Laptop")
 		})
 	})
 }
@@ -914,12 +970,12 @@ func TestStorefrontLogoutElsewhere(t *testing.T) {
 		b.post("/cart/add/", form("product", id(s.phone), "quantity", "1")).redirectsTo(t, "/cart/")
 		key := b.get("/checkout/").checkoutKey(t)
 		logoutDuring = "/checkout/"
-		r := b.post("/checkout/", form("key", key, "address", "1 Main Street"))
+		r := b.post("/checkout/", checkout(key, "line1", "1 Main Street"))
 		o, err := shop.Orders.Objects().Get(sf.ctx, orm.Q{"checkout_key": key})
 		if err != nil {
 			t.Fatalf("the order was not placed: %v", err)
 		}
-		r.redirectsTo(t, "/orders/"+o.Number.String()+"/?placed=1")
+		r.redirectsTo(t, "/checkout/done/"+o.Reference+"/")
 		if n := signedIn(); n != 0 {
 			t.Fatalf("%d signed-in sessions after the logout, want 0", n)
 		}

@@ -144,9 +144,15 @@ type Checkout struct {
 	Key   string // the idempotency key, sent back with the form
 	// Shown is the total the page shows, as a plain decimal: the order is
 	// refused if the prices changed from it meanwhile.
-	Shown   string
-	Address string
-	Errors  map[string]string // by field: "address", "" for the whole form
+	Shown string
+	// The shipping address's inputs: Country is an ISO 3166 code, one of
+	// Countries' values.
+	Name, Line1, Line2, City, PostalCode, Country string
+	Countries                                     []Option
+	SaveAddress                                   bool // keep the address as the customer's
+	// Errors are by input ("name", "line1", "city", "postal_code",
+	// "country"), "" for the whole form.
+	Errors map[string]string
 	// Shortages name each product the order could not be placed for.
 	Shortages []string
 }
@@ -177,15 +183,16 @@ type OrderLine struct {
 	LineTotal string
 }
 
-// Order is /orders/<number>/.
+// Order is /orders/<reference>/ and, just after the checkout,
+// /checkout/done/<reference>/.
 type Order struct {
 	Shell
-	Number  string
+	Number  string // the reference, "7KQ2M9XD"
 	Date    string
 	ISO     string
 	Status  string
-	Address string
+	Address string // lines
 	Lines   []OrderLine
 	Total   string
-	Placed  bool // the customer has just placed it
+	Placed  bool // the customer has just placed it: the confirmation page
 }
