@@ -41,7 +41,7 @@ var PasswordResets = orm.Define("auth", func(r *PasswordReset, m *orm.Schema) {
 	m.Char(&r.TokenHash, orm.MaxLength(64), orm.Unique(), orm.Verbose("token hash"))
 	m.Char(&r.Password, orm.MaxLength(64), orm.Verbose("password state"))
 	m.DateTime(&r.CreatedAt, orm.AutoNowAdd(), orm.Verbose("created at"))
-	m.Meta(orm.VerboseName("password reset"), orm.Ordering("-created_at"))
+	m.Meta(orm.VerboseName("password reset"))
 })
 
 // ResetTimeout is how long a reset link works: Django's

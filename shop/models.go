@@ -220,7 +220,7 @@ func (o *Order) String() string { return "Order #" + o.Reference }
 var Orders = orm.Define("shop", func(o *Order, m *orm.Schema) {
 	m.UUID(&o.Number, orm.Default(uuid.New), orm.Unique(), orm.Editable(false), orm.Verbose("order number"))
 	// 32 characters: the orders placed before references were given
-	// theirs from their numbers, a few the whole number (migration 00009).
+	// theirs from their numbers, a few the whole number (migration 00019).
 	m.Char(&o.Reference, orm.MaxLength(32), orm.Default(NewReference), orm.Unique(), orm.Editable(false),
 		orm.Verbose("reference"))
 	m.ForeignKey(&o.Customer, orm.OnDelete(orm.Protect), orm.RelatedName("orders"), orm.Verbose("customer"))

@@ -7,7 +7,7 @@ import (
 	"github.com/quarry-go/quarry/orm"
 )
 
-// Migration 00009 gives the orders placed before references the reference
+// Migration 00019 gives the orders placed before references the reference
 // their pages showed (the number's first 8 characters, in capitals) and,
 // where two numbers begin alike, the later one its whole number; the
 // unique constraint then holds, and the orders' pages keep their names.

@@ -20,6 +20,7 @@ import (
 	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/mail"
 	"github.com/quarry-go/quarry/orm"
+	"github.com/quarry-go/quarry/shop"
 )
 
 // shutdownTimeout bounds how long in-flight requests may finish after a
@@ -127,6 +128,8 @@ func startJobs(ctx context.Context, env *environment, db *orm.DB, log *slog.Logg
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.EmailWorker{Backend: backend, From: envOr(env, "DEFAULT_FROM_EMAIL", "webmaster@localhost")})
+	// Orders are confirmed by mail, queued with the order.
+	shop.OnOrderPlaced = shop.ConfirmByMail(siteName, siteURL)
 	r, err := jobs.NewRunner(db, workers, jobs.Config{Logger: log})
 	if err != nil {
 		return nil, err
