@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -11,31 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/quarry-go/quarry/internal/smtptest"
-	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 )
-
-// mailRunner works the job queue into a real SMTP server until the test
-// ends.
-func mailRunner(t *testing.T, ctx context.Context) *smtptest.Server {
-	t.Helper()
-	srv := smtptest.Start(t)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &jobs.EmailWorker{Backend: srv.Backend(), From: "Quarry <noreply@example.com>"})
-	r, err := jobs.NewRunner(orm.FromContext(ctx), workers, jobs.Config{PollInterval: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Stop(context.Background()) })
-	return srv
-}
 
 var resetLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+(/accounts/reset/[A-Za-z0-9_-]+/)`)
 
@@ -44,7 +22,7 @@ var resetLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+(/accounts/reset/[A-Z
 // never tells whether an address has an account.
 func TestPasswordResetByMail(t *testing.T) {
 	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
-		smtp := mailRunner(t, ctx)
+		smtp := smtptest.Deliver(t, ctx, "Quarry <noreply@example.com>")
 		ann, err := CreateUser(ctx, "ann", "Ann@Example.com", "correct horse battery")
 		if err != nil {
 			t.Fatal(err)

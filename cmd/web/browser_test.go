@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/riverqueue/river"
 	"github.com/shopspring/decimal"
 
 	"github.com/quarry-go/quarry/admin"
@@ -25,7 +24,6 @@ import (
 	"github.com/quarry-go/quarry/blog"
 	"github.com/quarry-go/quarry/internal/browsertest"
 	"github.com/quarry-go/quarry/internal/smtptest"
-	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
@@ -53,17 +51,7 @@ func TestBrowserSite(t *testing.T) {
 			log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			srv := httptest.NewServer(newServer(orm.FromContext(ctx), log, admin.Default))
 			defer srv.Close()
-			smtp := smtptest.Start(t)
-			workers := river.NewWorkers()
-			river.AddWorker(workers, &jobs.EmailWorker{Backend: smtp.Backend(), From: "shop@example.com"})
-			runner, err := jobs.NewRunner(orm.FromContext(ctx), workers, jobs.Config{PollInterval: 100 * time.Millisecond, Logger: log})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := runner.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer runner.Stop(context.Background())
+			smtp := smtptest.Deliver(t, ctx, "shop@example.com")
 			shop.OnOrderPlaced = shop.ConfirmByMail("Quarry", srv.URL)
 			defer func() { shop.OnOrderPlaced = nil }()
 			b := browsertest.Start(t, srv.URL)

@@ -6,6 +6,7 @@ package smtptest
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +14,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"io"
+	"log/slog"
 	"math/big"
 	"mime"
 	"mime/multipart"
@@ -26,8 +28,11 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/riverqueue/river"
 
+	"github.com/quarry-go/quarry/jobs"
 	qmail "github.com/quarry-go/quarry/mail"
+	"github.com/quarry-go/quarry/orm"
 )
 
 // The account the server accepts.
@@ -261,3 +266,22 @@ type discard struct{}
 
 func (discard) Printf(string, ...any) {}
 func (discard) Println(...any)        {}
+
+// Deliver starts a server and a job runner that works the queue of the
+// context's database into it, mailing as from, until the test ends: the
+// way web serve sends mail, for tests that check what arrives.
+func Deliver(t testing.TB, ctx context.Context, from string) *Server {
+	t.Helper()
+	s := Start(t)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobs.EmailWorker{Backend: s.Backend(), From: from})
+	r, err := jobs.NewRunner(orm.FromContext(ctx), workers, jobs.Config{PollInterval: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop(context.Background()) })
+	return s
+}
