@@ -27,7 +27,7 @@ func (s *Site) loginPage(c echo.Context) error {
 	if r.user != nil && r.user.IsStaff {
 		return c.Redirect(http.StatusFound, next)
 	}
-	p := ui.Login{Page: r.page("Log in"), Next: next}
+	p := ui.Login{Page: r.page("Log in"), Next: next, PasswordResetURL: s.PasswordResetURL}
 	if r.user != nil {
 		p.Error = "You are authenticated as " + r.user.Username + ", but are not authorized to access this page. Would you like to login to a different account?"
 	}
@@ -39,7 +39,7 @@ func (s *Site) loginPost(c echo.Context) error {
 	username, password := c.FormValue("username"), c.FormValue("password")
 	next := auth.SafeNext(c.FormValue("next"), "/admin/")
 	fail := func(status int, msg string) error {
-		return r.render(status, ui.LoginPage(ui.Login{Page: r.page("Log in"), Username: username, Next: next, Error: msg}))
+		return r.render(status, ui.LoginPage(ui.Login{Page: r.page("Log in"), Username: username, Next: next, Error: msg, PasswordResetURL: s.PasswordResetURL}))
 	}
 	if strings.TrimSpace(username) == "" || password == "" {
 		return fail(http.StatusOK, errStaffOnly)

@@ -21,6 +21,9 @@ type Site struct {
 	Store *auth.Store
 	// Throttle limits failed sign-ins.
 	Throttle auth.Throttle
+	// PasswordResetURL, when set, is linked from the login page: the
+	// site's password reset (auth.Accounts' /accounts/password_reset/).
+	PasswordResetURL string
 	// Secure marks cookies Secure always; without it they are Secure on
 	// requests that came over TLS (auth.OverTLS).
 	Secure bool

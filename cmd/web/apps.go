@@ -17,6 +17,9 @@ import (
 func init() {
 	// The job queue is not a model: its page in the admin is added here.
 	admin.Default.AddView(jobsadmin.View)
+	// Staff reset a forgotten password as everyone does (newServer mounts
+	// auth.Accounts).
+	admin.Default.PasswordResetURL = "/accounts/password_reset/"
 }
 
 // afterMigrate is Django's post_migrate: once the auth tables exist, every

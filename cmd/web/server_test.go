@@ -265,4 +265,13 @@ func TestAppsMounted(t *testing.T) {
 			t.Errorf("GET %s: %d to %q, want %d to %q", tc.path, rec.Code, rec.Header().Get("Location"), tc.status, tc.location)
 		}
 	}
+	// Both sign-in pages offer the password reset, which answers.
+	for _, path := range []string{"/accounts/login/", "/admin/login/"} {
+		if body := get(t, e, path).Body.String(); !strings.Contains(body, `href="/accounts/password_reset/"`) {
+			t.Errorf("%s does not link the password reset", path)
+		}
+	}
+	if rec := get(t, e, "/accounts/password_reset/"); rec.Code != http.StatusOK {
+		t.Errorf("the password reset: %d", rec.Code)
+	}
 }

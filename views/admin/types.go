@@ -38,6 +38,9 @@ type Login struct {
 	Username string // kept after a failed attempt
 	Next     string // where to go after signing in
 	Error    string // the failure, in words the user can act on
+	// PasswordResetURL, when set, is linked under the form (Django's
+	// password_reset_url).
+	PasswordResetURL string
 }
 
 // Setup is the one-time page that creates the first superuser.
