@@ -145,7 +145,8 @@ func randomHex(n int) string {
 }
 
 // Console writes each message to W, as Django's console backend does: the
-// embedded default, so a developer sees the mail the app would send.
+// embedded default, so a developer sees the mail the app would send, and
+// can follow its links.
 type Console struct {
 	mu sync.Mutex
 	W  io.Writer
@@ -157,7 +158,14 @@ func (c *Console) Send(_ context.Context, m Message) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, err := fmt.Fprintf(c.W, "%s\n%s\n", m.Bytes(time.Now()), strings.Repeat("-", 79))
+	// Decoded, not as the wire carries it: quoted-printable would break
+	// a long link across lines with "=", and a developer copies it.
+	html := ""
+	if m.HTML != "" {
+		html = fmt.Sprintf("\n[and an HTML version, %d bytes]", len(m.HTML))
+	}
+	_, err := fmt.Fprintf(c.W, "From: %s\nTo: %s\nSubject: %s\nDate: %s\n\n%s%s\n%s\n",
+		m.From, strings.Join(m.To, ", "), m.Subject, time.Now().Format(time.RFC1123Z), m.Text, html, strings.Repeat("-", 79))
 	return err
 }
 

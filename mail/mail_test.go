@@ -114,8 +114,13 @@ func TestConsoleAndMemory(t *testing.T) {
 	if err := c.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	if out := log.String(); !strings.Contains(out, "Subject: =?utf-8?q?") || !strings.Contains(out, "To: =?utf-8?q?Zo=C3=AB_M=C3=BCller?= <zoe@example.com>") {
+	if out := log.String(); !strings.Contains(out, "Subject: "+msg.Subject) || !strings.Contains(out, "To: Zoë Müller <zoe@example.com>") ||
+		!strings.Contains(out, msg.Text) || !strings.Contains(out, "[and an HTML version") {
 		t.Errorf("console output:\n%s", out)
+	}
+	// On the wire, headers that are not ASCII are encoded words.
+	if raw := string(msg.Bytes(time.Now())); !strings.Contains(raw, "Subject: =?utf-8?q?") || !strings.Contains(raw, "To: =?utf-8?q?Zo=C3=AB_M=C3=BCller?= <zoe@example.com>") {
+		t.Errorf("the message:\n%s", raw)
 	}
 	m := &mail.Memory{}
 	m.Send(context.Background(), msg)
