@@ -102,23 +102,26 @@ func disc(img *image.RGBA, cx, cy, rx, ry float64, c color.RGBA) {
 	}
 }
 
-var badgeFace = sync.OnceValue(func() font.Face {
+// badgeFont is parsed once and shared; a Face is not safe for concurrent
+// use (it rasterizes into its own buffers), and pictures are drawn in
+// parallel, so each badge makes its own.
+var badgeFont = sync.OnceValue(func() *opentype.Font {
 	f, err := opentype.Parse(gobold.TTF)
 	if err != nil {
 		panic(err)
 	}
-	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 28, DPI: 72, Hinting: font.HintingFull})
-	if err != nil {
-		panic(err)
-	}
-	return face
+	return f
 })
 
 // badge is a disc in the top left corner with letter on it.
 func badge(img *image.RGBA, letter string, c color.RGBA) {
 	const cx, cy, r = 42, 42, 24
 	disc(img, cx, cy, r, r, c)
-	face := badgeFace()
+	face, err := opentype.NewFace(badgeFont(), &opentype.FaceOptions{Size: 28, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		panic(err) // a valid font and options: cannot happen
+	}
+	defer face.Close()
 	d := font.Drawer{Dst: img, Src: image.NewUniform(color.White), Face: face}
 	w := d.MeasureString(letter)
 	m := face.Metrics()
