@@ -116,14 +116,7 @@ func (a *Accounts) signupPost(c echo.Context) error {
 	if form.Username == "" {
 		form.Errors["username"] = []string{"This field is required."}
 	}
-	if p1 == "" {
-		form.Errors["password1"] = []string{"This field is required."}
-	}
-	if p2 == "" {
-		form.Errors["password2"] = []string{"This field is required."}
-	} else if p1 != "" && p1 != p2 {
-		form.Errors["password2"] = []string{"The two password fields didn’t match."}
-	}
+	checkPasswordPair(form.Errors, "password1", p1, "password2", p2)
 	if len(form.Errors) > 0 {
 		return views.Render(c, http.StatusOK, views.SignupPage(form))
 	}
@@ -179,23 +172,13 @@ func (a *Accounts) passwordChangePost(c echo.Context) error {
 	old, p1, p2 := c.FormValue("old_password"), c.FormValue("new_password1"), c.FormValue("new_password2")
 	form := views.PasswordChangeForm{Errors: map[string][]string{}}
 	status := http.StatusOK
-	required := []string{"This field is required."}
-	if p1 == "" {
-		form.Errors["new_password1"] = required
-	}
-	switch {
-	case p2 == "":
-		form.Errors["new_password2"] = required
-	case p1 == "":
-	case p1 != p2:
-		form.Errors["new_password2"] = []string{"The two password fields didn’t match."}
-	default:
+	if checkPasswordPair(form.Errors, "new_password1", p1, "new_password2", p2) {
 		if msgs := PasswordMessages(ValidatePassword(p1, u)); len(msgs) > 0 {
 			form.Errors["new_password2"] = msgs
 		}
 	}
 	if old == "" {
-		form.Errors["old_password"] = required
+		form.Errors["old_password"] = []string{"This field is required."}
 	} else {
 		checked, err := a.Throttle.Authenticate(ctx, u.Username, old, c.RealIP())
 		var throttled *ThrottledError
@@ -263,4 +246,24 @@ func SafeNext(next, fallback string) string {
 		return fallback
 	}
 	return next
+}
+
+// checkPasswordPair adds to errs the messages of a new password typed
+// twice, under the fields' names (Django's SetPasswordForm): each is
+// required, and the second must match the first. It reports whether both
+// were given and match.
+func checkPasswordPair(errs map[string][]string, name1, p1, name2, p2 string) bool {
+	if p1 == "" {
+		errs[name1] = []string{"This field is required."}
+	}
+	switch {
+	case p2 == "":
+		errs[name2] = []string{"This field is required."}
+	case p1 == "":
+	case p1 != p2:
+		errs[name2] = []string{"The two password fields didn’t match."}
+	default:
+		return true
+	}
+	return false
 }

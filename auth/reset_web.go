@@ -108,16 +108,8 @@ func (a *Accounts) setPasswordPost(c echo.Context) error {
 	ctx := c.Request().Context()
 	form := views.SetPasswordForm{Valid: true, Errors: map[string][]string{}}
 	p1, p2 := c.FormValue("new_password1"), c.FormValue("new_password2")
-	if p1 == "" {
-		form.Errors["new_password1"] = []string{"This field is required."}
-	}
-	if p2 == "" {
-		form.Errors["new_password2"] = []string{"This field is required."}
-	} else if p1 != "" && p1 != p2 {
-		form.Errors["new_password2"] = []string{"The two password fields didn’t match."}
-	}
 	token := a.resetToken(c)
-	if len(form.Errors) > 0 {
+	if !checkPasswordPair(form.Errors, "new_password1", p1, "new_password2", p2) {
 		_, err := CheckResetToken(ctx, token)
 		if err != nil && !errors.Is(err, ErrResetLinkInvalid) {
 			return err
