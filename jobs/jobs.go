@@ -40,7 +40,6 @@ type client interface {
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	list(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
-	retry(ctx context.Context, id int64) error
 }
 
 type riverClient[TTx any] struct {
@@ -60,10 +59,6 @@ func (r riverClient[TTx]) stop(ctx context.Context) error  { return r.c.Stop(ctx
 func (r riverClient[TTx]) list(ctx context.Context, p *river.JobListParams) (*river.JobListResult, error) {
 	return r.c.JobList(ctx, p)
 }
-func (r riverClient[TTx]) retry(ctx context.Context, id int64) error {
-	_, err := r.c.JobRetry(ctx, id)
-	return err
-}
 
 // newClient is a River client on db's pool. With no workers it only
 // inserts and lists.
@@ -81,11 +76,16 @@ func newClient(db *orm.DB, cfg *river.Config) (client, error) {
 	return nil, fmt.Errorf("jobs: no River driver for %s", db.Vendor())
 }
 
-// inserters are the insert-only clients, one per database, made on first
+// inserters are the clients that insert and list, one per database, made on first
 // use: enqueueing needs only the database the context carries.
 var inserters sync.Map // *orm.DB → client
 
-func inserter(db *orm.DB) (client, error) {
+// inserter is the insert-only client of the context's database.
+func inserter(ctx context.Context) (client, error) {
+	db := orm.FromContext(ctx)
+	if db == nil {
+		return nil, errors.New("jobs: no database in the context")
+	}
 	if c, ok := inserters.Load(db); ok {
 		return c.(client), nil
 	}
@@ -100,11 +100,7 @@ func inserter(db *orm.DB) (client, error) {
 // Enqueue adds a job to the queue of the context's database, in the
 // context's transaction when there is one.
 func Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
-	db := orm.FromContext(ctx)
-	if db == nil {
-		return errors.New("jobs: no database in the context")
-	}
-	c, err := inserter(db)
+	c, err := inserter(ctx)
 	if err != nil {
 		return err
 	}
@@ -177,11 +173,7 @@ func (r *Runner) Stop(ctx context.Context) error { return r.c.stop(ctx) }
 // or cancelled by a permanent error) or wait for another attempt after an
 // error (retryable), latest first, at most n, from the database in ctx.
 func Failed(ctx context.Context, n int) ([]*rivertype.JobRow, error) {
-	db := orm.FromContext(ctx)
-	if db == nil {
-		return nil, errors.New("jobs: no database in the context")
-	}
-	c, err := inserter(db)
+	c, err := inserter(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -192,17 +184,4 @@ func Failed(ctx context.Context, n int) ([]*rivertype.JobRow, error) {
 		return nil, err
 	}
 	return res.Jobs, nil
-}
-
-// Retry makes a failed job available to work again now.
-func Retry(ctx context.Context, id int64) error {
-	db := orm.FromContext(ctx)
-	if db == nil {
-		return errors.New("jobs: no database in the context")
-	}
-	c, err := inserter(db)
-	if err != nil {
-		return err
-	}
-	return c.retry(ctx, id)
 }
