@@ -281,20 +281,37 @@ func pgColumns(c *compiler, cols []colRef) ([]string, error) {
 }
 
 func (postgres) searchMatch(c *compiler, t *textTarget, q webQuery) error {
-	cols, err := pgColumns(c, t.cols)
+	vec, err := pgVector(c, t)
 	if err != nil {
 		return err
 	}
-	c.sql.WriteString("(" + pgTSVector(t.ix.Config, cols, t.ix.Weights) + ") @@ " + pgTSQuery(c, t.ix.Config, q))
+	c.sql.WriteString("(" + vec + ") @@ " + pgTSQuery(c, t.ix.Config, q))
 	return nil
 }
 
 func (postgres) searchRank(c *compiler, t *textTarget, q webQuery) (string, error) {
+	vec, err := pgVector(c, t)
+	if err != nil {
+		return "", err
+	}
+	return "ts_rank(" + vec + ", " + pgTSQuery(c, t.ix.Config, q) + ")::double precision", nil
+}
+
+// pgVector is the search index's tsvector in a query: its stored column
+// (see IndexState.Stored), or, in a query over a derived table that does
+// not carry that column, the expression the column is generated from.
+func pgVector(c *compiler, t *textTarget) (string, error) {
+	if c.derived == nil {
+		if t.pk.table == "" {
+			return quote(t.ix.Name), nil
+		}
+		return quote(c.alias(t.pk.table)) + "." + quote(t.ix.Name), nil
+	}
 	cols, err := pgColumns(c, t.cols)
 	if err != nil {
 		return "", err
 	}
-	return "ts_rank(" + pgTSVector(t.ix.Config, cols, t.ix.Weights) + ", " + pgTSQuery(c, t.ix.Config, q) + ")::double precision", nil
+	return pgTSVector(t.ix.Config, cols, t.ix.Weights), nil
 }
 
 // trigramSimilar compares UPPER(col), the expression the trigram index is

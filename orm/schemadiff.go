@@ -50,6 +50,7 @@ const (
 	opRenameColumn
 	opAddIndex
 	opRemoveIndex
+	opAlterIndex // only Stored changed: index is the old one, index2 the new
 	opAddConstraint
 	opRemoveConstraint
 )
@@ -60,7 +61,7 @@ type schemaOp struct {
 	kind          opKind
 	before, after TableState // before is empty for a create, after for a drop
 	col, col2     ColumnState
-	index         IndexState
+	index, index2 IndexState
 	constraint    ConstraintState
 	fill          any // add column: the value existing rows get
 }
@@ -96,6 +97,11 @@ func (o *schemaOp) Describe() string {
 		return fmt.Sprintf("Create index %s on %s of model %s", o.index.Name, on, o.model())
 	case opRemoveIndex:
 		return fmt.Sprintf("Remove index %s from model %s", o.index.Name, o.model())
+	case opAlterIndex:
+		if o.index2.Stored {
+			return fmt.Sprintf("Store the search vector of index %s of model %s", o.index.Name, o.model())
+		}
+		return fmt.Sprintf("Compute the search vector of index %s of model %s", o.index.Name, o.model())
 	case opAddConstraint:
 		return fmt.Sprintf("Create constraint %s on model %s", o.constraint.Name, o.model())
 	case opRemoveConstraint:
@@ -126,6 +132,8 @@ func (o *schemaOp) Reverse() Operation {
 		r.kind = opRemoveIndex
 	case opRemoveIndex:
 		r.kind = opAddIndex
+	case opAlterIndex:
+		r.index, r.index2 = o.index2, o.index
 	case opAddConstraint:
 		r.kind = opRemoveConstraint
 	case opRemoveConstraint:
@@ -219,6 +227,8 @@ func (o *schemaOp) nameFragment() string {
 		return model + "_" + strings.ToLower(o.index.Name+o.constraint.Name)
 	case opRemoveIndex, opRemoveConstraint:
 		return "remove_" + model + "_" + strings.ToLower(o.index.Name+o.constraint.Name)
+	case opAlterIndex:
+		return "alter_" + model + "_" + strings.ToLower(o.index.Name)
 	}
 	return "auto"
 }
@@ -390,6 +400,16 @@ func diffTable(w, t TableState, opts DiffOptions) ([]Operation, error) {
 	// Indexes and constraints that go away first: they may cover columns
 	// that are about to be dropped or altered.
 	for _, ix := range slices.Clone(w.Indexes) {
+		stored := ix
+		stored.Stored = !ix.Stored
+		if i := slices.IndexFunc(t.Indexes, func(x IndexState) bool { return indexEqual(x, stored) }); i >= 0 {
+			// Only the way PostgreSQL keeps a search vector changed:
+			// SQLite has nothing to do.
+			step(&schemaOp{kind: opAlterIndex, index: ix, index2: t.Indexes[i]}, func(w *TableState) {
+				w.Indexes[slices.IndexFunc(w.Indexes, func(x IndexState) bool { return x.Name == ix.Name })] = stored
+			})
+			continue
+		}
 		if !slices.ContainsFunc(t.Indexes, func(x IndexState) bool { return indexEqual(x, ix) }) {
 			step(&schemaOp{kind: opRemoveIndex, index: ix}, func(w *TableState) {
 				w.Indexes = slices.DeleteFunc(w.Indexes, func(x IndexState) bool { return x.Name == ix.Name })
@@ -483,7 +503,7 @@ func renameRefs(w *TableState, from, to string) {
 
 func indexEqual(a, b IndexState) bool {
 	return a.Name == b.Name && slices.Equal(a.Columns, b.Columns) && maps.Equal(a.Expressions, b.Expressions) &&
-		a.Kind == b.Kind && slices.Equal(a.Weights, b.Weights) && a.Config == b.Config
+		a.Kind == b.Kind && slices.Equal(a.Weights, b.Weights) && a.Config == b.Config && a.Stored == b.Stored
 }
 
 func constraintEqual(a, b ConstraintState) bool {

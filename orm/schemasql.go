@@ -118,6 +118,12 @@ func indexSQL(d dialect, t *TableState, ix IndexState) []string {
 		return []string{createIndexStmt(d, t.Name, ix)}
 	case d.name() == "sqlite":
 		return sqliteFTSCreate(t, ix)
+	case ix.Kind == IndexSearch && ix.Stored:
+		return []string{
+			alterTable(t.Name) + "ADD COLUMN " + quote(ix.Name) + " tsvector GENERATED ALWAYS AS (" +
+				pgTSVector(ix.Config, quoteAll(ix.Columns), ix.Weights) + ") STORED",
+			"CREATE INDEX " + quote(ix.Name) + " ON " + quote(t.Name) + " USING gin (" + quote(ix.Name) + ")",
+		}
 	case ix.Kind == IndexSearch:
 		return []string{"CREATE INDEX " + quote(ix.Name) + " ON " + quote(t.Name) + " USING gin ((" +
 			pgTSVector(ix.Config, quoteAll(ix.Columns), ix.Weights) + "))"}
@@ -139,12 +145,29 @@ var pgTrgmStmts = []string{
 	"CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public",
 }
 
-// dropIndexSQL is the statements that drop index ix.
-func dropIndexSQL(d dialect, ix IndexState) []string {
-	if ix.Kind != "" && d.name() == "sqlite" {
+// dropIndexSQL is the statements that drop index ix of table.
+func dropIndexSQL(d dialect, table string, ix IndexState) []string {
+	switch {
+	case ix.Kind != "" && d.name() == "sqlite":
 		return append(sqliteFTSDropTriggers(ix), "DROP TABLE "+quote(ix.Name))
+	case ix.Kind == IndexSearch && ix.Stored:
+		return []string{"DROP INDEX " + quote(ix.Name), alterTable(table) + "DROP COLUMN " + quote(ix.Name)}
 	}
 	return []string{"DROP INDEX " + quote(ix.Name)}
+}
+
+// pgAroundStoredVectors runs stmts between dropping and making again the
+// stored search vectors of t that read column: PostgreSQL refuses to
+// change the type of a column a generated column reads.
+func pgAroundStoredVectors(d dialect, t *TableState, column string, stmts []string) []string {
+	var drop, create []string
+	for _, ix := range t.Indexes {
+		if ix.Kind == IndexSearch && ix.Stored && slices.Contains(ix.Columns, column) {
+			drop = append(drop, dropIndexSQL(d, t.Name, ix)...)
+			create = append(create, indexSQL(d, t, ix)...)
+		}
+	}
+	return append(append(drop, stmts...), create...)
 }
 
 func quoteAll(names []string) []string {
@@ -413,11 +436,16 @@ func (o *schemaOp) postgresSQL(d dialect) ([]string, error) {
 			stmts = append(stmts, "UPDATE "+quote(t)+" SET "+quote(o.col.Name)+" = "+fill+" WHERE "+quote(o.col.Name)+" IS NULL")
 		}
 		alter, err := pgAlterColumn(d, t, &o.col, &o.col2)
+		if d.columnType(o.col.field()) != d.columnType(o.col2.field()) {
+			alter = pgAroundStoredVectors(d, &o.before, o.col.Name, alter)
+		}
 		return append(stmts, alter...), err
 	case opAddIndex:
 		return indexSQL(d, &o.after, o.index), nil
 	case opRemoveIndex:
-		return dropIndexSQL(d, o.index), nil
+		return dropIndexSQL(d, t, o.index), nil
+	case opAlterIndex:
+		return append(dropIndexSQL(d, t, o.index), indexSQL(d, &o.after, o.index2)...), nil
 	case opAddConstraint:
 		def, err := constraintDef(d, o.constraint)
 		if err != nil {
@@ -565,7 +593,9 @@ func (o *schemaOp) sqliteStmts(d dialect, rebuild rebuildFunc) ([]string, error)
 	case opAddIndex:
 		return indexSQL(d, &o.after, o.index), nil
 	case opRemoveIndex:
-		return dropIndexSQL(d, o.index), nil
+		return dropIndexSQL(d, t, o.index), nil
+	case opAlterIndex:
+		return nil, nil
 	case opAddConstraint, opRemoveConstraint:
 		return rebuild(&o.before, &o.after, nil)
 	}
@@ -635,7 +665,7 @@ func sqliteAroundFTS(d dialect, before, after *TableState, affected func(IndexSt
 	remade := map[string]bool{}
 	for _, ix := range sqliteFTSTables(before) {
 		if affected(ix) {
-			stmts = append(stmts, dropIndexSQL(d, ix)...)
+			stmts = append(stmts, dropIndexSQL(d, before.Name, ix)...)
 			remade[ix.Name] = true
 		}
 	}

@@ -512,9 +512,10 @@ func (q webQuery) fts5() string {
 }
 
 // pgTSVector is a SearchIndex's tsvector on PostgreSQL over the columns
-// (written as SQL): the index is built on this expression and every search
-// writes it the same way, which is what lets the planner use the index.
-// The configuration is a literal for the same reason.
+// (written as SQL): the stored column the index is built on is generated
+// from it, and an index made before those columns is built on the
+// expression itself, which a search must then write the same way. The
+// configuration is a literal, as a generated column requires.
 func pgTSVector(config string, cols, weights []string) string {
 	parts := make([]string, len(cols))
 	for i, col := range cols {

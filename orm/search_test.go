@@ -351,8 +351,8 @@ func TestSearchSchemaState(t *testing.T) {
 	}
 	ixs := s.Table("fts_ftsdoc").Indexes
 	want := []orm.IndexState{
-		{Name: "fts_ftsdoc_name_description_search", Columns: []string{"name", "description"}, Kind: "search", Weights: []string{"A", "B"}, Config: "english"},
-		{Name: "fts_ftsdoc_note_search", Columns: []string{"note"}, Kind: "search", Config: "simple"},
+		{Name: "fts_ftsdoc_name_description_search", Columns: []string{"name", "description"}, Kind: "search", Weights: []string{"A", "B"}, Config: "english", Stored: true},
+		{Name: "fts_ftsdoc_note_search", Columns: []string{"note"}, Kind: "search", Config: "simple", Stored: true},
 	}
 	if fmt.Sprint(ixs) != fmt.Sprint(want) {
 		t.Errorf("indexes %+v, want %+v", ixs, want)
@@ -375,6 +375,72 @@ func TestSearchSchemaState(t *testing.T) {
 	bad := strings.Replace(b.String(), `"config": "english"`, `"config": "english'') --"`, 1)
 	if _, err := orm.ReadSchemaState(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("reading a bad configuration: %v", err)
+	}
+}
+
+// A database whose search indexes were made before the stored vectors
+// gets them from the next migration, with the rows it has, and back.
+func TestSearchIndexStoredUpgrade(t *testing.T) {
+	after, err := orm.StateOf([]*orm.Meta{FTSDocs.Meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := after.Clone()
+	for i := range before.Table("fts_ftsdoc").Indexes {
+		before.Table("fts_ftsdoc").Indexes[i].Stored = false
+	}
+	plan, err := orm.Diff(before, after, orm.DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Ops) != 2 || plan.Ops[0].Describe() != "Store the search vector of index fts_ftsdoc_name_description_search of model fts.FTSDoc" {
+		t.Errorf("plan: %v, want each index's vector stored", plan.Ops)
+	}
+	for _, vendor := range ormtest.Vendors {
+		t.Run(vendor, func(t *testing.T) {
+			ctx := ormtest.Open(t, vendor)
+			initial, _ := orm.Diff(nil, before, orm.DiffOptions{})
+			create, _, err := initial.SQL(vendor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, ctx, create)
+			createDocs(t, ctx, FTSDoc{Name: "Old lamp", Description: "Brass"}, FTSDoc{Name: "Desk", Description: "lamp included"})
+			up, down, err := plan.SQL(vendor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vendor == "sqlite" && len(up)+len(down) != 0 {
+				t.Errorf("SQLite rebuilds its full-text tables for nothing: %q", up)
+			}
+			run(t, ctx, up)
+			ranked := func() []string {
+				v, q := orm.SearchVector("name", "description"), orm.SearchQuery("lamp")
+				return ftsNames(t, ctx, FTSDocs.Objects().Filter(orm.Search(v, q)).
+					Annotate(orm.A{"rank": orm.SearchRank(v, q)}).OrderBy("-rank", "id"))
+			}
+			if got := ranked(); len(got) != 2 || !slices.Contains(got, "Desk") || !slices.Contains(got, "Old lamp") {
+				t.Errorf("ranked after the upgrade: %q", got)
+			}
+			hasVector := func() bool {
+				if vendor != "postgres" {
+					return false
+				}
+				var n int
+				if err := orm.QueryRow(ctx, "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?",
+					[]any{"fts_ftsdoc", "fts_ftsdoc_name_description_search"}, &n); err != nil {
+					t.Fatal(err)
+				}
+				return n == 1
+			}
+			if vendor == "postgres" && !hasVector() {
+				t.Error("no stored vector column after the upgrade")
+			}
+			run(t, ctx, down)
+			if hasVector() {
+				t.Error("the stored vector column outlives its index")
+			}
+		})
 	}
 }
 
