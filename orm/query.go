@@ -60,6 +60,9 @@ type join struct {
 	leftCol   string
 	multi     bool
 	call      int // the Filter call that made a multi-valued join
+	// forRows: only SelectRelated uses it. Such a join (to one row at
+	// most) never changes which rows match, so a count leaves it out.
+	forRows bool
 }
 
 type orderTerm struct {
@@ -137,9 +140,9 @@ func (q *query) selectRelated(paths []string) *query {
 			i := slices.IndexFunc(c.related, func(n relatedNode) bool { return n.key == key })
 			if i < 0 {
 				if node.reverse {
-					node.alias = c.addJoin(key, node.to.Table, alias, meta.PK.Column, node.field.Column, false)
+					node.alias = c.join(key, node.to.Table, alias, meta.PK.Column, node.field.Column, false, true)
 				} else {
-					node.alias = c.addJoin(key, node.to.Table, alias, node.field.Column, node.to.PK.Column, false)
+					node.alias = c.join(key, node.to.Table, alias, node.field.Column, node.to.PK.Column, false, true)
 				}
 				c.related = append(c.related, node)
 				i = len(c.related) - 1
@@ -166,14 +169,22 @@ func (q *query) relatedCols() []colRef {
 // Filter(posts__is_active=true).Annotate(Count("posts")) counts the
 // active posts, as in Django.
 func (q *query) addJoin(key, table, leftAlias, leftCol, col string, multi bool) string {
+	return q.join(key, table, leftAlias, leftCol, col, multi, false)
+}
+
+func (q *query) join(key, table, leftAlias, leftCol, col string, multi, forRows bool) string {
 	for i := len(q.joins) - 1; i >= 0; i-- {
 		if j := q.joins[i]; j.key == key && (!j.multi || j.call == q.filters || q.joinAny) {
+			if j.forRows && !forRows {
+				q.joins = slices.Clone(q.joins) // shared with the query this one was cloned from
+				q.joins[i].forRows = false
+			}
 			return j.alias
 		}
 	}
 	alias := "T" + strconv.Itoa(len(q.joins)+1)
 	q.joins = append(q.joins, join{key: key, alias: alias, table: table, multi: multi, call: q.filters,
-		col: col, leftAlias: leftAlias, leftCol: leftCol})
+		col: col, leftAlias: leftAlias, leftCol: leftCol, forRows: forRows})
 	return alias
 }
 
@@ -340,12 +351,19 @@ func (q *query) selected() []*Field {
 	return q.meta.Fields
 }
 
-func (q *query) writeFrom(c *compiler) error {
+func (q *query) writeFrom(c *compiler) error { return q.writeFromJoins(c, true) }
+
+// writeFromJoins writes FROM and WHERE; withRows false leaves out the joins
+// only SelectRelated needs.
+func (q *query) writeFromJoins(c *compiler, withRows bool) error {
 	c.sql.WriteString(" FROM " + quote(q.meta.Table))
 	if a := c.alias(q.meta.Table); a != q.meta.Table {
 		c.sql.WriteString(" " + quote(a))
 	}
 	for _, j := range q.joins {
+		if j.forRows && !withRows {
+			continue
+		}
 		// LEFT: a missing related row must still let isnull=True match.
 		alias := quote(c.alias(j.alias))
 		c.sql.WriteString(" LEFT JOIN " + quote(j.table) + " " + alias + " ON " + alias + "." + quote(j.col) +
@@ -608,11 +626,13 @@ func (q *query) compileSubquery(c *compiler) error {
 func (q *query) countSQL(d dialect) (string, []any, error) {
 	c := newCompiler(d)
 	c.sql.WriteString("SELECT COUNT(*)")
-	write := q.writeFrom
+	var err error
 	if q.sliced() || q.distinct || q.aggregated() {
-		write = q.writeFromRows
+		err = q.writeFromRows(c)
+	} else {
+		err = q.writeFromJoins(c, false)
 	}
-	if err := write(c); err != nil {
+	if err != nil {
 		return "", nil, err
 	}
 	return c.sql.String(), c.args, nil

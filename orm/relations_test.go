@@ -535,6 +535,36 @@ func TestSelectRelated(t *testing.T) {
 				t.Fatalf("author = %+v", u)
 			}
 		})
+		t.Run("a count joins only what the filters need", func(t *testing.T) {
+			cctx, counter := orm.CountQueries(ctx)
+			qs := RelPosts.Objects().SelectRelated("author", "category__parent")
+			for _, tt := range []struct {
+				qs    orm.QS[RelPost]
+				n     int64
+				joins int
+			}{
+				{qs, 3, 0},
+				{qs.Filter(orm.Q{"author__username": "alice"}), 2, 1},
+				{qs.Filter(orm.Q{"category__parent__isnull": true}), 3, 1}, // parent_id is on the category
+			} {
+				n, err := tt.qs.Count(cctx)
+				if err != nil || n != tt.n {
+					t.Fatalf("count = %d, %v; want %d", n, err, tt.n)
+				}
+				q := counter.Queries()[counter.Count()-1]
+				if got := strings.Count(q, " JOIN "); got != tt.joins {
+					t.Errorf("%d joins, want %d: %s", got, tt.joins, q)
+				}
+			}
+			// The query the counts were made from still joins everything.
+			posts, err := qs.OrderBy("title").All(ctx)
+			if err != nil || len(posts) != 3 {
+				t.Fatalf("posts = %v, %v", posts, err)
+			}
+			if _, ok := posts[1].Category.Cached(); !ok {
+				t.Error("the category was not loaded with the post")
+			}
+		})
 		t.Run("not a relation", func(t *testing.T) {
 			_, err := RelPosts.Objects().SelectRelated("title").All(ctx)
 			if err == nil || !strings.Contains(err.Error(), `invalid field name "title"`) || !strings.Contains(err.Error(), "author, category, created_by") {

@@ -24,14 +24,17 @@ func EstimatedCount(ctx context.Context, m *Meta) (n int64, ok bool, err error) 
 // Analyze brings the planner's statistics for the models' tables up to
 // date (ANALYZE on both). Run it after a bulk load: until
 // then PostgreSQL may plan for an empty table, and SQLite has no
-// statistics at all.
+// statistics at all. Outside a transaction, PostgreSQL's tables are
+// vacuumed too: that marks the new rows visible to all in the visibility
+// map, without which a COUNT(*) reads every row of the table rather than
+// only its narrowest index, until autovacuum gets round to it.
 func Analyze(ctx context.Context, models ...*Meta) error {
 	c, err := connFrom(ctx)
 	if err != nil {
 		return err
 	}
 	for _, m := range withJunctions(models) {
-		for _, stmt := range c.db.dialect.analyze(m.Table) {
+		for _, stmt := range c.db.dialect.analyze(m.Table, c.tx == nil) {
 			if _, err := c.exec(ctx, stmt, nil); err != nil {
 				return fmt.Errorf("orm: analysing %s: %w", m.Table, err)
 			}
@@ -40,7 +43,12 @@ func Analyze(ctx context.Context, models ...*Meta) error {
 	return nil
 }
 
-func (postgres) analyze(table string) []string { return []string{"ANALYZE " + quote(table)} }
+func (postgres) analyze(table string, vacuum bool) []string {
+	if vacuum {
+		return []string{"VACUUM (ANALYZE) " + quote(table)}
+	}
+	return []string{"ANALYZE " + quote(table)}
+}
 
 // The planner's own estimate: reltuples per page times the pages the
 // table has now, so a table that grew since it was analysed is not
@@ -74,7 +82,7 @@ func (postgres) estimateRows(ctx context.Context, c conn, table string) (int64, 
 // The whole table is read (analysis_limit 0): a sample, as PRAGMA
 // optimize takes, misjudges how many rows share a value, and the
 // planner's choice between an index and a sort rests on exactly that.
-func (sqlite) analyze(table string) []string {
+func (sqlite) analyze(table string, _ bool) []string {
 	return []string{"PRAGMA analysis_limit = 0", "ANALYZE " + quote(table)}
 }
 
