@@ -374,13 +374,15 @@ func TestChangeListQueriesEveryFeature(t *testing.T) {
 	each(t, func(t *testing.T, v *env) {
 		for _, autocomplete := range []bool{false, true} {
 			site := NewSite()
-			Register(site, categories, ModelAdmin[Category]{SearchFields: []string{"name"}})
+			Register(site, categories, ModelAdmin[Category]{Options: Options{SearchFields: []string{"name"}}})
 			ma := ModelAdmin[Product]{
-				ListDisplay:   []string{"name", "category", "category__parent", "price", "is_active", "status", "released", "on_sale"},
-				ListEditable:  []string{"category", "status", "is_active", "released"},
-				ListFilter:    []string{"is_active", "status", "category", "created_at"},
-				SearchFields:  []string{"^name", "=sku", "category__name"},
-				DateHierarchy: "created_at",
+				Options: Options{
+					ListDisplay:   []string{"name", "category", "category__parent", "price", "is_active", "status", "released", "on_sale"},
+					ListEditable:  []string{"category", "status", "is_active", "released"},
+					ListFilter:    []string{"is_active", "status", "category", "created_at"},
+					SearchFields:  []string{"^name", "=sku", "category__name"},
+					DateHierarchy: "created_at",
+				},
 				Methods: map[string]Method[Product]{
 					"on_sale": {Label: "On sale", Value: func(p *Product) any { return p.Stock > 0 && p.IsActive }},
 				},

@@ -11,27 +11,29 @@ import (
 // signs users in through it.
 func init() {
 	Register(Default, auth.Users, userAdmin)
-	Register(Default, auth.Groups, ModelAdmin[auth.Group]{
+	Register(Default, auth.Groups, ModelAdmin[auth.Group]{Options: Options{
 		SearchFields: []string{"name"},
 		Ordering:     []string{"name"},
-	})
+	}})
 }
 
 // userAdmin is Django's UserAdmin; its password form is served for the
 // user model whatever options it is registered with (see userObject).
 var userAdmin = ModelAdmin[auth.User]{
-	ListDisplay:  []string{"username", "email", "first_name", "last_name", "is_staff"},
-	ListFilter:   []string{"is_staff", "is_superuser", "is_active"},
-	SearchFields: []string{"username", "first_name", "last_name", "email"},
-	Ordering:     []string{"username"},
-	SortableBy:   []string{"username", "email"},
-	Fieldsets: []Fieldset{
-		{Fields: []string{"username", "password_summary"}},
-		{Name: "Personal info", Fields: []string{"first_name", "last_name", "email"}},
-		{Name: "Permissions", Fields: []string{"is_active", "is_staff", "is_superuser", "groups", "user_permissions"}},
-		{Name: "Important dates", Fields: []string{"last_login", "date_joined"}},
+	Options: Options{
+		ListDisplay:  []string{"username", "email", "first_name", "last_name", "is_staff"},
+		ListFilter:   []string{"is_staff", "is_superuser", "is_active"},
+		SearchFields: []string{"username", "first_name", "last_name", "email"},
+		Ordering:     []string{"username"},
+		SortableBy:   []string{"username", "email"},
+		Fieldsets: []Fieldset{
+			{Fields: []string{"username", "password_summary"}},
+			{Name: "Personal info", Fields: []string{"first_name", "last_name", "email"}},
+			{Name: "Permissions", Fields: []string{"is_active", "is_staff", "is_superuser", "groups", "user_permissions"}},
+			{Name: "Important dates", Fields: []string{"last_login", "date_joined"}},
+		},
+		ReadonlyFields: []string{"password_summary", "last_login"},
 	},
-	ReadonlyFields: []string{"password_summary", "last_login"},
 	Methods: map[string]Method[auth.User]{
 		"password_summary": {Label: "Password", Value: passwordSummary},
 	},

@@ -17,14 +17,14 @@ import (
 // eight and estimating any analysed table of more than ten rows.
 func countSite() *Site {
 	s := NewSite()
-	Register(s, products, ModelAdmin[Product]{
+	Register(s, products, ModelAdmin[Product]{Options: Options{
 		ListDisplay:       []string{"name", "sku", "price"},
 		ListFilter:        []string{"is_active"},
 		SearchFields:      []string{"name"},
 		ListPerPage:       5,
 		CountUpTo:         8,
 		EstimateCountOver: 10,
-	})
+	}})
 	return s
 }
 
@@ -117,7 +117,7 @@ func TestCheckIndexes(t *testing.T) {
 		return out
 	}
 	s := NewSite()
-	Register(s, products, ModelAdmin[Product]{ListDisplay: []string{"name", "sku", "price"}, ListFilter: []string{"status", "is_active", "category"}})
+	Register(s, products, ModelAdmin[Product]{Options: Options{ListDisplay: []string{"name", "sku", "price"}, ListFilter: []string{"status", "is_active", "category"}}})
 	got := strings.Join(codes(s), "\n")
 	for _, want := range []string{`admin.W002 The column "name"`, `admin.W002 The column "price"`, `admin.W003 The list filter "status"`} {
 		if !strings.Contains(got, want) {
@@ -132,7 +132,7 @@ func TestCheckIndexes(t *testing.T) {
 		}
 	}
 	s = NewSite()
-	Register(s, products, ModelAdmin[Product]{ListDisplay: []string{"name", "sku", "price"}, SortableBy: []string{"sku"}})
+	Register(s, products, ModelAdmin[Product]{Options: Options{ListDisplay: []string{"name", "sku", "price"}, SortableBy: []string{"sku"}}})
 	if got := codes(s); len(got) != 0 {
 		t.Errorf("with SortableBy sku: %v", got)
 	}

@@ -4,13 +4,16 @@
 //
 // An app registers a model with its options, as Django's ModelAdmin:
 //
-//	admin.Register(admin.Default, blog.Posts, admin.ModelAdmin[blog.Post]{
+//	admin.Register(admin.Default, blog.Posts, admin.ModelAdmin[blog.Post]{Options: admin.Options{
 //		ListDisplay:        []string{"title", "author", "is_active", "created_at"},
 //		ListFilter:         []string{"is_active", "category", "created_at"},
 //		SearchFields:       []string{"title", "body"},
 //		PrepopulatedFields: map[string][]string{"slug": {"title"}},
 //		Inlines:            []admin.Inline{admin.Tabular(blog.Comments, admin.InlineOptions{})},
-//	})
+//	}})
+//
+// Options are the settings; the options that are code taking the model's
+// type, Actions, Methods and SaveModel, sit beside them in the ModelAdmin.
 //
 // and the program serves the site with Site.Mount. An app adds pages of
 // its own (a report, a dashboard) with Site.AddView: they sit behind the

@@ -45,32 +45,34 @@ func filterSite(seen *[]string) *Site {
 	s := NewSite()
 	Register(s, categories, ModelAdmin[Category]{})
 	Register(s, products, ModelAdmin[Product]{
-		ListDisplay:  []string{"name", "price", "stock"},
-		ListFilter:   []string{"is_active", "category"},
-		SearchFields: []string{"name"},
-		Filters: []SimpleFilter{
-			{
-				Title: "stock", ParameterName: "stocked",
-				Lookups: StaticLookups(Choice{Value: "yes", Label: "In stock"}, Choice{Value: "no", Label: "Out of stock"}),
-				Queryset: func(_ context.Context, qs orm.Manager, value string) (orm.Manager, error) {
-					*seen = append(*seen, value)
-					if value == "yes" {
-						return qs.Filter(orm.Q{"stock__gt": 0}), nil
-					}
-					return qs.Filter(orm.Q{"stock": 0}), nil
+		Options: Options{
+			ListDisplay:  []string{"name", "price", "stock"},
+			ListFilter:   []string{"is_active", "category"},
+			SearchFields: []string{"name"},
+			Filters: []SimpleFilter{
+				{
+					Title: "stock", ParameterName: "stocked",
+					Lookups: StaticLookups(Choice{Value: "yes", Label: "In stock"}, Choice{Value: "no", Label: "Out of stock"}),
+					Queryset: func(_ context.Context, qs orm.Manager, value string) (orm.Manager, error) {
+						*seen = append(*seen, value)
+						if value == "yes" {
+							return qs.Filter(orm.Q{"stock__gt": 0}), nil
+						}
+						return qs.Filter(orm.Q{"stock": 0}), nil
+					},
 				},
-			},
-			{
-				Title: "price band", ParameterName: "band",
-				Lookups: func(context.Context) ([]Choice, error) {
-					return []Choice{{Value: "cheap", Label: "Under 5"}, {Value: "dear", Label: "5 and over"}}, nil
-				},
-				Queryset: func(_ context.Context, qs orm.Manager, value string) (orm.Manager, error) {
-					*seen = append(*seen, value)
-					if value == "cheap" {
-						return qs.Filter(orm.Q{"price__lt": 5}), nil
-					}
-					return qs.Exclude(orm.Q{"price__lt": 5}), nil
+				{
+					Title: "price band", ParameterName: "band",
+					Lookups: func(context.Context) ([]Choice, error) {
+						return []Choice{{Value: "cheap", Label: "Under 5"}, {Value: "dear", Label: "5 and over"}}, nil
+					},
+					Queryset: func(_ context.Context, qs orm.Manager, value string) (orm.Manager, error) {
+						*seen = append(*seen, value)
+						if value == "cheap" {
+							return qs.Filter(orm.Q{"price__lt": 5}), nil
+						}
+						return qs.Exclude(orm.Q{"price__lt": 5}), nil
+					},
 				},
 			},
 		},
@@ -266,7 +268,7 @@ func TestRegisterRefusesBadFilters(t *testing.T) {
 					t.Fatalf("panic %q, want one containing %q", msg, tc.want)
 				}
 			}()
-			Register(NewSite(), products, ModelAdmin[Product]{Filters: tc.filters})
+			Register(NewSite(), products, ModelAdmin[Product]{Options: Options{Filters: tc.filters}})
 		})
 	}
 }
@@ -288,7 +290,7 @@ func TestSimpleFilterMistakes(t *testing.T) {
 		}
 		for i, tc := range cases {
 			s := NewSite()
-			Register(s, products, ModelAdmin[Product]{Filters: []SimpleFilter{tc.sf}})
+			Register(s, products, ModelAdmin[Product]{Options: Options{Filters: []SimpleFilter{tc.sf}}})
 			w := siteEnv(t, v.ctx, s)
 			c := w.as(w.user(fmt.Sprint("root", i), true, true))
 			if res := c.get("/admin/admintest/product/" + tc.query); res.StatusCode != http.StatusInternalServerError {

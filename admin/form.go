@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"mime/multipart"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/quarry-go/quarry/orm"
 	ui "github.com/quarry-go/quarry/views/admin"
@@ -532,24 +535,9 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 		}
 		uf.Widget = "select"
 		uf.Choices = selectOptions(append([]ui.Option{{Value: "", Label: "---------"}}, opts...), []string{uf.Value})
-	case len(f.Choices) > 0:
-		uf.Widget = "select"
-		var opts []ui.Option
-		if f.Blank || !f.HasDefault() {
-			opts = append(opts, ui.Option{Value: "", Label: "---------"})
-		}
-		for _, c := range f.Choices {
-			opts = append(opts, ui.Option{Value: fmt.Sprint(c.Value), Label: c.Label})
-		}
-		uf.Choices = selectOptions(opts, []string{uf.Value})
 	default:
-		uf.Widget = widgetOf(f)
-		switch uf.Widget {
-		case "text", "email", "url":
-			uf.MaxLength = f.MaxLength
-		case "number":
-			uf.Step, uf.Min, uf.Max = numberBounds(f)
-		case "file":
+		fieldInput(f, &uf)
+		if uf.Widget == "file" {
 			if uf.Value != "" {
 				file := orm.File{Name: uf.Value}
 				uf.FileURL = file.URL()
@@ -562,6 +550,51 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 		}
 	}
 	return uf, nil
+}
+
+// fieldInput makes uf the input of a field that is not a relation, from
+// what the field says of its values, as Django's Field.formfield(): a
+// select of its choices (selecting uf.Value), or its kind's widget with
+// the field's limits, a text's max length, an integer's range, a
+// decimal's places as the step.
+func fieldInput(f *orm.Field, uf *ui.Field) {
+	if len(f.Choices) > 0 {
+		uf.Widget = "select"
+		var opts []ui.Option
+		if f.Blank || !f.HasDefault() {
+			opts = append(opts, ui.Option{Value: "", Label: "---------"})
+		}
+		for _, c := range f.Choices {
+			opts = append(opts, ui.Option{Value: fmt.Sprint(c.Value), Label: c.Label})
+		}
+		uf.Choices = selectOptions(opts, []string{uf.Value})
+		return
+	}
+	uf.Widget = widgetOf(f)
+	switch uf.Widget {
+	case "text", "email", "url":
+		uf.MaxLength = f.MaxLength
+	case "number":
+		uf.Step = "1"
+		switch {
+		case f.Kind == orm.KindFloat:
+			uf.Step = "any"
+		case f.Kind == orm.KindDecimal && f.MaxDigits == 0 && f.DecimalPlaces == 0:
+			uf.Step = "any" // a numeric without a precision: any places
+		case f.Kind == orm.KindDecimal:
+			uf.Step = decimal.New(1, -int32(f.DecimalPlaces)).String()
+		}
+		// A 64-bit bound is the parser's own, which a browser's number
+		// cannot hold exactly: only a narrower one is written.
+		if lo, hi, ok := f.IntRange(); ok {
+			if lo != math.MinInt64 {
+				uf.Min = strconv.FormatInt(lo, 10)
+			}
+			if hi != math.MaxInt64 {
+				uf.Max = strconv.FormatInt(hi, 10)
+			}
+		}
+	}
 }
 
 // rawID makes uf the key's text input with the chosen object's name
@@ -672,35 +705,6 @@ func widgetOf(f *orm.Field) string {
 		return "readonly"
 	}
 	return "text"
-}
-
-// numberBounds are a number input's step, min and max from the field.
-func numberBounds(f *orm.Field) (step, lo, hi string) {
-	switch f.Kind {
-	case orm.KindFloat:
-		return "any", "", ""
-	case orm.KindDecimal:
-		step = "any"
-		if f.DecimalPlaces > 0 {
-			step = "0." + strings.Repeat("0", f.DecimalPlaces-1) + "1"
-		} else if f.MaxDigits > 0 {
-			step = "1"
-		}
-		return step, "", ""
-	case orm.KindPositiveInteger, orm.KindPositiveSmallInteger:
-		lo = "0"
-	}
-	switch f.Kind {
-	case orm.KindSmallInteger:
-		lo, hi = "-32768", "32767"
-	case orm.KindPositiveSmallInteger:
-		hi = "32767"
-	case orm.KindInteger:
-		lo, hi = "-2147483648", "2147483647"
-	case orm.KindPositiveInteger:
-		hi = "2147483647"
-	}
-	return "1", lo, hi
 }
 
 // methodText formats a Method's value.

@@ -275,10 +275,10 @@ func TestInlineRowsWriteOnlyWhatTheUserChanged(t *testing.T) {
 func listSite() *Site {
 	s := NewSite()
 	Register(s, categories, ModelAdmin[Category]{})
-	Register(s, products, ModelAdmin[Product]{
+	Register(s, products, ModelAdmin[Product]{Options: Options{
 		ListDisplay:  []string{"name", "price", "stock"},
 		ListEditable: []string{"price", "stock"},
-	})
+	}})
 	return s
 }
 

@@ -78,8 +78,9 @@ func (in *Inline) bind(parentEntry *entry) error {
 		return fmt.Errorf("inline %s has no foreign key to %s", in.meta.Label(), parent.Label())
 	}
 	in.entry = &entry{site: parentEntry.site, meta: in.meta, model: in.meta.Model(), parent: parentEntry, inline: in.prefix(), opts: options{
-		Fields: in.opts.Fields, ReadonlyFields: in.opts.ReadonlyFields, AutocompleteFields: in.opts.AutocompleteFields,
-		Exclude: append(slices.Clone(in.opts.Exclude), in.fk.Name), Methods: map[string]method{},
+		Options: Options{Fields: in.opts.Fields, ReadonlyFields: in.opts.ReadonlyFields, AutocompleteFields: in.opts.AutocompleteFields,
+			Exclude: append(slices.Clone(in.opts.Exclude), in.fk.Name)},
+		Methods: map[string]method{},
 	}}
 	if err := checkRelations(in.meta, "inline "+in.meta.Label()+" SelectRelated", in.opts.SelectRelated); err != nil {
 		return err

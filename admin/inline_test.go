@@ -14,7 +14,7 @@ import (
 func inlineSite(o InlineOptions) *Site {
 	s := NewSite()
 	Register(s, categories, ModelAdmin[Category]{})
-	Register(s, products, ModelAdmin[Product]{Inlines: []Inline{Tabular(reviews, o)}})
+	Register(s, products, ModelAdmin[Product]{Options: Options{Inlines: []Inline{Tabular(reviews, o)}}})
 	return s
 }
 

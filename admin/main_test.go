@@ -148,23 +148,25 @@ func testModels() []*orm.Meta {
 // testSite registers the test app with the options the tests exercise.
 func testSite() *Site {
 	s := NewSite()
-	Register(s, categories, ModelAdmin[Category]{
+	Register(s, categories, ModelAdmin[Category]{Options: Options{
 		SearchFields: []string{"name"},
 		Exclude:      []string{"parent"},
 		Ordering:     []string{"-name"},
 		Inlines:      []Inline{Stacked(categories, InlineOptions{FKName: "parent", Extra: 1, Max: 2})},
-	})
+	}})
 	Register(s, tags, ModelAdmin[Tag]{})
 	Register(s, products, ModelAdmin[Product]{
-		ListDisplay:        []string{"name", "sku", "category", "price", "stock", "is_active", "status", "on_sale"},
-		ListEditable:       []string{"stock"},
-		ListFilter:         []string{"is_active", "status", "category", "created_at"},
-		SearchFields:       []string{"^name", "=sku", "category__name"},
-		DateHierarchy:      "created_at",
-		ListPerPage:        10,
-		PrepopulatedFields: map[string][]string{"slug": {"name"}},
-		AutocompleteFields: []string{"category"},
-		Inlines:            []Inline{Tabular(reviews, InlineOptions{Extra: 2})},
+		Options: Options{
+			ListDisplay:        []string{"name", "sku", "category", "price", "stock", "is_active", "status", "on_sale"},
+			ListEditable:       []string{"stock"},
+			ListFilter:         []string{"is_active", "status", "category", "created_at"},
+			SearchFields:       []string{"^name", "=sku", "category__name"},
+			DateHierarchy:      "created_at",
+			ListPerPage:        10,
+			PrepopulatedFields: map[string][]string{"slug": {"name"}},
+			AutocompleteFields: []string{"category"},
+			Inlines:            []Inline{Tabular(reviews, InlineOptions{Extra: 2})},
+		},
 		Methods: map[string]Method[Product]{
 			"on_sale": {Label: "On sale", Value: func(p *Product) any { return p.Stock > 0 && p.IsActive }},
 		},
@@ -180,13 +182,15 @@ func testSite() *Site {
 			}}},
 	})
 	Register(s, reviews, ModelAdmin[Review]{
-		ListDisplay:      []string{"__str__", "product", "product__category__name", "rating", "stars"},
-		ListDisplayLinks: []string{"product"},
-		Fieldsets: []Fieldset{
-			{Name: "Review", Fields: []string{"product", "rating"}},
-			{Name: "Text", Fields: []string{"body", "stars"}, Description: "What the customer wrote.", Collapsed: true},
+		Options: Options{
+			ListDisplay:      []string{"__str__", "product", "product__category__name", "rating", "stars"},
+			ListDisplayLinks: []string{"product"},
+			Fieldsets: []Fieldset{
+				{Name: "Review", Fields: []string{"product", "rating"}},
+				{Name: "Text", Fields: []string{"body", "stars"}, Description: "What the customer wrote.", Collapsed: true},
+			},
+			ReadonlyFields: []string{"stars"},
 		},
-		ReadonlyFields: []string{"stars"},
 		Methods: map[string]Method[Review]{
 			"stars": {Label: "Stars", Value: func(r *Review) any { return strings.Repeat("*", int(r.Rating)) }, OrderField: "rating"},
 		},

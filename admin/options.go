@@ -12,7 +12,47 @@ import (
 // ModelAdmin is a model's admin options, Django's ModelAdmin attributes
 // under Go names. Field names are the ORM's ("view_count"); a list_display
 // entry may also name a related field ("category__name") or a Method.
+//
+// Options holds the options that are names and settings; beside it sit
+// the few that are code taking the model's type (Actions, Methods,
+// SaveModel):
+//
+//	admin.ModelAdmin[Comment]{
+//		Options: admin.Options{
+//			ListDisplay:  []string{"__str__", "post", "approved"},
+//			SearchFields: []string{"body"},
+//		},
+//		Actions: []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approve}},
+//	}
+//
+// The options read as fields of the ModelAdmin too: ma.ListDisplay.
 type ModelAdmin[T any] struct {
+	Options
+	// Actions are offered for the selected rows, after "Delete selected".
+	Actions []Action[T]
+	// Methods are computed columns and read-only fields, by the name
+	// ListDisplay and ReadonlyFields use.
+	Methods map[string]Method[T]
+	// SaveModel, when set, saves an object in place of the model's Save
+	// wherever the admin saves one it has validated: the add and change
+	// forms, the change list's editable rows and a CSV import. It is
+	// Django's save_model, for saves that must do more than write the
+	// row. It runs inside the admin's transaction, and auth.UserFrom(ctx)
+	// is the staff user. On a form or the editable list, an existing
+	// object comes with the user's changes applied to the row as the
+	// database holds it then, read under a lock (SELECT … FOR UPDATE)
+	// that lasts until the transaction ends: every field the user did not
+	// change holds its current value, so saving the object whole writes
+	// back nothing stale. A *orm.ValidationError it returns is shown with
+	// the form's (or the import row's) errors and nothing is saved; any
+	// other error is a server error.
+	SaveModel func(ctx context.Context, obj *T, adding bool) error
+}
+
+// Options are the ModelAdmin options that do not depend on the model's
+// Go type. An option is declared here once: the admin reads it from the
+// registered ModelAdmin as it is.
+type Options struct {
 	// ListDisplay are the change list's columns; default: the object's
 	// display string.
 	ListDisplay []string
@@ -78,25 +118,6 @@ type ModelAdmin[T any] struct {
 	StringSelectRelated []string
 	// Inlines edit related objects on this model's form (Tabular, Stacked).
 	Inlines []Inline
-	// Actions are offered for the selected rows, after "Delete selected".
-	Actions []Action[T]
-	// Methods are computed columns and read-only fields, by the name
-	// ListDisplay and ReadonlyFields use.
-	Methods map[string]Method[T]
-	// SaveModel, when set, saves an object in place of the model's Save
-	// wherever the admin saves one it has validated: the add and change
-	// forms, the change list's editable rows and a CSV import. It is
-	// Django's save_model, for saves that must do more than write the
-	// row. It runs inside the admin's transaction, and auth.UserFrom(ctx)
-	// is the staff user. On a form or the editable list, an existing
-	// object comes with the user's changes applied to the row as the
-	// database holds it then, read under a lock (SELECT … FOR UPDATE)
-	// that lasts until the transaction ends: every field the user did not
-	// change holds its current value, so saving the object whole writes
-	// back nothing stale. A *orm.ValidationError it returns is shown with
-	// the form's (or the import row's) errors and nothing is saved; any
-	// other error is a server error.
-	SaveModel func(ctx context.Context, obj *T, adding bool) error
 	// NoAdd: objects are not added in the admin (Django's
 	// has_add_permission returning False), for a model the application
 	// creates, such as orders: no Add button, and the add form and the
@@ -167,28 +188,14 @@ type Action[T any] struct {
 	Run func(ctx context.Context, objs []*T) (message string, err error)
 }
 
-// options is ModelAdmin without its Go type: methods and actions take
-// the object as any (always a *T).
+// options is ModelAdmin without its Go type: the Options as registered
+// (with defaults filled in), and methods and actions taking the object as
+// any (always a *T).
 type options struct {
-	ListDisplay, ListDisplayLinks, ListEditable, ListFilter []string
-	SearchFields                                            []string
-	SearchWord                                              func(word string) orm.Cond
-	DateHierarchy                                           string
-	Ordering, SortableBy                                    []string
-	ListPerPage, ListMaxShowAll                             int
-	ListSelectRelated                                       []string
-	ReadonlyFields, Fields, Exclude                         []string
-	Fieldsets                                               []Fieldset
-	PrepopulatedFields                                      map[string][]string
-	AutocompleteFields                                      []string
-	StringSelectRelated                                     []string
-	Inlines                                                 []Inline
-	Actions                                                 []action
-	Methods                                                 map[string]method
-	EstimateCountOver, CountUpTo                            int64
-	Filters                                                 []SimpleFilter
-	NoAdd                                                   bool
-	saveModel                                               func(ctx context.Context, obj any, adding bool) error
+	Options
+	Actions   []action
+	Methods   map[string]method
+	saveModel func(ctx context.Context, obj any, adding bool) error
 }
 
 type method struct {
@@ -203,16 +210,7 @@ type action struct {
 }
 
 func (ma ModelAdmin[T]) erase() options {
-	o := options{
-		ListDisplay: ma.ListDisplay, ListDisplayLinks: ma.ListDisplayLinks, ListEditable: ma.ListEditable,
-		ListFilter: ma.ListFilter, SearchFields: ma.SearchFields, SearchWord: ma.SearchWord, DateHierarchy: ma.DateHierarchy,
-		Ordering: ma.Ordering, SortableBy: ma.SortableBy, ListPerPage: ma.ListPerPage, ListMaxShowAll: ma.ListMaxShowAll,
-		ListSelectRelated: ma.ListSelectRelated, ReadonlyFields: ma.ReadonlyFields, Fields: ma.Fields,
-		Exclude: ma.Exclude, Fieldsets: ma.Fieldsets, PrepopulatedFields: ma.PrepopulatedFields,
-		AutocompleteFields: ma.AutocompleteFields, StringSelectRelated: ma.StringSelectRelated,
-		Inlines: ma.Inlines, EstimateCountOver: ma.EstimateCountOver,
-		CountUpTo: ma.CountUpTo, Methods: map[string]method{}, Filters: ma.Filters, NoAdd: ma.NoAdd,
-	}
+	o := options{Options: ma.Options, Methods: map[string]method{}}
 	if save := ma.SaveModel; save != nil {
 		o.saveModel = func(ctx context.Context, obj any, adding bool) error {
 			p, ok := obj.(*T)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,21 +19,21 @@ func TestRegisterRefusesBadOptions(t *testing.T) {
 		ma   ModelAdmin[Product]
 		want string
 	}{
-		{"list_display", ModelAdmin[Product]{ListDisplay: []string{"nope"}}, `ListDisplay: "nope" is not a field`},
-		{"related column", ModelAdmin[Product]{ListDisplay: []string{"name__x"}}, "name is not a relation"},
-		{"link outside the list", ModelAdmin[Product]{ListDisplay: []string{"name"}, ListDisplayLinks: []string{"sku"}}, "not in ListDisplay"},
-		{"editable outside the list", ModelAdmin[Product]{ListDisplay: []string{"name"}, ListEditable: []string{"stock"}}, "not in ListDisplay"},
-		{"editable link", ModelAdmin[Product]{ListDisplay: []string{"name", "stock"}, ListEditable: []string{"name"}}, "also a link"},
-		{"filter on text", ModelAdmin[Product]{ListFilter: []string{"notes"}}, "cannot be filtered on"},
-		{"search", ModelAdmin[Product]{SearchFields: []string{"^nope"}}, `SearchFields: "nope"`},
-		{"date hierarchy", ModelAdmin[Product]{DateHierarchy: "name"}, "not a date field"},
-		{"fields", ModelAdmin[Product]{Fields: []string{"nope"}}, `Fields names "nope"`},
-		{"prepopulated", ModelAdmin[Product]{PrepopulatedFields: map[string][]string{"slug": {"nope"}}}, "PrepopulatedFields"},
-		{"autocomplete", ModelAdmin[Product]{AutocompleteFields: []string{"name"}}, "not a foreign key"},
-		{"inline without a key", ModelAdmin[Product]{Inlines: []Inline{Tabular(tags, InlineOptions{})}}, "has no foreign key"},
-		{"string select related", ModelAdmin[Product]{StringSelectRelated: []string{"name"}}, `StringSelectRelated names "name", which is not a relation`},
-		{"inline select related", ModelAdmin[Product]{Inlines: []Inline{Tabular(reviews, InlineOptions{SelectRelated: []string{"rating"}})}}, `SelectRelated names "rating"`},
-		{"inline autocomplete", ModelAdmin[Product]{Inlines: []Inline{Tabular(reviews, InlineOptions{AutocompleteFields: []string{"body"}})}}, "not a foreign key"},
+		{"list_display", ModelAdmin[Product]{Options: Options{ListDisplay: []string{"nope"}}}, `ListDisplay: "nope" is not a field`},
+		{"related column", ModelAdmin[Product]{Options: Options{ListDisplay: []string{"name__x"}}}, "name is not a relation"},
+		{"link outside the list", ModelAdmin[Product]{Options: Options{ListDisplay: []string{"name"}, ListDisplayLinks: []string{"sku"}}}, "not in ListDisplay"},
+		{"editable outside the list", ModelAdmin[Product]{Options: Options{ListDisplay: []string{"name"}, ListEditable: []string{"stock"}}}, "not in ListDisplay"},
+		{"editable link", ModelAdmin[Product]{Options: Options{ListDisplay: []string{"name", "stock"}, ListEditable: []string{"name"}}}, "also a link"},
+		{"filter on text", ModelAdmin[Product]{Options: Options{ListFilter: []string{"notes"}}}, "cannot be filtered on"},
+		{"search", ModelAdmin[Product]{Options: Options{SearchFields: []string{"^nope"}}}, `SearchFields: "nope"`},
+		{"date hierarchy", ModelAdmin[Product]{Options: Options{DateHierarchy: "name"}}, "not a date field"},
+		{"fields", ModelAdmin[Product]{Options: Options{Fields: []string{"nope"}}}, `Fields names "nope"`},
+		{"prepopulated", ModelAdmin[Product]{Options: Options{PrepopulatedFields: map[string][]string{"slug": {"nope"}}}}, "PrepopulatedFields"},
+		{"autocomplete", ModelAdmin[Product]{Options: Options{AutocompleteFields: []string{"name"}}}, "not a foreign key"},
+		{"inline without a key", ModelAdmin[Product]{Options: Options{Inlines: []Inline{Tabular(tags, InlineOptions{})}}}, "has no foreign key"},
+		{"string select related", ModelAdmin[Product]{Options: Options{StringSelectRelated: []string{"name"}}}, `StringSelectRelated names "name", which is not a relation`},
+		{"inline select related", ModelAdmin[Product]{Options: Options{Inlines: []Inline{Tabular(reviews, InlineOptions{SelectRelated: []string{"rating"}})}}}, `SelectRelated names "rating"`},
+		{"inline autocomplete", ModelAdmin[Product]{Options: Options{Inlines: []Inline{Tabular(reviews, InlineOptions{AutocompleteFields: []string{"body"}})}}}, "not a foreign key"},
 		{"action without a name", ModelAdmin[Product]{Actions: []Action[Product]{{Label: "x"}}}, "needs a name"},
 	}
 	for _, tc := range cases {
@@ -64,11 +65,11 @@ func TestFieldsAndSelects(t *testing.T) {
 	each(t, func(t *testing.T, v *env) {
 		f := v.fixtures(3)
 		site := NewSite()
-		Register(site, products, ModelAdmin[Product]{
+		Register(site, products, ModelAdmin[Product]{Options: Options{
 			ListDisplay:       []string{"name", "category"},
 			ListSelectRelated: []string{"category"},
 			Fields:            []string{"sku", "name", "category", "slug", "price"},
-		})
+		}})
 		w := siteEnv(t, v.ctx, site)
 		c := w.as(v.user("root", true, true))
 		res := c.get("/admin/admintest/product/add/")
@@ -131,10 +132,10 @@ func TestInlineMin(t *testing.T) {
 	each(t, func(t *testing.T, v *env) {
 		v.fixtures(0)
 		site := NewSite()
-		Register(site, categories, ModelAdmin[Category]{
+		Register(site, categories, ModelAdmin[Category]{Options: Options{
 			Exclude: []string{"parent"},
 			Inlines: []Inline{Tabular(categories, InlineOptions{FKName: "parent", Min: 1, Extra: 1})},
-		})
+		}})
 		w := siteEnv(t, v.ctx, site)
 		c := w.as(v.user("root", true, true))
 		c.get("/admin/admintest/category/add/").expect(t, http.StatusOK, `name="children-MIN_NUM_FORMS" id="id_children-MIN_NUM_FORMS" value="1"`)
@@ -204,7 +205,7 @@ func TestReadonlyForeignKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		site := NewSite()
-		Register(site, reviews, ModelAdmin[Review]{ReadonlyFields: []string{"product"}})
+		Register(site, reviews, ModelAdmin[Review]{Options: Options{ReadonlyFields: []string{"product"}}})
 		w := siteEnv(t, v.ctx, site)
 		c := w.as(v.user("root", true, true))
 		change := fmt.Sprintf("/admin/admintest/review/%d/change/", r.ID)
@@ -230,8 +231,10 @@ func TestLinkedMethod(t *testing.T) {
 		f := v.fixtures(0)
 		site := NewSite()
 		Register(site, tags, ModelAdmin[Tag]{
-			ListDisplay:    []string{"name", "links"},
-			ReadonlyFields: []string{"links"},
+			Options: Options{
+				ListDisplay:    []string{"name", "links"},
+				ReadonlyFields: []string{"links"},
+			},
 			Methods: map[string]Method[Tag]{"links": {Label: "Links", Value: func(t *Tag) any {
 				return Linked{{Text: "<b>" + t.Name + "</b> on "}, {Text: "the list", URL: "../../"}, {Text: ", not ", URL: "javascript:alert(1)"}, {Text: "."}}
 			}}},
@@ -249,4 +252,73 @@ func TestLinkedMethod(t *testing.T) {
 			t.Error("the change list links inside a row")
 		}
 	})
+}
+
+// TestEraseKeepsEveryOption sets every option of a ModelAdmin to a value
+// other than its zero, by reflection, so that an option added later is
+// covered without touching the test, and checks that each one reaches
+// the options the admin reads: an option erase drops fails here instead
+// of being silently ignored.
+func TestEraseKeepsEveryOption(t *testing.T) {
+	var ma ModelAdmin[Product]
+	mv := reflect.ValueOf(&ma).Elem()
+	var names []string
+	for _, sf := range reflect.VisibleFields(mv.Type()) {
+		if !sf.IsExported() || sf.Anonymous {
+			continue
+		}
+		names = append(names, sf.Name)
+		setNonZero(t, sf.Name, mv.FieldByIndex(sf.Index))
+	}
+	if len(names) < 20 {
+		t.Fatalf("found only %d options: %v", len(names), names)
+	}
+	ov := reflect.ValueOf(ma.erase())
+	for _, name := range names {
+		// The typed options are erased under the same name, or its
+		// unexported form (SaveModel: saveModel).
+		got := ov.FieldByNameFunc(func(n string) bool { return strings.EqualFold(n, name) })
+		if !got.IsValid() {
+			t.Errorf("ModelAdmin.%s has no counterpart in the erased options", name)
+			continue
+		}
+		if got.IsZero() {
+			t.Errorf("ModelAdmin.%s is lost when erased", name)
+			continue
+		}
+		if _, plain := reflect.TypeFor[Options]().FieldByName(name); plain && got.Kind() != reflect.Func {
+			if want := mv.FieldByName(name).Interface(); !reflect.DeepEqual(got.Interface(), want) {
+				t.Errorf("ModelAdmin.%s is %#v when erased, want %#v", name, got.Interface(), want)
+			}
+		}
+	}
+}
+
+// setNonZero sets v, the option name, to a value other than its zero.
+func setNonZero(t *testing.T, name string, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		m.SetMapIndex(reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem())
+		v.Set(m)
+	case reflect.Func:
+		v.Set(reflect.MakeFunc(v.Type(), func([]reflect.Value) []reflect.Value {
+			out := make([]reflect.Value, v.Type().NumOut())
+			for i := range out {
+				out[i] = reflect.New(v.Type().Out(i)).Elem()
+			}
+			return out
+		}))
+	case reflect.String:
+		v.SetString(name)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(7)
+	default:
+		t.Fatalf("ModelAdmin.%s is a %s, which the test cannot set yet", name, v.Type())
+	}
 }

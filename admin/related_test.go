@@ -38,8 +38,8 @@ var picks = orm.Define("admintest", func(p *Pick, m *orm.Schema) {
 // makes a category with 2 picks and one with 18.
 func pickEnv(t *testing.T, ctx context.Context, o InlineOptions) (v *env, few, many *Category) {
 	s := NewSite()
-	Register(s, categories, ModelAdmin[Category]{Inlines: []Inline{Tabular(picks, o)}})
-	Register(s, products, ModelAdmin[Product]{SearchFields: []string{"name"}, StringSelectRelated: []string{"category"}})
+	Register(s, categories, ModelAdmin[Category]{Options: Options{Inlines: []Inline{Tabular(picks, o)}}})
+	Register(s, products, ModelAdmin[Product]{Options: Options{SearchFields: []string{"name"}, StringSelectRelated: []string{"category"}}})
 	v = siteEnv(t, ctx, s)
 	f := v.fixtures(20)
 	for i, p := range f.products {
@@ -149,7 +149,7 @@ func TestInlineRowsLoadTheirRelations(t *testing.T) {
 	t.Run("many-to-many", func(t *testing.T) {
 		each(t, func(t *testing.T, w *env) {
 			s := NewSite()
-			Register(s, categories, ModelAdmin[Category]{Inlines: []Inline{Tabular(products, InlineOptions{Fields: []string{"name", "tags"}})}})
+			Register(s, categories, ModelAdmin[Category]{Options: Options{Inlines: []Inline{Tabular(products, InlineOptions{Fields: []string{"name", "tags"}})}}})
 			v := siteEnv(t, w.ctx, s)
 			f := v.fixtures(20)
 			for _, p := range f.products {

@@ -19,8 +19,10 @@ func saveModelSite(calls *[]string) *Site {
 	s := NewSite()
 	Register(s, categories, ModelAdmin[Category]{})
 	Register(s, products, ModelAdmin[Product]{
-		ListDisplay:  []string{"name", "stock"},
-		ListEditable: []string{"stock"},
+		Options: Options{
+			ListDisplay:  []string{"name", "stock"},
+			ListEditable: []string{"stock"},
+		},
 		SaveModel: func(ctx context.Context, p *Product, adding bool) error {
 			*calls = append(*calls, fmt.Sprintf("%s adding=%v", p.Name, adding))
 			switch {

@@ -57,7 +57,7 @@ func TestSearchFullTextNeedsIndex(t *testing.T) {
 			t.Errorf("panic %q, want one containing %q", msg, want)
 		}
 	}()
-	Register(NewSite(), documents, ModelAdmin[Document]{SearchFields: []string{"@title", "@contact"}})
+	Register(NewSite(), documents, ModelAdmin[Document]{Options: Options{SearchFields: []string{"@title", "@contact"}}})
 }
 
 // TestSearchBounded: a change list search or an autocomplete term of a

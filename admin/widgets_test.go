@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/quarry-go/quarry/orm"
+	ui "github.com/quarry-go/quarry/views/admin"
 )
 
 // postMultipart sends form and one file as multipart/form-data with the
@@ -100,4 +102,54 @@ func TestWidgets(t *testing.T) {
 			t.Error("an empty file field offers Clear")
 		}
 	})
+}
+
+// TestFieldInputAsksTheField checks the inputs of fields that are not
+// relations against the HTML attributes Django's forms give them: the
+// limits come from the field (its range, places and length).
+func TestFieldInputAsksTheField(t *testing.T) {
+	cases := []struct {
+		f                    orm.Field
+		widget, step, lo, hi string
+		maxLength            int
+	}{
+		{f: orm.Field{Kind: orm.KindSmallInteger}, widget: "number", step: "1", lo: "-32768", hi: "32767"},
+		{f: orm.Field{Kind: orm.KindPositiveSmallInteger}, widget: "number", step: "1", lo: "0", hi: "32767"},
+		{f: orm.Field{Kind: orm.KindInteger}, widget: "number", step: "1", lo: "-2147483648", hi: "2147483647"},
+		{f: orm.Field{Kind: orm.KindPositiveInteger}, widget: "number", step: "1", lo: "0", hi: "2147483647"},
+		{f: orm.Field{Kind: orm.KindBigInteger}, widget: "number", step: "1"},
+		{f: orm.Field{Kind: orm.KindAuto}, widget: "number", step: "1"},
+		{f: orm.Field{Kind: orm.KindFloat}, widget: "number", step: "any"},
+		{f: orm.Field{Kind: orm.KindDecimal, MaxDigits: 10, DecimalPlaces: 2}, widget: "number", step: "0.01"},
+		{f: orm.Field{Kind: orm.KindDecimal, MaxDigits: 12, DecimalPlaces: 5}, widget: "number", step: "0.00001"},
+		{f: orm.Field{Kind: orm.KindDecimal, MaxDigits: 6}, widget: "number", step: "1"},
+		{f: orm.Field{Kind: orm.KindDecimal}, widget: "number", step: "any"},
+		{f: orm.Field{Kind: orm.KindChar, MaxLength: 60}, widget: "text", maxLength: 60},
+		{f: orm.Field{Kind: orm.KindSlug, MaxLength: 50}, widget: "text", maxLength: 50},
+		{f: orm.Field{Kind: orm.KindEmail, MaxLength: 254}, widget: "email", maxLength: 254},
+		{f: orm.Field{Kind: orm.KindURL, MaxLength: 200}, widget: "url", maxLength: 200},
+		{f: orm.Field{Kind: orm.KindText}, widget: "textarea"},
+		{f: orm.Field{Kind: orm.KindFile, MaxLength: 100}, widget: "file"},
+		{f: orm.Field{Kind: orm.KindBoolean}, widget: "checkbox"},
+		{f: orm.Field{Kind: orm.KindDate}, widget: "date"},
+		{f: orm.Field{Kind: orm.KindDuration}, widget: "text"},
+		{f: orm.Field{Kind: orm.KindChar, MaxLength: 10, Choices: []orm.ChoiceItem{{Value: "a", Label: "A"}}}, widget: "select"},
+	}
+	for _, tc := range cases {
+		var uf ui.Field
+		fieldInput(&tc.f, &uf)
+		if uf.Widget != tc.widget || uf.Step != tc.step || uf.Min != tc.lo || uf.Max != tc.hi || uf.MaxLength != tc.maxLength {
+			t.Errorf("%s: widget %q step %q min %q max %q maxlength %d, want %q %q %q %q %d", tc.f.Kind,
+				uf.Widget, uf.Step, uf.Min, uf.Max, uf.MaxLength, tc.widget, tc.step, tc.lo, tc.hi, tc.maxLength)
+		}
+	}
+	// A field's choices, with the blank choice when it may be empty.
+	f := orm.Field{Kind: orm.KindChar, MaxLength: 10, Blank: true,
+		Choices: []orm.ChoiceItem{{Value: "a", Label: "A"}, {Value: "b", Label: "B"}}}
+	uf := ui.Field{Value: "b"}
+	fieldInput(&f, &uf)
+	want := []ui.Option{{Value: "", Label: "---------"}, {Value: "a", Label: "A"}, {Value: "b", Label: "B", Selected: true}}
+	if !slices.Equal(uf.Choices, want) {
+		t.Errorf("choices %+v, want %+v", uf.Choices, want)
+	}
 }

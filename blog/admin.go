@@ -10,7 +10,7 @@ import (
 
 // The blog's admin, as Django's blog/admin.py.
 func init() {
-	admin.Register(admin.Default, Posts, admin.ModelAdmin[Post]{
+	admin.Register(admin.Default, Posts, admin.ModelAdmin[Post]{Options: admin.Options{
 		ListDisplay: []string{"title", "author", "category", "is_active", "view_count", "created_at"},
 		ListFilter:  []string{"is_active", "category", "created_at"},
 		// Not by view count: an index on it would be rewritten on every
@@ -23,37 +23,39 @@ func init() {
 		ReadonlyFields:     []string{"view_count"},
 		Inlines: []admin.Inline{admin.Tabular(Comments, admin.InlineOptions{
 			Fields: []string{"author", "body", "approved"}, Extra: 1, AutocompleteFields: []string{"author"}})},
-	})
-	admin.Register(admin.Default, Categories, admin.ModelAdmin[Category]{
+	}})
+	admin.Register(admin.Default, Categories, admin.ModelAdmin[Category]{Options: admin.Options{
 		ListDisplay:        []string{"name", "slug"},
 		SearchFields:       []string{"name"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
-	})
-	admin.Register(admin.Default, Tags, admin.ModelAdmin[Tag]{
+	}})
+	admin.Register(admin.Default, Tags, admin.ModelAdmin[Tag]{Options: admin.Options{
 		ListDisplay:        []string{"name", "slug"},
 		SearchFields:       []string{"name"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
-	})
+	}})
 	admin.Register(admin.Default, Comments, admin.ModelAdmin[Comment]{
-		ListDisplay:        []string{"__str__", "post", "author", "approved", "created_at"},
-		ListFilter:         []string{"approved", "created_at"},
-		SortableBy:         []string{"created_at"},
-		SearchFields:       []string{"body", "author__username", "post__title"},
-		AutocompleteFields: []string{"post", "author"},
-		Actions:            []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approveComments}},
+		Options: admin.Options{
+			ListDisplay:        []string{"__str__", "post", "author", "approved", "created_at"},
+			ListFilter:         []string{"approved", "created_at"},
+			SortableBy:         []string{"created_at"},
+			SearchFields:       []string{"body", "author__username", "post__title"},
+			AutocompleteFields: []string{"post", "author"},
+		},
+		Actions: []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approveComments}},
 	})
-	admin.Register(admin.Default, Profiles, admin.ModelAdmin[Profile]{
+	admin.Register(admin.Default, Profiles, admin.ModelAdmin[Profile]{Options: admin.Options{
 		ListDisplay:         []string{"user", "location", "website"},
 		SortableBy:          []string{"user"},
 		SearchFields:        []string{"user__username", "location"},
 		AutocompleteFields:  []string{"user"},
 		StringSelectRelated: []string{"user"}, // Profile.String names its user
-	})
-	admin.Register(admin.Default, DeletionLogs, admin.ModelAdmin[DeletionLog]{
+	}})
+	admin.Register(admin.Default, DeletionLogs, admin.ModelAdmin[DeletionLog]{Options: admin.Options{
 		ListDisplay:  []string{"title", "model", "object_id", "deleted_at"},
 		SortableBy:   []string{"deleted_at"},
 		SearchFields: []string{"title"},
-	})
+	}})
 }
 
 // approveComments is the Comment admin's action: one UPDATE.

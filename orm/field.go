@@ -137,6 +137,18 @@ func (f *Field) Default() any {
 
 func (f *Field) String() string { return f.model.Label() + "." + f.Name }
 
+// IntRange is the range of values an integer field holds, the one
+// validation enforces (Django's integer_field_range): a form's number
+// input takes its min and max from it. ok is false for a field that does
+// not hold integers.
+func (f *Field) IntRange() (lo, hi int64, ok bool) {
+	if !f.Kind.isInteger() {
+		return 0, 0, false
+	}
+	lo, hi = f.Kind.intRange()
+	return lo, hi, true
+}
+
 // ChoiceItem is one allowed value of a field with choices, as the admin shows it.
 type ChoiceItem struct {
 	Value any

@@ -33,71 +33,77 @@ func init() {
 	admin.DisplayMoney(money, Products.Meta.Field("price"), Products.Meta.Field("sale_price"),
 		Products.Meta.Field("cost_price"), Orders.Meta.Field("total"), OrderItems.Meta.Field("unit_price"))
 	admin.Register(admin.Default, Products, admin.ModelAdmin[Product]{
-		ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "average_rating", "is_active"},
-		ListEditable:       []string{"price", "stock"},
-		ListFilter:         []string{"category", "is_active", "created_at"},
-		SortableBy:         []string{"name", "sku", "category", "price", "sale_price", "stock", "low_stock", "average_rating"},
-		Filters:            []admin.SimpleFilter{onSaleFilter, stockFilter},
-		SearchFields:       []string{"@name", "@description", "sku"},
-		PrepopulatedFields: map[string][]string{"slug": {"name"}},
-		ReadonlyFields:     []string{"average_rating"},
+		Options: admin.Options{
+			ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "average_rating", "is_active"},
+			ListEditable:       []string{"price", "stock"},
+			ListFilter:         []string{"category", "is_active", "created_at"},
+			SortableBy:         []string{"name", "sku", "category", "price", "sale_price", "stock", "low_stock", "average_rating"},
+			Filters:            []admin.SimpleFilter{onSaleFilter, stockFilter},
+			SearchFields:       []string{"@name", "@description", "sku"},
+			PrepopulatedFields: map[string][]string{"slug": {"name"}},
+			ReadonlyFields:     []string{"average_rating"},
+		},
 		Methods: map[string]admin.Method[Product]{
 			"on_sale":   {Label: "On sale", Value: func(p *Product) any { return p.OnSale() }},
 			"low_stock": {Label: "Low stock", Value: func(p *Product) any { return p.Stock < p.ReorderLevel }, OrderField: "stock"},
 		},
 		Actions: []admin.Action[Product]{{Name: "restock", Label: "Restock selected products up to their reorder level", Run: restockProducts}},
 	})
-	admin.Register(admin.Default, Categories, admin.ModelAdmin[Category]{
+	admin.Register(admin.Default, Categories, admin.ModelAdmin[Category]{Options: admin.Options{
 		ListDisplay:        []string{"name", "slug", "parent"},
 		ListFilter:         []string{"parent"},
 		SearchFields:       []string{"name", "slug"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
-	})
-	admin.Register(admin.Default, Customers, admin.ModelAdmin[Customer]{
+	}})
+	admin.Register(admin.Default, Customers, admin.ModelAdmin[Customer]{Options: admin.Options{
 		ListDisplay:         []string{"user", "phone", "city", "country"},
 		Fields:              []string{"user", "phone", "delivery_name", "address", "address_line2", "city", "postal_code", "country"},
 		SortableBy:          []string{"user"},
 		SearchFields:        []string{"user__username", "user__email", "city", "postal_code"},
 		AutocompleteFields:  []string{"user"},
 		StringSelectRelated: []string{"user"}, // Customer.String is its user's name
-	})
+	}})
 	admin.Register(admin.Default, Orders, admin.ModelAdmin[Order]{
-		NoAdd:       true, // PlaceOrder is what makes an order
-		ListDisplay: []string{"reference", "customer", "status", "total", "created_at"},
-		SortableBy:  []string{"total", "created_at"},
-		ListFilter:  []string{"status", "created_at"},
-		SearchFields: []string{"=reference", "customer__user__username", "customer__user__email",
-			"shipping_name", "shipping_address"},
-		// The reference as the customer reads it out: "#7kq2m9xd" finds
-		// 7KQ2M9XD, through its unique index.
-		SearchWord:        func(word string) orm.Cond { return orm.Q{"reference": NormalizeReference(word)} },
-		DateHierarchy:     "created_at",
-		ListSelectRelated: []string{"customer__user"},
-		ReadonlyFields:    []string{"reference", "number", "customer", "total", "created_at"},
-		Fieldsets: []admin.Fieldset{
-			{Fields: []string{"reference", "number", "customer", "status", "total", "created_at"}},
-			{Name: "Shipping address", Fields: []string{"shipping_name", "shipping_line1", "shipping_line2",
-				"shipping_city", "shipping_postal_code", "shipping_country", "shipping_address"}},
+		Options: admin.Options{
+			NoAdd:       true, // PlaceOrder is what makes an order
+			ListDisplay: []string{"reference", "customer", "status", "total", "created_at"},
+			SortableBy:  []string{"total", "created_at"},
+			ListFilter:  []string{"status", "created_at"},
+			SearchFields: []string{"=reference", "customer__user__username", "customer__user__email",
+				"shipping_name", "shipping_address"},
+			// The reference as the customer reads it out: "#7kq2m9xd" finds
+			// 7KQ2M9XD, through its unique index.
+			SearchWord:        func(word string) orm.Cond { return orm.Q{"reference": NormalizeReference(word)} },
+			DateHierarchy:     "created_at",
+			ListSelectRelated: []string{"customer__user"},
+			ReadonlyFields:    []string{"reference", "number", "customer", "total", "created_at"},
+			Fieldsets: []admin.Fieldset{
+				{Fields: []string{"reference", "number", "customer", "status", "total", "created_at"}},
+				{Name: "Shipping address", Fields: []string{"shipping_name", "shipping_line1", "shipping_line2",
+					"shipping_city", "shipping_postal_code", "shipping_country", "shipping_address"}},
+			},
+			// The items are PlaceOrder's: shown, never added or deleted here.
+			Inlines: []admin.Inline{admin.Tabular(OrderItems, admin.InlineOptions{
+				Fields:         []string{"product", "quantity", "unit_price"},
+				ReadonlyFields: []string{"product", "quantity", "unit_price"},
+				NoAdd:          true,
+				NoDelete:       true,
+			})},
 		},
-		// The items are PlaceOrder's: shown, never added or deleted here.
-		Inlines: []admin.Inline{admin.Tabular(OrderItems, admin.InlineOptions{
-			Fields:         []string{"product", "quantity", "unit_price"},
-			ReadonlyFields: []string{"product", "quantity", "unit_price"},
-			NoAdd:          true,
-			NoDelete:       true,
-		})},
 		Actions:   []admin.Action[Order]{{Name: "cancel", Label: "Cancel selected orders", Run: cancelOrdersAction}},
 		SaveModel: saveOrder,
 	})
 	admin.Register(admin.Default, Reviews, admin.ModelAdmin[Review]{
-		ListDisplay:       []string{"title", "product", "customer", "rating", "approved", "created_at"},
-		SortableBy:        []string{"rating", "created_at"},
-		ListFilter:        []string{"approved", "created_at"},
-		SearchFields:      []string{"title", "body", "product__name", "customer__user__username"},
-		ListSelectRelated: []string{"product", "customer__user"},
-		// Searched, not listed: a catalogue may hold a million products.
-		AutocompleteFields: []string{"product", "customer"},
-		Actions:            []admin.Action[Review]{{Name: "approve", Label: "Approve selected reviews", Run: approveReviews}},
+		Options: admin.Options{
+			ListDisplay:       []string{"title", "product", "customer", "rating", "approved", "created_at"},
+			SortableBy:        []string{"rating", "created_at"},
+			ListFilter:        []string{"approved", "created_at"},
+			SearchFields:      []string{"title", "body", "product__name", "customer__user__username"},
+			ListSelectRelated: []string{"product", "customer__user"},
+			// Searched, not listed: a catalogue may hold a million products.
+			AutocompleteFields: []string{"product", "customer"},
+		},
+		Actions: []admin.Action[Review]{{Name: "approve", Label: "Approve selected reviews", Run: approveReviews}},
 	})
 	admin.Default.AddView(reportsView)
 }
