@@ -52,6 +52,9 @@ func Page[Q Pageable[Q], R any](ctx context.Context, qs Q, all func(Q, context.C
 		total = RowCount{N: all}
 	}
 	before, after := (n-1)*per, total.N-int64(n*per)
+	if !total.AtLeast && int64(before) >= total.N {
+		return nil, false, nil // past the end: only a bounded count let it be asked for
+	}
 	if total.AtLeast || after >= int64(before) {
 		rows, err = all(qs.OrderBy(order...).Offset(before).Limit(per+1), ctx)
 		if len(rows) > per {

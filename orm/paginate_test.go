@@ -42,6 +42,14 @@ func TestPageAndCountUpTo(t *testing.T) {
 				if !slices.EqualFunc(walked, all, func(a, b *Gadget) bool { return a.ID == b.ID }) {
 					t.Errorf("order %v, count up to %d: the pages do not walk the rows in order", order, limit)
 				}
+				// A page past the end, which a bounded count cannot rule
+				// out, is empty, however deep: not an error.
+				for _, n := range []int{6, 7, 30} {
+					rows, more, err := orm.Page(ctx, qs, orm.QS[Gadget].All, order, n, 5, total)
+					if err != nil || len(rows) != 0 || more {
+						t.Errorf("order %v, count up to %d: page %d past the end = %d rows, %v, %v", order, limit, n, len(rows), more, err)
+					}
+				}
 			}
 		}
 		if got := orm.ReverseOrder([]string{"-name", "pk"}); !slices.Equal(got, []string{"name", "-pk"}) {
