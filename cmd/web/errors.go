@@ -87,7 +87,7 @@ func isInterrupted(err error) bool {
 // too large) keep the status they carry.
 func describe(err error) (status int, title, detail string) {
 	kind := errs.KindOf(err)
-	if orm.IsUnavailable(err) {
+	if kind == errs.Internal && orm.IsUnavailable(err) {
 		// The database is down or dropped the connection: the page itself
 		// is fine and will work again, which 503 says and 500 does not. A
 		// failure to connect at all comes from the driver without a kind.
@@ -97,28 +97,14 @@ func describe(err error) (status int, title, detail string) {
 	if kind != errs.Unavailable && errors.As(err, &he) {
 		return describeHTTPError(he)
 	}
-	status, ok := kindStatus[kind]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status = views.ErrorStatus(kind)
 	detail = genericDetail(status)
-	// Only a message worded for users is shown; an Internal error's never
-	// is, whatever it says.
-	if msg := errs.Message(err); ok && msg != "" {
+	// Only a message worded for users is shown, and never one of a 500:
+	// an Internal error's words are for the log, whoever wrote them.
+	if msg := errs.Message(err); msg != "" && status != http.StatusInternalServerError {
 		detail = msg
 	}
 	return status, http.StatusText(status), detail
-}
-
-// kindStatus is the status of each kind of error; errs.Internal, and any
-// kind not listed, is a 500.
-var kindStatus = map[errs.Kind]int{
-	errs.NotFound:     http.StatusNotFound,
-	errs.Invalid:      http.StatusBadRequest,
-	errs.Conflict:     http.StatusConflict,
-	errs.Forbidden:    http.StatusForbidden,
-	errs.Unauthorized: http.StatusUnauthorized,
-	errs.Unavailable:  http.StatusServiceUnavailable,
 }
 
 // describeHTTPError is describe for the errors echo and its middleware
