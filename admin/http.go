@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
 	ui "github.com/quarry-go/quarry/views/admin"
 )
@@ -165,7 +166,9 @@ func (r *request) require(action string) error {
 	return nil
 }
 
-var errPermissionDenied = errors.New("admin: permission denied")
+// errPermissionDenied is Forbidden, so that one that escapes an admin
+// page is still a 403 (staff answers those it sees with the admin's page).
+var errPermissionDenied = errs.Wrap(errors.New("admin: permission denied"), errs.Forbidden, "")
 
 func (r *request) can(action string) bool {
 	ok, err := r.e.can(r.ctx, r.user, action)
@@ -273,7 +276,8 @@ func (r *request) getObject() (any, error) {
 	return obj, err
 }
 
-var errNotFound = errors.New("admin: no such object")
+// errNotFound is NotFound, as the ORM's DoesNotExist it stands for.
+var errNotFound = errs.Wrap(errors.New("admin: no such object"), errs.NotFound, "")
 
 func urlPathEscape(s string) string { return url.PathEscape(s) }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/views"
 	pages "github.com/quarry-go/quarry/views/blog"
@@ -57,11 +58,11 @@ func index(c echo.Context) error {
 func byTag(c echo.Context) error {
 	ctx := c.Request().Context()
 	if !auth.Storable(c.Param("slug")) {
-		return echo.NewHTTPError(http.StatusNotFound, "No tag here.")
+		return errs.E(errs.NotFound, "No tag here.")
 	}
 	tag, err := Tags.Objects().Get(ctx, orm.Q{"slug": c.Param("slug")})
 	if err != nil {
-		return notFound(err, "No tag here.")
+		return errs.Explain(err, errs.NotFound, "No tag here.")
 	}
 	return list(c, PostObjects().Active().Filter(orm.Q{"tags": tag.ID}),
 		pages.List{Title: "Posts tagged “" + tag.Name + "”", Empty: "No posts with this tag yet."})
@@ -70,11 +71,11 @@ func byTag(c echo.Context) error {
 func byCategory(c echo.Context) error {
 	ctx := c.Request().Context()
 	if !auth.Storable(c.Param("slug")) {
-		return echo.NewHTTPError(http.StatusNotFound, "No category here.")
+		return errs.E(errs.NotFound, "No category here.")
 	}
 	cat, err := Categories.Objects().Get(ctx, orm.Q{"slug": c.Param("slug")})
 	if err != nil {
-		return notFound(err, "No category here.")
+		return errs.Explain(err, errs.NotFound, "No category here.")
 	}
 	return list(c, PostObjects().Active().Filter(orm.Q{"category": cat.ID}),
 		pages.List{Title: cat.Name, Empty: "No posts in this category yet."})
@@ -85,14 +86,14 @@ func byCategory(c echo.Context) error {
 func byAuthor(c echo.Context) error {
 	ctx := c.Request().Context()
 	if !auth.Storable(c.Param("username")) {
-		return echo.NewHTTPError(http.StatusNotFound, "No author here.")
+		return errs.E(errs.NotFound, "No author here.")
 	}
 	author, err := auth.Users.Objects().
 		Filter(orm.Q{"username": c.Param("username"), "is_active": true}).
 		Annotate(orm.A{"post_count": orm.Count("posts", orm.Where(orm.Q{"posts__is_active": true}))}).
 		Get(ctx)
 	if err != nil {
-		return notFound(err, "No author here.")
+		return errs.Explain(err, errs.NotFound, "No author here.")
 	}
 	n, err := orm.Annotation[int64](author, "post_count")
 	if err != nil {
@@ -108,6 +109,9 @@ func byAuthor(c echo.Context) error {
 		Empty: "No posts yet.",
 	})
 }
+
+// errNoSuchPage answers a page number past a list's last page.
+var errNoSuchPage = errs.E(errs.NotFound, "There is no such page.")
 
 // listCountUpTo is where a post list stops counting: past it, the page
 // says only that more pages follow.
@@ -125,7 +129,7 @@ func list(c echo.Context, qs PostQS, l pages.List) error {
 	}
 	page, ok := views.NewPageUpTo(int(count.N), count.AtLeast, PerPage, c.QueryParam("page"), c.QueryParams())
 	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no such page.")
+		return errNoSuchPage
 	}
 	l.FeedURL = "/blog/feed/"
 	if count.N > 0 {
@@ -135,7 +139,7 @@ func list(c echo.Context, qs PostQS, l pages.List) error {
 			return err
 		}
 		if len(posts) == 0 && page.Number > 1 {
-			return echo.NewHTTPError(http.StatusNotFound, "There is no such page.")
+			return errNoSuchPage
 		}
 		if more {
 			page.NumPages = max(page.NumPages, page.Number+1)
@@ -183,12 +187,12 @@ func card(ctx context.Context, p *Post) (pages.PostCard, error) {
 // category, or a 404.
 func activePost(c echo.Context) (*Post, error) {
 	if !auth.Storable(c.Param("slug")) {
-		return nil, echo.NewHTTPError(http.StatusNotFound, "No post here.")
+		return nil, errs.E(errs.NotFound, "No post here.")
 	}
 	p, err := PostObjects().Active().SelectRelated("author", "category").PrefetchRelated("tags").
 		Get(c.Request().Context(), orm.Q{"slug": c.Param("slug")})
 	if err != nil {
-		return nil, notFound(err, "No post here.")
+		return nil, errs.Explain(err, errs.NotFound, "No post here.")
 	}
 	return p, nil
 }
@@ -282,15 +286,6 @@ func renderDetail(c echo.Context, p *Post, d pages.Detail, status int) error {
 }
 
 func postURL(p *Post) string { return "/blog/" + url.PathEscape(p.Slug) + "/" }
-
-// notFound turns a missing row into a 404 with msg; any other error stays
-// a server error.
-func notFound(err error, msg string) error {
-	if errors.Is(err, orm.ErrDoesNotExist) {
-		return echo.NewHTTPError(http.StatusNotFound, msg)
-	}
-	return err
-}
 
 // paragraphs splits a body at blank lines: the body is plain text, shown
 // escaped, never as HTML.

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/internal/webtest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 )
@@ -34,6 +35,7 @@ var siteURL, _ = url.Parse("http://blog.test/")
 
 func newSite(t *testing.T) *site {
 	e := echo.New()
+	e.HTTPErrorHandler = webtest.ErrorHandler
 	e.Use((&auth.Store{}).Sessions(), auth.CSRF(false), auth.Chrome())
 	Mount(e)
 	jar, _ := cookiejar.New(nil)

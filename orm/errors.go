@@ -14,17 +14,56 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	modsqlite "modernc.org/sqlite"
+
+	"github.com/quarry-go/quarry/errs"
 )
 
 // ErrDoesNotExist is matched (errors.Is) by every model's DoesNotExist: Get
-// found no row, or First/Last ran on an empty queryset.
-var ErrDoesNotExist = errors.New("orm: object does not exist")
+// found no row, or First/Last ran on an empty queryset. Its kind is
+// errs.NotFound, so a page whose object is missing is a 404 without the
+// handler saying so.
+var ErrDoesNotExist error = &kindedError{"orm: object does not exist", errs.NotFound}
 
 // ErrMultipleObjectsReturned: Get matched more than one row.
 var ErrMultipleObjectsReturned = errors.New("orm: get() returned more than one object")
 
 // ErrLockOutsideTransaction: SelectForUpdate ran outside Atomic.
 var ErrLockOutsideTransaction = errors.New("orm: select_for_update cannot be used outside of a transaction (wrap it in orm.Atomic)")
+
+// kindedError is a sentinel error with a kind (errs.KindOf).
+type kindedError struct {
+	msg  string
+	kind errs.Kind
+}
+
+func (e *kindedError) Error() string { return e.msg }
+
+func (e *kindedError) ErrorKind() errs.Kind { return e.kind }
+
+// The kinds of the ORM's errors, for the web layer's one mapping to a
+// status: a missing row is the visitor's 404, a refused write the
+// visitor's 400 or 409, a lost database a 503 worth retrying. Errors that
+// are the program's fault (MultipleObjectsReturned, FieldError,
+// ValueError, a lock outside a transaction) say no kind and stay
+// errs.Internal.
+
+func (e *notFoundError) ErrorKind() errs.Kind { return errs.NotFound }
+
+// ErrorKind is errs.Invalid: the values do not pass the model's checks.
+func (e *ValidationError) ErrorKind() errs.Kind { return errs.Invalid }
+
+// ErrorKind is errs.Conflict: the statement is well formed, and rows
+// already in the database refuse it.
+func (e *IntegrityError) ErrorKind() errs.Kind { return errs.Conflict }
+
+// ErrorKind is errs.Conflict: rows that point at the object keep it.
+func (e *ProtectedError) ErrorKind() errs.Kind { return errs.Conflict }
+
+// ErrorKind is errs.Conflict, as for ProtectedError.
+func (e *RestrictedError) ErrorKind() errs.Kind { return errs.Conflict }
+
+// ErrorKind is errs.Unavailable: trying again later may work.
+func (e *UnavailableError) ErrorKind() errs.Kind { return errs.Unavailable }
 
 type notFoundError struct{ model *Meta }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/views"
 	adminui "github.com/quarry-go/quarry/views/admin"
@@ -282,13 +283,13 @@ func serveReports(c echo.Context, page adminui.Page) error {
 	if raw := c.QueryParam("days"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || !slices.Contains(ReportDays, n) {
-			return echo.NewHTTPError(http.StatusBadRequest, "Choose a period of 7, 14, 30 or 90 days.")
+			return errs.E(errs.Invalid, "Choose a period of 7, 14, 30 or 90 days.")
 		}
 		days = n
 	}
 	r, err := Reports(c.Request().Context(), c.QueryParam("category"), days)
 	if errors.Is(err, ErrUnknownCategory) {
-		return echo.NewHTTPError(http.StatusBadRequest, "There is no such category.")
+		return errs.Wrap(err, errs.Invalid, "There is no such category.")
 	}
 	if err != nil {
 		return err

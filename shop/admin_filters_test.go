@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/internal/webtest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/shop"
 )
@@ -28,6 +29,7 @@ var (
 func observed(t *testing.T, ctx context.Context, c *adminClient, n *int) *adminClient {
 	t.Helper()
 	srv := echo.New()
+	srv.HTTPErrorHandler = webtest.ErrorHandler
 	db := orm.FromContext(ctx)
 	srv.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {

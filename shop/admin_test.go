@@ -19,6 +19,7 @@ import (
 	"github.com/quarry-go/quarry/admin"
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/internal/pageform"
+	"github.com/quarry-go/quarry/internal/webtest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 	"github.com/quarry-go/quarry/shop"
@@ -44,6 +45,7 @@ func newAdminClient(t *testing.T, ctx context.Context) *adminClient {
 		t.Fatal(err)
 	}
 	srv := echo.New()
+	srv.HTTPErrorHandler = webtest.ErrorHandler
 	db := orm.FromContext(ctx)
 	srv.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/views"
 	shopviews "github.com/quarry-go/quarry/views/shop"
@@ -78,7 +79,7 @@ func (ct cart) lines() []CartLine {
 
 // errCartNotSaved answers a cart change that a logout in another request
 // overtook (auth.ErrSessionEnded).
-var errCartNotSaved = echo.NewHTTPError(http.StatusConflict,
+var errCartNotSaved = errs.E(errs.Conflict,
 	"You were signed out in another window while this was on its way, so the cart did not change. Please try again.")
 
 // saveCart stores ct in the request's session and saves it, giving an
@@ -192,13 +193,10 @@ func renderCart(c echo.Context, status int, problem string) error {
 func cartProduct(c echo.Context) (*Product, error) {
 	id, err := strconv.ParseInt(c.FormValue("product"), 10, 64)
 	if err != nil || id <= 0 {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, "Choose a product to add to your cart.")
+		return nil, errs.E(errs.Invalid, "Choose a product to add to your cart.")
 	}
 	p, err := Products.Objects().Get(c.Request().Context(), orm.Q{"pk": id, "is_active": true})
-	if errors.Is(err, orm.ErrDoesNotExist) {
-		return nil, echo.NewHTTPError(http.StatusNotFound, "This product does not exist or is no longer sold.")
-	}
-	return p, err
+	return p, errs.Explain(err, errs.NotFound, "This product does not exist or is no longer sold.")
 }
 
 // changeCart sets the cart's quantity of the form's product: the form's
@@ -245,7 +243,7 @@ func updateCart(c echo.Context) error { return changeCart(c, true) }
 func removeFromCart(c echo.Context) error {
 	id, err := strconv.ParseInt(c.FormValue("product"), 10, 64)
 	if err != nil || id <= 0 {
-		return echo.NewHTTPError(http.StatusBadRequest, "Choose a product to remove from your cart.")
+		return errs.E(errs.Invalid, "Choose a product to remove from your cart.")
 	}
 	ct := cartFrom(auth.SessionFrom(c.Request().Context()))
 	if _, ok := ct[id]; ok {

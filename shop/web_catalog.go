@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/views"
 	shopviews "github.com/quarry-go/quarry/views/shop"
@@ -146,7 +147,7 @@ func (cq catalogQuery) products(categories []*Category, similar bool) (ProductQS
 	if cq.category != "" {
 		i := slices.IndexFunc(categories, func(k *Category) bool { return k.Slug == cq.category })
 		if i < 0 {
-			return qs, echo.NewHTTPError(http.StatusNotFound, "There is no such category.")
+			return qs, errs.E(errs.NotFound, "There is no such category.")
 		}
 		qs = qs.ByCategory(categories[i])
 	}
@@ -215,7 +216,7 @@ func catalog(c echo.Context) error {
 	page := 1
 	if p := c.QueryParam("page"); p != "" {
 		if page, err = strconv.Atoi(p); err != nil || page < 1 || page > numPages && !atLeast {
-			return echo.NewHTTPError(http.StatusNotFound, "That page does not exist.")
+			return errPageNotFound
 		}
 	}
 	var products []*Product
@@ -227,7 +228,7 @@ func catalog(c echo.Context) error {
 			return err
 		}
 		if len(products) == 0 && page > 1 {
-			return echo.NewHTTPError(http.StatusNotFound, "That page does not exist.")
+			return errPageNotFound
 		}
 	}
 	if atLeast {
@@ -342,17 +343,20 @@ func categoryOptions(categories []*Category, selected string) []shopviews.Option
 	return out
 }
 
-// activeProduct is the product on sale at slug, or a 404.
+// activeProduct is the product on sale at slug, or a NotFound error.
 func activeProduct(ctx context.Context, slug string) (*Product, error) {
 	if !auth.Storable(slug) {
-		return nil, echo.NewHTTPError(http.StatusNotFound, "This product does not exist or is no longer sold.")
+		return nil, errs.E(errs.NotFound, productGone)
 	}
 	p, err := ProductObjects().SelectRelated("category").Get(ctx, orm.Q{"slug": slug, "is_active": true})
-	if errors.Is(err, orm.ErrDoesNotExist) {
-		return nil, echo.NewHTTPError(http.StatusNotFound, "This product does not exist or is no longer sold.")
-	}
-	return p, err
+	return p, errs.Explain(err, errs.NotFound, productGone)
 }
+
+// productGone is what a visitor is told of a product that is not on sale.
+const productGone = "This product does not exist or is no longer sold."
+
+// errPageNotFound answers a catalog page number past the last page.
+var errPageNotFound = errs.E(errs.NotFound, "That page does not exist.")
 
 // productDetail is /products/<slug>/: the product and its newest approved
 // reviews in two queries (three past reviewsShown reviews, to count them),
@@ -468,7 +472,7 @@ func postReview(c echo.Context) error {
 		return err
 	}
 	if !bought {
-		return echo.NewHTTPError(http.StatusForbidden, "Only customers who bought this product can review it.")
+		return errs.E(errs.Forbidden, "Only customers who bought this product can review it.")
 	}
 	customer, err := CustomerFor(ctx, u)
 	if err != nil {

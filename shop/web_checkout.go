@@ -15,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/views"
 	shopviews "github.com/quarry-go/quarry/views/shop"
@@ -93,22 +94,22 @@ func setAddressView(view *shopviews.Checkout, a Address) {
 // input for each part that is missing, too long, or not plain text.
 func readAddress(c echo.Context) (Address, map[string]string) {
 	var a Address
-	errs := map[string]string{}
+	problems := map[string]string{}
 	for _, f := range addressFields {
 		v := strings.Join(strings.Fields(c.FormValue(f.name)), " ")
 		*f.get(&a) = v
 		switch n := utf8.RuneCountInString(v); {
 		case !auth.Storable(v):
-			errs[f.name] = "Enter plain text."
+			problems[f.name] = "Enter plain text."
 		case n == 0 && f.missing != "":
-			errs[f.name] = f.missing
+			problems[f.name] = f.missing
 		case f.name == "country" && n > 0 && CountryName(v) == v:
-			errs[f.name] = "Choose one of the countries we ship to."
+			problems[f.name] = "Choose one of the countries we ship to."
 		case n > f.max:
-			errs[f.name] = fmt.Sprintf("Ensure this has at most %d characters (it has %d).", f.max, n)
+			problems[f.name] = fmt.Sprintf("Ensure this has at most %d characters (it has %d).", f.max, n)
 		}
 	}
-	return a, errs
+	return a, problems
 }
 
 // saveAddress makes a the customer's address on file.
@@ -136,7 +137,7 @@ func placeOrder(c echo.Context) error {
 	key, err := uuid.Parse(c.FormValue("key"))
 	shown, terr := decimal.NewFromString(c.FormValue("total"))
 	if err != nil || key == uuid.Nil || terr != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The checkout form is incomplete. Reload the page and try again.")
+		return errs.E(errs.Invalid, "The checkout form is incomplete. Reload the page and try again.")
 	}
 	customer, err := CustomerFor(ctx, u)
 	if err != nil {
@@ -153,8 +154,8 @@ func placeOrder(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, orderURL(o))
 	}
-	address, errs := readAddress(c)
-	view := shopviews.Checkout{Key: key.String(), Errors: errs, SaveAddress: c.FormValue("save_address") != ""}
+	address, problems := readAddress(c)
+	view := shopviews.Checkout{Key: key.String(), Errors: problems, SaveAddress: c.FormValue("save_address") != ""}
 	setAddressView(&view, address)
 	if len(view.Errors) > 0 {
 		return renderCheckout(c, http.StatusBadRequest, ct, view)
@@ -207,7 +208,7 @@ func placeOrder(c echo.Context) error {
 	case errors.Is(err, ErrEmptyCart):
 		return c.Redirect(http.StatusSeeOther, "/cart/")
 	case errors.Is(err, ErrCheckoutKeyTaken):
-		return echo.NewHTTPError(http.StatusBadRequest, "The checkout form is no longer valid. Reload the page and try again.")
+		return errs.Wrap(err, errs.Invalid, "The checkout form is no longer valid. Reload the page and try again.")
 	case err != nil:
 		return err
 	}

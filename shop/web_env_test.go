@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/internal/webtest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/shop"
 )
@@ -34,6 +35,7 @@ func eachStorefront(t *testing.T, fn func(t *testing.T, sf *storefront)) {
 
 func newStorefront(t *testing.T, ctx context.Context) *storefront {
 	sf := &storefront{t: t, ctx: ctx, srv: echo.New(), store: &auth.Store{}}
+	sf.srv.HTTPErrorHandler = webtest.ErrorHandler
 	db := orm.FromContext(ctx)
 	sf.srv.Use(
 		func(next echo.HandlerFunc) echo.HandlerFunc {

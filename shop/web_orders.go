@@ -1,13 +1,13 @@
 package shop
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/views"
 	shopviews "github.com/quarry-go/quarry/views/shop"
@@ -65,7 +65,6 @@ func showOrder(c echo.Context, placed bool) error {
 	if u == nil {
 		return toLogin(c, c.Request().URL.Path)
 	}
-	notFound := echo.NewHTTPError(http.StatusNotFound, "You have no order with this reference.")
 	mine := Orders.Objects().Filter(orm.Q{"customer__user": u.ID})
 	var o *Order
 	var err error
@@ -74,11 +73,8 @@ func showOrder(c echo.Context, placed bool) error {
 	} else {
 		o, err = mine.Get(ctx, orm.Q{"reference": NormalizeReference(c.Param("ref"))})
 	}
-	if errors.Is(err, orm.ErrDoesNotExist) {
-		return notFound
-	}
 	if err != nil {
-		return err
+		return errs.Explain(err, errs.NotFound, "You have no order with this reference.")
 	}
 	sum, err := OrderSummary(ctx, o)
 	if err != nil {

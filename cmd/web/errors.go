@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/views"
 )
@@ -79,19 +80,36 @@ func isInterrupted(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "interrupted")
 }
 
-// describe turns err into a status and the words to show the user.
+// describe turns err into a status and the words to show the user. The
+// status comes from the error's kind (errs.KindOf), so that handlers and
+// the layers under them say what went wrong and this is the one place that
+// says what it means in HTTP; echo's own errors (an unknown route, a body
+// too large) keep the status they carry.
 func describe(err error) (status int, title, detail string) {
-	if orm.IsUnavailable(err) {
+	kind := errs.KindOf(err)
+	if kind == errs.Internal && orm.IsUnavailable(err) {
 		// The database is down or dropped the connection: the page itself
-		// is fine and will work again, which 503 says and 500 does not.
-		status = http.StatusServiceUnavailable
-		return status, http.StatusText(status), genericDetail(status)
+		// is fine and will work again, which 503 says and 500 does not. A
+		// failure to connect at all comes from the driver without a kind.
+		kind = errs.Unavailable
 	}
 	var he *echo.HTTPError
-	if !errors.As(err, &he) {
-		return http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError),
-			genericDetail(http.StatusInternalServerError)
+	if kind != errs.Unavailable && errors.As(err, &he) {
+		return describeHTTPError(he)
 	}
+	status = views.ErrorStatus(kind)
+	detail = genericDetail(status)
+	// Only a message worded for users is shown, and never one of a 500:
+	// an Internal error's words are for the log, whoever wrote them.
+	if msg := errs.Message(err); msg != "" && status != http.StatusInternalServerError {
+		detail = msg
+	}
+	return status, http.StatusText(status), detail
+}
+
+// describeHTTPError is describe for the errors echo and its middleware
+// return, which carry their status.
+func describeHTTPError(he *echo.HTTPError) (status int, title, detail string) {
 	// echo wraps an HTTPError in another in places (its binder, for one);
 	// the inner one is the real answer, as in echo's default handler.
 	if inner, ok := he.Internal.(*echo.HTTPError); ok {
