@@ -149,7 +149,7 @@ func (cq catalogQuery) products(categories []*Category, similar bool) (ProductQS
 		if i < 0 {
 			return qs, errs.E(errs.NotFound, "There is no such category.")
 		}
-		qs = qs.ByCategory(categories[i])
+		qs = qs.ByCategoryAmong(categories, categories[i])
 	}
 	if cq.inStock {
 		qs = qs.InStock()
