@@ -341,7 +341,8 @@ type PasswordChange struct {
 	Page
 	Action    string   // the form's URL
 	Username  string   // whose password it is
-	Fields    []Field  // password1 and password2
+	Own       bool     // the signed-in user's own: the old password comes first
+	Fields    []Field  // the password inputs
 	Errors    []string // errors not tied to one field
 	HasErrors bool     // show "Please correct the errors below."
 }
