@@ -196,8 +196,10 @@ type ChangeForm struct {
 	HasErrors    bool     // show "Please correct the errors below."
 	DeleteURL    string   // "" without the delete permission or when adding
 	HistoryURL   string   // "" when adding
+	SiteURL      string   // the object on the site ("View on site"); "" for none
 	CanSave      bool     // false for a view-only user: no buttons
 	SaveAddOther bool     // offer "Save and add another"
+	SaveOnTop    bool     // the buttons above the form too
 	Multipart    bool     // the form uploads files
 	// Prepopulated maps a slug field's input id to the ids of the inputs it
 	// is filled from, for the script that fills it in the browser.
