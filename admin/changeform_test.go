@@ -38,3 +38,26 @@ func TestViewOnSiteAndSaveOnTop(t *testing.T) {
 		}
 	})
 }
+
+// A value that is not there shows as the ModelAdmin's EmptyValueDisplay,
+// in the list and on the form, and as Django's "-" where none is set.
+func TestEmptyValueDisplay(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		f := v.fixtures(1)
+		c := v.as(v.user("root", true, true))
+		r := &Review{Rating: 0}
+		r.Product.Set(f.products[0])
+		if err := reviews.Save(v.ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		// The "stars" Method gives "" for no stars.
+		list := c.get("/admin/admintest/review/").body
+		if !strings.Contains(list, "(none)") {
+			t.Error("the review list does not show its EmptyValueDisplay")
+		}
+		c.get(fmt.Sprintf("/admin/admintest/review/%d/change/", r.ID)).expect(t, http.StatusOK, `<div class="readonly">(none)</div>`)
+		if strings.Contains(c.get("/admin/admintest/product/").body, "(none)") {
+			t.Error("another model's list took the review's EmptyValueDisplay")
+		}
+	})
+}

@@ -193,8 +193,9 @@ func testSite() *Site {
 	})
 	Register(s, reviews, ModelAdmin[Review]{
 		Options: Options{
-			ListDisplay:      []string{"__str__", "product", "product__category__name", "rating", "stars"},
-			ListDisplayLinks: []string{"product"},
+			EmptyValueDisplay: "(none)",
+			ListDisplay:       []string{"__str__", "product", "product__category__name", "rating", "stars"},
+			ListDisplayLinks:  []string{"product"},
 			Fieldsets: []Fieldset{
 				{Name: "Review", Fields: []string{"product", "rating"}},
 				{Name: "Text", Fields: []string{"body", "stars"}, Description: "What the customer wrote.", Collapsed: true},

@@ -123,6 +123,10 @@ type Options struct {
 	StringSelectRelated []string
 	// Inlines edit related objects on this model's form (Tabular, Stacked).
 	Inlines []Inline
+	// EmptyValueDisplay is shown for a value that is not there (NULL, an
+	// empty text, a Method's nil): "-" when unset, as Django's
+	// empty_value_display.
+	EmptyValueDisplay string
 	// SaveOnTop repeats the save buttons above the form, for long forms
 	// (Django's save_on_top).
 	SaveOnTop bool
@@ -241,6 +245,9 @@ func (ma ModelAdmin[T]) erase() options {
 			return u.AbsoluteURL()
 		}
 		return ""
+	}
+	if o.EmptyValueDisplay == "" {
+		o.EmptyValueDisplay = "-"
 	}
 	if o.ListPerPage <= 0 {
 		o.ListPerPage = 100

@@ -137,7 +137,7 @@ type Cell struct {
 	Text    string // the value as text
 	URL     string // set on list_display_links columns: the change page
 	Bool    *bool  // a boolean shown as an icon; nil otherwise
-	Empty   bool   // no value: shown as Django's "-"
+	Empty   bool   // no value: Text is the empty-value display ("-")
 	Numeric bool
 	// Input is set for a list_editable column.
 	Input *Field
