@@ -39,6 +39,11 @@ func (s *Site) renderIndex(r *request, only string) error {
 				return err
 			} else if ok {
 				l.ListURL = e.url("")
+				change, err := e.can(r.ctx, r.user, "change")
+				if err != nil {
+					return err
+				}
+				l.ViewOnly = !change
 			}
 			if ok, err := e.can(r.ctx, r.user, "add"); err != nil {
 				return err

@@ -74,7 +74,7 @@ func (s *Site) viewsOf(ctx context.Context, u *auth.User, app string) ([]ui.Mode
 			return nil, err
 		}
 		if ok {
-			out = append(out, ui.ModelLink{Name: v.Title, ListURL: v.url()})
+			out = append(out, ui.ModelLink{Name: v.Title, ListURL: v.url(), ViewOnly: true})
 		}
 	}
 	return out, nil

@@ -42,7 +42,11 @@ func TestAddView(t *testing.T) {
 
 		viewer := v.as(v.user("viewer", true, false, "admintest.view_product"))
 		viewer.get(path).expect(t, http.StatusOK, "<h1>Stock report</h1> for viewer crumbs /admin/admintest/")
-		viewer.get("/admin/").expect(t, http.StatusOK, `href="`+path+`"`, "Stock report")
+		// The page and a list this user may only see say "View", not "Change".
+		viewer.get("/admin/").expect(t, http.StatusOK, `href="`+path+`"`, "Stock report",
+			`<a class="viewlink" href="`+path+`">View`, `<a class="viewlink" href="/admin/admintest/product/">View`)
+		root := v.as(v.user("root", true, true))
+		root.get("/admin/").expect(t, http.StatusOK, `<a class="changelink" href="/admin/admintest/product/">Change`)
 		viewer.get("/admin/admintest/").expect(t, http.StatusOK, `href="`+path+`"`)
 		// The model routes beside it still work.
 		viewer.get("/admin/admintest/product/").expect(t, http.StatusOK)

@@ -72,6 +72,9 @@ type ModelLink struct {
 	Name    string // verbose_name_plural, capitalised
 	ListURL string
 	AddURL  string
+	// ViewOnly: the list may be seen, not changed (a user with the view
+	// permission alone, an app's own page): its link says "View".
+	ViewOnly bool
 }
 
 // LogEntry is one line of history.
