@@ -1,7 +1,6 @@
 package orm
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 )
 
@@ -266,8 +263,6 @@ func (postgres) explain(opts string) string {
 	}
 	return "EXPLAIN "
 }
-
-func stdlibOpen(pool *pgxpool.Pool) *sql.DB { return stdlib.OpenDBFromPool(pool) }
 
 func pgColumns(c *compiler, cols []colRef) ([]string, error) {
 	out := make([]string, len(cols))

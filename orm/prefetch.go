@@ -259,7 +259,7 @@ func fetchByKeys(ctx context.Context, q *query, keyCol colRef, ids []int64) ([]u
 		return nil, nil, err
 	}
 	batch := len(ids)
-	if c.db.pg == nil {
+	if !c.db.drv.caps().arrayParams {
 		batch = 10000
 	}
 	var (
