@@ -1,7 +1,6 @@
 package orm
 
 import (
-	"context"
 	"strings"
 	"unsafe"
 )
@@ -58,13 +57,6 @@ type dialect interface {
 	function(name string, args []string) string
 	forUpdate(l *lockOpts) string
 	explain(opts string) string
-
-	// estimateRows reads the planner's row count for a table (stats.go);
-	// ok is false before the table was ever analysed.
-	estimateRows(ctx context.Context, c conn, table string) (n int64, ok bool, err error)
-	// analyze is the statements that refresh a table's statistics;
-	// vacuum says they run outside a transaction, where VACUUM may.
-	analyze(table string, vacuum bool) []string
 }
 
 func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }

@@ -45,6 +45,12 @@ type dbDriver interface {
 	// in a single statement, atomic without a transaction around it.
 	insertRows(ctx context.Context, c conn, m *Meta, objs []unsafe.Pointer) error
 	oneStatement(m *Meta, objs []unsafe.Pointer) bool
+	// estimateRows reads the planner's row count for a table
+	// (EstimatedCount); ok is false before the table was ever analysed.
+	estimateRows(ctx context.Context, c conn, table string) (n int64, ok bool, err error)
+	// analyze refreshes a table's statistics (Analyze), vacuuming it too
+	// outside a transaction where the engine can.
+	analyze(ctx context.Context, c conn, table string) error
 	caps() capabilities
 	ping(ctx context.Context) error
 	// sqlDB is a database/sql handle on the same database (see

@@ -336,6 +336,47 @@ func pgUnavailable(code string) bool {
 	return false
 }
 
+// Statistics: PostgreSQL's planner keeps them in pg_class.
+
+// analyze vacuums too outside a transaction, where VACUUM may run.
+func (pgxDriver) analyze(ctx context.Context, c conn, table string) error {
+	stmt := "ANALYZE " + quote(table)
+	if c.tx == nil {
+		stmt = "VACUUM (ANALYZE) " + quote(table)
+	}
+	_, err := c.exec(ctx, stmt, nil)
+	return err
+}
+
+// The planner's own estimate: reltuples per page times the pages the
+// table has now, so a table that grew since it was analysed is not
+// under-counted. reltuples is -1 before the first ANALYZE.
+const pgEstimateSQL = `SELECT CASE WHEN c.reltuples < 0 THEN -1
+	WHEN c.relpages = 0 THEN c.reltuples::bigint
+	ELSE (c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::bigint))::bigint END
+	FROM pg_class c WHERE c.oid = to_regclass($1)`
+
+func (pgxDriver) estimateRows(ctx context.Context, c conn, table string) (int64, bool, error) {
+	r, err := c.query(ctx, pgEstimateSQL, []any{quote(table)})
+	if err != nil {
+		return 0, false, err
+	}
+	defer r.Close()
+	var n *int64
+	if r.Next() {
+		if err := r.Scan(&n); err != nil {
+			return 0, false, err
+		}
+	}
+	if err := r.Err(); err != nil {
+		return 0, false, err
+	}
+	if n == nil || *n < 0 {
+		return 0, false, nil
+	}
+	return *n, true, nil
+}
+
 // Bulk inserts: a batch of up to pgUnnestMax rows is one INSERT … SELECT
 // FROM unnest(…), which also takes the keys from the table's sequence; a
 // larger one reserves its keys, then streams with COPY.
