@@ -2,6 +2,7 @@ package orm
 
 import (
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -57,6 +58,14 @@ type dialect interface {
 	function(name string, args []string) string
 	forUpdate(l *lockOpts) string
 	explain(opts string) string
+	// noLimit is what stands for LIMIT before an OFFSET without one.
+	noLimit() string
+	// keysIn writes the test that col is one of ids (a non-empty list).
+	keysIn(c *compiler, col string, ids []int64)
+	// dateTimeLiteral and durationLiteral are values of DateTime and
+	// Duration fields in DDL (defaults, check constraints).
+	dateTimeLiteral(t time.Time) string
+	durationLiteral(d time.Duration) string
 }
 
 func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }

@@ -3,6 +3,7 @@ package orm
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unsafe"
@@ -262,6 +263,21 @@ func (postgres) explain(opts string) string {
 		return "EXPLAIN (" + opts + ") "
 	}
 	return "EXPLAIN "
+}
+
+func (postgres) noLimit() string { return "" }
+
+// keysIn binds the keys as one array, so that any number fit a statement.
+func (postgres) keysIn(c *compiler, col string, ids []int64) {
+	c.sql.WriteString(col + " = ANY(" + c.arg(ids) + ")")
+}
+
+func (postgres) dateTimeLiteral(t time.Time) string {
+	return "'" + t.UTC().Format("2006-01-02 15:04:05.999999Z07:00") + "'"
+}
+
+func (postgres) durationLiteral(d time.Duration) string {
+	return "'" + strconv.FormatInt(d.Microseconds(), 10) + " microseconds'"
 }
 
 func pgColumns(c *compiler, cols []colRef) ([]string, error) {
