@@ -52,6 +52,13 @@ func openPgx(ctx context.Context, url string) (dbDriver, dialect, error) {
 
 type pgxDriver struct{ pool *pgxpool.Pool }
 
+var (
+	_ dbDriver = (*pgxDriver)(nil)
+	_ txDriver = pgxTx{}
+	_ pgCopier = (*pgxDriver)(nil)
+	_ pgCopier = pgxTx{}
+)
+
 // Pool returns the underlying pgx pool, or nil on SQLite.
 func (db *DB) Pool() *pgxpool.Pool {
 	if d, ok := db.drv.(*pgxDriver); ok {

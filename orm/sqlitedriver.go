@@ -47,6 +47,11 @@ func openSQLite(_ context.Context, url string) (dbDriver, dialect, error) {
 
 type sqliteDriver struct{ db *sql.DB }
 
+var (
+	_ dbDriver = sqliteDriver{}
+	_ txDriver = sqliteTx{}
+)
+
 // SQLTx is PgxTx for SQLite.
 func SQLTx(ctx context.Context) (tx *sql.Tx, ok bool) {
 	if t := txFrom(ctx); t != nil {
