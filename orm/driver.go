@@ -12,7 +12,7 @@ import (
 // runs statements, opens transactions, streams bulk inserts and turns the
 // client library's errors into the ORM's. Each engine fulfils both in its
 // own files (postgres.go and pgx.go, sqlite.go and sqlitedriver.go); the
-// rest of the package reaches an engine only through them.
+// rest of the package reaches an engine through them.
 
 // execer is where a statement runs: an engine's pool, in autocommit, or
 // one of its transactions. Errors come back as the client library gave
