@@ -124,23 +124,17 @@ func (c *compiler) compare(lhs, op string, f *Field, cv any) error {
 // itself, not from the dialect's driver value (pgtype.Time, pgtype.Interval
 // and pgtype.UUID have no literal form of their own).
 func (c *compiler) literalOf(f *Field, cv any) (string, error) {
-	pg := c.d.name() == "postgres"
 	switch x := cv.(type) {
 	case time.Time:
-		switch {
-		case f.Kind == KindDate:
+		switch f.Kind {
+		case KindDate:
 			return "'" + x.Format(sqliteDate) + "'", nil
-		case f.Kind == KindTime:
+		case KindTime:
 			return "'" + x.Format(sqliteTime) + "'", nil
-		case pg:
-			return "'" + x.UTC().Format("2006-01-02 15:04:05.999999Z07:00") + "'", nil
 		}
-		return "'" + x.UTC().Format(sqliteDateTime) + "'", nil
+		return c.d.dateTimeLiteral(x), nil
 	case time.Duration:
-		if pg {
-			return "'" + strconv.FormatInt(x.Microseconds(), 10) + " microseconds'", nil
-		}
-		return strconv.FormatInt(x.Microseconds(), 10), nil
+		return c.d.durationLiteral(x), nil
 	case uuid.UUID:
 		return "'" + x.String() + "'", nil
 	}

@@ -295,10 +295,14 @@ func (m *Model[T]) prepareInsert(obj *T, now time.Time, defaults bool) {
 	}
 }
 
-func (m *Model[T]) insertFields(obj *T) []*Field {
+func (m *Model[T]) insertFields(obj *T) []*Field { return m.insertFieldsAt(unsafe.Pointer(obj)) }
+
+// insertFieldsAt is the fields an INSERT of the instance at base lists:
+// all but an automatic key the database is to assign.
+func (m *Meta) insertFieldsAt(base unsafe.Pointer) []*Field {
 	fields := make([]*Field, 0, len(m.Fields))
 	for _, f := range m.Fields {
-		if f == m.PK && f.Kind == KindAuto && isZero(f, unsafe.Pointer(obj)) {
+		if f == m.PK && f.Kind == KindAuto && isZero(f, base) {
 			continue
 		}
 		fields = append(fields, f)

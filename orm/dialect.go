@@ -1,8 +1,8 @@
 package orm
 
 import (
-	"context"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -58,13 +58,14 @@ type dialect interface {
 	function(name string, args []string) string
 	forUpdate(l *lockOpts) string
 	explain(opts string) string
-
-	// estimateRows reads the planner's row count for a table (stats.go);
-	// ok is false before the table was ever analysed.
-	estimateRows(ctx context.Context, c conn, table string) (n int64, ok bool, err error)
-	// analyze is the statements that refresh a table's statistics;
-	// vacuum says they run outside a transaction, where VACUUM may.
-	analyze(table string, vacuum bool) []string
+	// noLimit is what stands for LIMIT before an OFFSET without one.
+	noLimit() string
+	// keysIn writes the test that col is one of ids (a non-empty list).
+	keysIn(c *compiler, col string, ids []int64)
+	// dateTimeLiteral and durationLiteral are values of DateTime and
+	// Duration fields in DDL (defaults, check constraints).
+	dateTimeLiteral(t time.Time) string
+	durationLiteral(d time.Duration) string
 }
 
 func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }

@@ -2,8 +2,11 @@
 // Go way, on PostgreSQL (pgx) and SQLite (modernc.org/sqlite, no cgo).
 //
 // Start with Define (model.go), then QuerySet (queryset.go). The engine
-// differences live behind the dialect contract (dialect.go, postgres.go,
-// sqlite.go); nothing of pgx or SQLite leaks into a model's code.
+// differences live behind two contracts: the dialect (dialect.go), which
+// writes each engine's SQL, and the driver (driver.go), which runs it,
+// opens transactions, bulk-inserts and translates errors. Each engine
+// fulfils both in its own files (postgres.go and pgx.go, sqlite.go and
+// sqlitedriver.go); nothing of pgx or SQLite leaks into a model's code.
 //
 // # Models
 //

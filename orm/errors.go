@@ -8,12 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
-	modsqlite "modernc.org/sqlite"
 
 	"github.com/quarry-go/quarry/errs"
 )
@@ -148,62 +144,22 @@ func (e *IntegrityError) Error() string {
 
 func (e *IntegrityError) Unwrap() error { return e.Err }
 
-var (
-	pgKeyDetail   = regexp.MustCompile(`^Key \((.+?)\)=`)
-	sqliteFailure = regexp.MustCompile(`(UNIQUE|CHECK|NOT NULL|FOREIGN KEY) constraint failed(?:: (.*?))?(?: \(\d+\))?$`)
-)
-
-// translate turns the drivers' constraint errors into IntegrityError.
+// translate turns the driver's errors into the ORM's (see dbDriver).
 func (db *DB) translate(err error) error {
 	if err == nil {
 		return nil
 	}
-	if connectionLost(err) {
-		var ue *UnavailableError
-		if errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
-		return &UnavailableError{Err: err}
+	return db.drv.translate(err)
+}
+
+// unavailable is err, which says the database is out of reach, as an
+// UnavailableError; a cancelled or expired context stays itself.
+func unavailable(err error) error {
+	var ue *UnavailableError
+	if errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		kind := map[string]string{"23505": "unique", "23514": "check", "23502": "not_null", "23503": "foreign_key"}[pgErr.Code]
-		if kind == "" {
-			return err
-		}
-		ie := &IntegrityError{Kind: kind, Constraint: pgErr.ConstraintName, Err: err}
-		m := modelByTable(pgErr.TableName)
-		var cols []string
-		if sub := pgKeyDetail.FindStringSubmatch(pgErr.Detail); sub != nil {
-			cols = strings.Split(sub[1], ", ")
-		} else if pgErr.ColumnName != "" {
-			cols = []string{pgErr.ColumnName}
-		}
-		ie.fill(m, cols)
-		return ie
-	}
-	var sqErr *modsqlite.Error
-	if errors.As(err, &sqErr) {
-		sub := sqliteFailure.FindStringSubmatch(sqErr.Error())
-		if sub == nil {
-			return err
-		}
-		ie := &IntegrityError{Kind: strings.ToLower(strings.ReplaceAll(sub[1], " ", "_")), Err: err}
-		var m *Meta
-		var cols []string
-		if ie.Kind == "check" {
-			ie.Constraint = sub[2]
-		} else if sub[2] != "" {
-			for _, tc := range strings.Split(sub[2], ", ") {
-				table, col, _ := strings.Cut(tc, ".")
-				m = modelByTable(table)
-				cols = append(cols, col)
-			}
-		}
-		ie.fill(m, cols)
-		return ie
-	}
-	return err
+	return &UnavailableError{Err: err}
 }
 
 // fill names the model, the fields and (on SQLite, which does not say) the
@@ -306,57 +262,29 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // Retry-After, not 500.
 func IsUnavailable(err error) bool {
 	var ue *UnavailableError
-	var connectErr *pgconn.ConnectError
-	return errors.As(err, &ue) || errors.As(err, &connectErr)
-}
-
-// connectionLost classifies a driver's error. An EOF counts only here,
-// where it comes from the database connection: elsewhere it may be a
-// client's request body ending early.
-func connectionLost(err error) bool {
-	var connectErr *pgconn.ConnectError
-	var netErr net.Error
-	var pgErr *pgconn.PgError
-	var sqErr *modsqlite.Error
-	switch {
-	case errors.As(err, &connectErr), errors.As(err, &netErr):
+	if errors.As(err, &ue) {
 		return true
-	case errors.Is(err, pgconn.ErrConnClosed), errors.Is(err, net.ErrClosed),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn):
-		return true
-	case errors.As(err, &pgErr):
-		return pgUnavailable(pgErr.Code)
-	case errors.As(err, &sqErr):
-		// The primary code is the low byte; extended codes such as
-		// SQLITE_BUSY_SNAPSHOT keep it.
-		switch sqErr.Code() & 0xff {
-		case sqliteBusy, sqliteLocked:
+	}
+	for _, en := range engines {
+		if en.connectFailed(err) {
 			return true
 		}
-		return false
 	}
-	// pgxpool and database/sql say a closed pool only in words.
-	msg := err.Error()
-	return strings.Contains(msg, "closed pool") || strings.Contains(msg, "sql: database is closed")
+	return false
 }
 
-// SQLite's primary result codes for a database another connection holds.
-const (
-	sqliteBusy   = 5
-	sqliteLocked = 6
-)
-
-// pgUnavailable is true for PostgreSQL's connection exceptions (class 08),
-// too many connections, and the shutdown codes a terminated backend sends.
-func pgUnavailable(code string) bool {
+// connectionLost is the part of the drivers' classification (pgLost,
+// sqliteLost) that rests on the standard library's errors. An EOF counts
+// only here, where it comes from the database connection: elsewhere it may
+// be a client's request body ending early.
+func connectionLost(err error) bool {
+	var netErr net.Error
 	switch {
-	case strings.HasPrefix(code, "08"):
+	case errors.As(err, &netErr):
 		return true
-	case code == "53300", // too_many_connections
-		code == "57P01", // admin_shutdown: pg_terminate_backend, a fast shutdown
-		code == "57P02", // crash_shutdown
-		code == "57P03": // cannot_connect_now: starting up or shutting down
+	case errors.Is(err, net.ErrClosed),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn):
 		return true
 	}
 	return false

@@ -1,17 +1,15 @@
 package orm
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 )
 
@@ -267,7 +265,20 @@ func (postgres) explain(opts string) string {
 	return "EXPLAIN "
 }
 
-func stdlibOpen(pool *pgxpool.Pool) *sql.DB { return stdlib.OpenDBFromPool(pool) }
+func (postgres) noLimit() string { return "" }
+
+// keysIn binds the keys as one array, so that any number fit a statement.
+func (postgres) keysIn(c *compiler, col string, ids []int64) {
+	c.sql.WriteString(col + " = ANY(" + c.arg(ids) + ")")
+}
+
+func (postgres) dateTimeLiteral(t time.Time) string {
+	return "'" + t.UTC().Format("2006-01-02 15:04:05.999999Z07:00") + "'"
+}
+
+func (postgres) durationLiteral(d time.Duration) string {
+	return "'" + strconv.FormatInt(d.Microseconds(), 10) + " microseconds'"
+}
 
 func pgColumns(c *compiler, cols []colRef) ([]string, error) {
 	out := make([]string, len(cols))

@@ -259,7 +259,7 @@ func fetchByKeys(ctx context.Context, q *query, keyCol colRef, ids []int64) ([]u
 		return nil, nil, err
 	}
 	batch := len(ids)
-	if c.db.pg == nil {
+	if !c.db.drv.caps().arrayParams {
 		batch = 10000
 	}
 	var (
@@ -301,7 +301,7 @@ func fetchByKeys(ctx context.Context, q *query, keyCol colRef, ids []int64) ([]u
 	return out, keys, nil
 }
 
-// keysNode is "col IN ids", as one array parameter on PostgreSQL.
+// keysNode is "col IN ids" (see dialect.keysIn).
 type keysNode struct {
 	col colRef
 	ids []int64
@@ -312,17 +312,6 @@ func (n *keysNode) compile(c *compiler) error {
 		c.sql.WriteString("(1 = 0)")
 		return nil
 	}
-	if c.d.name() == "postgres" {
-		c.sql.WriteString(n.col.sql() + " = ANY(" + c.arg(n.ids) + ")")
-		return nil
-	}
-	c.sql.WriteString(n.col.sql() + " IN (")
-	for i, id := range n.ids {
-		if i > 0 {
-			c.sql.WriteString(", ")
-		}
-		c.sql.WriteString(c.arg(id))
-	}
-	c.sql.WriteByte(')')
+	c.d.keysIn(c, n.col.sql(), n.ids)
 	return nil
 }

@@ -420,8 +420,8 @@ func (q *query) writeOrderLimit(c *compiler, order []orderTerm) error {
 	switch {
 	case q.limit >= 0:
 		c.sql.WriteString(" LIMIT " + strconv.Itoa(q.limit))
-	case q.offset > 0 && c.d.name() == "sqlite":
-		c.sql.WriteString(" LIMIT -1") // SQLite needs a LIMIT before OFFSET
+	case q.offset > 0:
+		c.sql.WriteString(c.d.noLimit())
 	}
 	if q.offset > 0 {
 		c.sql.WriteString(" OFFSET " + strconv.Itoa(q.offset))

@@ -495,7 +495,7 @@ func (qs QuerySet[T, S]) Iter(ctx context.Context, chunkSize int) iter.Seq2[*T, 
 			yield(nil, errGroupedInstances)
 			return
 		}
-		if c.db.pg != nil {
+		if c.db.drv.caps().cursors {
 			qs.iterCursor(ctx, q, chunkSize, yield)
 			return
 		}

@@ -128,7 +128,7 @@ func QueryRow(ctx context.Context, query string, args []any, dest ...any) error 
 // ??&); on SQLite, where ? stays the placeholder, the query is not
 // rewritten.
 func (db *DB) rebind(query string) string {
-	if db.pg == nil || !strings.Contains(query, "?") {
+	if !db.drv.caps().numberedParams || !strings.Contains(query, "?") {
 		return query
 	}
 	var b strings.Builder

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -465,6 +466,25 @@ func (sqlite) function(name string, args []string) string {
 func (sqlite) forUpdate(*lockOpts) string { return "" }
 
 func (sqlite) explain(string) string { return "EXPLAIN QUERY PLAN " }
+
+// noLimit: SQLite needs a LIMIT before an OFFSET.
+func (sqlite) noLimit() string { return " LIMIT -1" }
+
+func (sqlite) keysIn(c *compiler, col string, ids []int64) {
+	c.sql.WriteString(col + " IN (")
+	for i, id := range ids {
+		if i > 0 {
+			c.sql.WriteString(", ")
+		}
+		c.sql.WriteString(c.arg(id))
+	}
+	c.sql.WriteByte(')')
+}
+
+func (sqlite) dateTimeLiteral(t time.Time) string { return "'" + t.UTC().Format(sqliteDateTime) + "'" }
+
+// durationLiteral: a duration is stored as its microseconds.
+func (sqlite) durationLiteral(d time.Duration) string { return strconv.FormatInt(d.Microseconds(), 10) }
 
 func init() {
 	// Scores only the candidates the trigram FTS5 table found, never a

@@ -2,11 +2,8 @@ package orm
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // txState is the transaction a context carries. Statements of one
@@ -14,8 +11,7 @@ import (
 // transaction's context between goroutines.
 type txState struct {
 	db       *DB
-	pg       pgx.Tx
-	sql      *sql.Tx
+	x        txDriver
 	depth    int // savepoints open
 	cursors  int // cursors declared, for unique names
 	onCommit []func()
@@ -40,25 +36,6 @@ func txFrom(ctx context.Context) *txState {
 // InTransaction reports whether ctx carries a transaction.
 func InTransaction(ctx context.Context) bool { return txFrom(ctx) != nil }
 
-// PgxTx is the PostgreSQL transaction ctx carries, and SQLTx the SQLite
-// one, for a library that must write in the same transaction as the ORM
-// (a job queue's InsertTx): ok is false outside Atomic or on the other
-// engine. Statements run through it are not traced.
-func PgxTx(ctx context.Context) (tx pgx.Tx, ok bool) {
-	if t := txFrom(ctx); t != nil && t.pg != nil {
-		return t.pg, true
-	}
-	return nil, false
-}
-
-// SQLTx is PgxTx for SQLite.
-func SQLTx(ctx context.Context) (tx *sql.Tx, ok bool) {
-	if t := txFrom(ctx); t != nil && t.sql != nil {
-		return t.sql, true
-	}
-	return nil, false
-}
-
 // Atomic runs fn in a transaction that travels in fn's context, so every
 // query fn makes (through managers, signals, services) joins it. fn
 // returning an error, or panicking, rolls everything back. Inside another
@@ -74,17 +51,7 @@ func Atomic(ctx context.Context, fn func(ctx context.Context) error) (err error)
 	}
 	tx := &txState{db: db}
 	start := time.Now()
-	if db.pg != nil {
-		tx.pg, err = db.pg.Begin(ctx)
-		// Nothing has happened yet, so a BEGIN that met a dead pooled
-		// connection is always safe to send again.
-		if err != nil && ctx.Err() == nil && connectionLost(err) {
-			db.dropDeadIdle(ctx)
-			tx.pg, err = db.pg.Begin(ctx)
-		}
-	} else {
-		tx.sql, err = db.sql.BeginTx(ctx, nil)
-	}
+	tx.x, err = db.drv.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("orm: begin: %w", db.translate(err))
 	}
@@ -101,11 +68,7 @@ func Atomic(ctx context.Context, fn func(ctx context.Context) error) (err error)
 		return fmt.Errorf("orm: transaction rolled back: a savepoint could not be undone: %w", tx.broken)
 	}
 	start = time.Now()
-	if tx.pg != nil {
-		err = tx.pg.Commit(ctx)
-	} else {
-		err = tx.sql.Commit()
-	}
+	err = tx.x.commit(ctx)
 	db.trace(ctx, "COMMIT", nil, start, err)
 	tx.done = true
 	if err != nil {
@@ -119,12 +82,7 @@ func Atomic(ctx context.Context, fn func(ctx context.Context) error) (err error)
 
 func (tx *txState) rollback(ctx context.Context) {
 	start := time.Now()
-	var err error
-	if tx.pg != nil {
-		err = tx.pg.Rollback(context.WithoutCancel(ctx))
-	} else {
-		err = tx.sql.Rollback()
-	}
+	err := tx.x.rollback(ctx)
 	tx.done = true
 	tx.db.trace(ctx, "ROLLBACK", nil, start, err)
 }
