@@ -1,25 +1,31 @@
 package main
 
-// The apps web manages are its imports here, as Django's INSTALLED_APPS:
-// importing an app's package defines its models, which makemigrations,
-// migrate and the admin then see.
+// The apps web installs, as Django's INSTALLED_APPS: installing an app
+// registers its admin and connects its receivers; makemigrations, migrate
+// and the admin then see its models.
 import (
 	"context"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/auth"
-	_ "github.com/quarry-go/quarry/blog" // posts, comments, profiles
+	"github.com/quarry-go/quarry/blog"
+	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/jobs/jobsadmin"
 	"github.com/quarry-go/quarry/orm"
-	_ "github.com/quarry-go/quarry/shop" // catalog, customers, orders, reviews
+	"github.com/quarry-go/quarry/shop"
 )
 
-func init() {
-	// The job queue is not a model: its page in the admin is added here.
-	admin.Default.AddView(jobsadmin.View)
+// apps are the installed apps.
+var apps = []app.App{auth.App, admin.App, jobs.App, jobsadmin.App, blog.App, shop.App}
+
+// installApps installs the apps on the default admin site; it may run any
+// number of times.
+func installApps() {
+	app.MustInstall(admin.Default, apps...)
 	// Staff reset a forgotten password as everyone does (newServer mounts
 	// auth.Accounts).
-	admin.Default.PasswordResetURL = "/accounts/password_reset/"
+	admin.Default.PasswordResetURL = auth.PasswordResetPath
 }
 
 // afterMigrate is Django's post_migrate: once the auth tables exist, every

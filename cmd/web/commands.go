@@ -67,6 +67,7 @@ var errUsage = errors.New("usage error")
 
 // run executes the command named by args and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	installApps()
 	env := &environment{stdout: stdout, stderr: stderr, getenv: getenv, stdin: os.Stdin, interactive: isTerminal(os.Stdin)}
 	name := defaultCommand
 	if len(args) > 0 {

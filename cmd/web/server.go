@@ -44,6 +44,7 @@ var securityHeaders = middleware.SecureConfig{
 var siteName, siteURL = "Quarry", ""
 
 func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
+	installApps()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

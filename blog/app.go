@@ -1,0 +1,19 @@
+package blog
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/quarry-go/quarry/app"
+)
+
+// App is the blog app: posts, comments and profiles, their admin, the
+// receivers that give each user a profile and log deleted posts, and the
+// pages under /blog/.
+var App = app.App{
+	Label:    "blog",
+	Requires: []string{"auth", "admin"},
+	Models:   Models(),
+	Admin:    registerAdmin,
+	Ready:    connectSignals,
+	Routes:   func(e *echo.Echo, _ app.Server) { Mount(e) },
+}
