@@ -182,6 +182,13 @@ const lockTimeoutSeconds = 300
 // New returns a Migrator for db with the migrations in fsys (FS(db.Vendor())
 // for the embedded ones). Close it when done; it does not close db.
 func New(db *orm.DB, fsys fs.FS) (*Migrator, error) {
+	return NewWithTable(db, fsys, goose.DefaultTablename)
+}
+
+// NewWithTable is New recording the applied versions in the named table
+// instead of goose's default, goose_db_version: each app's migrations
+// have their own (the goose CLI's -table flag names it).
+func NewWithTable(db *orm.DB, fsys fs.FS, table string) (*Migrator, error) {
 	m := &Migrator{vendor: db.Vendor(), fsys: fsys}
 	var dialect goose.Dialect
 	var opts []goose.ProviderOption
@@ -200,7 +207,7 @@ func New(db *orm.DB, fsys fs.FS) (*Migrator, error) {
 	default:
 		return nil, fmt.Errorf("migrations: goose has no dialect for %q", m.vendor)
 	}
-	store, err := database.NewStore(dialect, goose.DefaultTablename)
+	store, err := database.NewStore(dialect, table)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +223,7 @@ func New(db *orm.DB, fsys fs.FS) (*Migrator, error) {
 	}
 	// Go migrations registered globally (goose.AddMigration) are not ours.
 	m.stmts = &statementRecorder{}
-	opts = append(opts, goose.WithDisableGlobalRegistry(true),
+	opts = append(opts, goose.WithTableName(table), goose.WithDisableGlobalRegistry(true),
 		goose.WithVerbose(true), goose.WithSlog(slog.New(m.stmts)))
 	if m.provider, err = goose.NewProvider(dialect, m.db, fsys, opts...); err != nil {
 		m.Close()

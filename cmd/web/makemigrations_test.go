@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/quarry-go/quarry/manage"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,9 +42,9 @@ var MkPosts = orm.Define("mk", func(p *MkPost, m *orm.Schema) {
 func makemigrations(t *testing.T, stdin string, interactive bool, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	env := &environment{stdout: &out, stderr: &errOut, getenv: func(string) string { return "" },
-		stdin: strings.NewReader(stdin), interactive: interactive}
-	err = runMakemigrations(context.Background(), env, args)
+	env := &manage.Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" },
+		Stdin: strings.NewReader(stdin), Interactive: interactive}
+	err = project.Call(context.Background(), env, "makemigrations", args...)
 	return out.String(), errOut.String(), err
 }
 
@@ -52,7 +53,7 @@ func makemigrations(t *testing.T, stdin string, interactive bool, args ...string
 // without changing Go types.
 func seedHistory(t *testing.T, dir string, edit func(s *orm.SchemaState)) {
 	t.Helper()
-	s, err := orm.StateOf(orm.Models())
+	s, err := orm.StateOf(mkApp.Models)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func seedHistory(t *testing.T, dir string, edit func(s *orm.SchemaState)) {
 			t.Fatal(err)
 		}
 		os.MkdirAll(filepath.Join(dir, vendor), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, vendor, "00001_initial.sql"), migrationFile(plan, up, down, false), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, vendor, "00001_initial.sql"), []byte("-- +goose Up\n"+strings.Join(up, ";\n")+";\n\n-- +goose Down\n"+strings.Join(down, ";\n")+";\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,7 +111,7 @@ func oldPosts(s *orm.SchemaState) {
 
 func TestMakemigrations(t *testing.T) {
 	dir := t.TempDir()
-	out, _, err := makemigrations(t, "", false, "--dir", dir)
+	out, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,10 +129,10 @@ func TestMakemigrations(t *testing.T) {
 			t.Fatalf("%s migration:\n%s", vendor, s)
 		}
 	}
-	if out, _, err := makemigrations(t, "", false, "--dir", dir); err != nil || !strings.Contains(out, "No changes detected") {
+	if out, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir); err != nil || !strings.Contains(out, "No changes detected") {
 		t.Fatalf("second run: %q, %v", out, err)
 	}
-	if _, _, err := makemigrations(t, "", false, "--dir", dir, "--check"); err != nil {
+	if _, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir, "--check"); err != nil {
 		t.Fatalf("--check with nothing to do: %v", err)
 	}
 }
@@ -140,19 +141,19 @@ func TestMakemigrationsThenMigrate(t *testing.T) {
 	dir := t.TempDir()
 	seedHistory(t, dir, oldPosts)
 
-	out, _, err := makemigrations(t, "", false, "--dir", dir, "--check")
+	out, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir, "--check")
 	if err == nil || !strings.Contains(out, "views") {
 		t.Fatalf("--check with changes: %q, %v", out, err)
 	}
 	// Without a terminal, the likely rename and the NOT NULL column need
 	// flags; nothing is written until they are given.
-	if _, _, err := makemigrations(t, "", false, "--dir", dir); err == nil || !strings.Contains(err.Error(), "--rename mk_mkpost.headline:title") {
+	if _, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir); err == nil || !strings.Contains(err.Error(), "--rename mk_mkpost.headline:title") {
 		t.Fatalf("rename without an answer: %v", err)
 	}
-	if _, _, err := makemigrations(t, "", false, "--dir", dir, "--rename", "mk_mkpost.headline:title"); err == nil || !strings.Contains(err.Error(), "--default mk_mkpost.views=") {
+	if _, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir, "--rename", "mk_mkpost.headline:title"); err == nil || !strings.Contains(err.Error(), "--default mk_mkpost.views=") {
 		t.Fatalf("NOT NULL without a default: %v", err)
 	}
-	out, _, err = makemigrations(t, "", false, "--dir", dir, "--dry-run", "--rename", "mk_mkpost.headline:title", "--default", "mk_mkpost.views=0")
+	out, _, err = makemigrations(t, "", false, "--app", "mk", "--dir", dir, "--dry-run", "--rename", "mk_mkpost.headline:title", "--default", "mk_mkpost.views=0")
 	if err != nil || !strings.Contains(out, "RENAME COLUMN") {
 		t.Fatalf("--dry-run: %q, %v", out, err)
 	}
@@ -160,7 +161,7 @@ func TestMakemigrationsThenMigrate(t *testing.T) {
 		t.Fatalf("a refused or dry run wrote files: %v", entries)
 	}
 	// On a terminal the questions are asked.
-	out, _, err = makemigrations(t, "y\n0\n", true, "--dir", dir, "--name", "post_views")
+	out, _, err = makemigrations(t, "y\n0\n", true, "--app", "mk", "--dir", dir, "--name", "post_views")
 	if err != nil || !strings.Contains(out, "Did you rename mk_mkpost.headline to mk_mkpost.title") {
 		t.Fatalf("asked: %q, %v", out, err)
 	}
@@ -168,13 +169,13 @@ func TestMakemigrationsThenMigrate(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), "RENAME COLUMN") {
 		t.Fatalf("migration:\n%s %v", b, err)
 	}
-	if out, _, err := makemigrations(t, "", false, "--dir", dir, "--check"); err != nil {
+	if out, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir, "--check"); err != nil {
 		t.Fatalf("--check after the migration: %q, %v", out, err)
 	}
 
 	// The files migrate both engines, and the ORM works on the result.
 	eachMigrationDB(t, func(t *testing.T, url string) {
-		webAt(t, url, 0, "migrate", "--dir", dir, "1")
+		webAt(t, url, 0, "migrate", "--app", "mk", "--dir", dir, "1")
 		ctx := openAt(t, url)
 		if _, err := orm.Exec(ctx, `INSERT INTO mk_mkauthor (name) VALUES ('bob')`); err != nil {
 			t.Fatal(err)
@@ -182,7 +183,7 @@ func TestMakemigrationsThenMigrate(t *testing.T) {
 		if _, err := orm.Exec(ctx, `INSERT INTO mk_mkpost (headline, author_id) SELECT 'Old', id FROM mk_mkauthor`); err != nil {
 			t.Fatal(err)
 		}
-		out, _ := webAt(t, url, 0, "migrate", "--dir", dir)
+		out, _ := webAt(t, url, 0, "migrate", "--app", "mk", "--dir", dir)
 		if !strings.Contains(out, "00002_post_views") {
 			t.Fatalf("migrate:\n%s", out)
 		}
@@ -204,8 +205,8 @@ func TestMakemigrationsThenMigrate(t *testing.T) {
 			t.Fatalf("read back: %+v, %v", got, err)
 		}
 		// Back before the change and forward again keeps the rows.
-		webAt(t, url, 0, "migrate", "--dir", dir, "1")
-		webAt(t, url, 0, "migrate", "--dir", dir)
+		webAt(t, url, 0, "migrate", "--app", "mk", "--dir", dir, "1")
+		webAt(t, url, 0, "migrate", "--app", "mk", "--dir", dir)
 		if n, err := MkPosts.Objects().Count(ctx); err != nil || n != 2 {
 			t.Fatalf("rows after down and up: %d, %v", n, err)
 		}
@@ -213,7 +214,7 @@ func TestMakemigrationsThenMigrate(t *testing.T) {
 
 	// A data migration: an empty body to fill in, the state unchanged.
 	before, _ := os.ReadFile(filepath.Join(dir, "state.json"))
-	if _, _, err := makemigrations(t, "", false, "--dir", dir, "--empty", "--name", "seed_categories"); err != nil {
+	if _, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir, "--empty", "--name", "seed_categories"); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, "state.json"))
@@ -225,21 +226,21 @@ func TestMakemigrationsThenMigrate(t *testing.T) {
 
 func TestMakemigrationsBadInput(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, err := makemigrations(t, "", false, "--dir", dir, "--name", "Bad Name"); err == nil {
+	if _, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir, "--name", "Bad Name"); err == nil {
 		t.Fatal("a name with spaces was taken")
 	}
 	os.MkdirAll(filepath.Join(dir, "postgres"), 0o755)
 	os.WriteFile(filepath.Join(dir, "postgres", "00001_x.sql"), []byte("-- +goose Up\n"), 0o644)
-	if _, _, err := makemigrations(t, "", false, "--dir", dir); err == nil || !strings.Contains(err.Error(), "sqlite") {
+	if _, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir); err == nil || !strings.Contains(err.Error(), "sqlite") {
 		t.Fatalf("folders that disagree: %v", err)
 	}
 	os.MkdirAll(filepath.Join(dir, "sqlite"), 0o755)
 	os.WriteFile(filepath.Join(dir, "sqlite", "00001_x.sql"), []byte("-- +goose Up\n"), 0o644)
-	if _, _, err := makemigrations(t, "", false, "--dir", dir); err == nil || !strings.Contains(err.Error(), "state.json") {
+	if _, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir); err == nil || !strings.Contains(err.Error(), "state.json") {
 		t.Fatalf("migrations without a state: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "state.json"), []byte("{not json"), 0o644)
-	if _, _, err := makemigrations(t, "", false, "--dir", dir); err == nil || !strings.Contains(err.Error(), "state.json") {
+	if _, _, err := makemigrations(t, "", false, "--app", "mk", "--dir", dir); err == nil || !strings.Contains(err.Error(), "state.json") {
 		t.Fatalf("a broken state: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/quarry-go/quarry/manage"
 	"io"
 	"os"
 	"path/filepath"
@@ -88,7 +89,7 @@ func openAt(t *testing.T, url string) context.Context {
 
 func tableExists(t *testing.T, ctx context.Context, table string) bool {
 	t.Helper()
-	return hasTable(ctx, table)
+	return manage.HasTable(ctx, table)
 }
 
 // wantLines fails unless out holds each pattern, in order, a line each.
@@ -419,7 +420,7 @@ func TestServeNoMigrate(t *testing.T) {
 			if code != 0 {
 				t.Errorf("serve exit code %d; stderr:\n%s", code, log.String())
 			}
-		case <-time.After(shutdownTimeout + 2*time.Second):
+		case <-time.After(manage.ShutdownTimeout + 2*time.Second):
 			t.Fatal("serve did not stop")
 		}
 	})

@@ -1,4 +1,4 @@
-package main
+package manage
 
 import (
 	"context"
@@ -10,11 +10,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/auth"
-	"github.com/quarry-go/quarry/blog"
 	"github.com/quarry-go/quarry/orm"
-	"github.com/quarry-go/quarry/shop"
 	"github.com/quarry-go/quarry/static"
 )
 
@@ -35,16 +33,21 @@ var securityHeaders = middleware.SecureConfig{
 	// on HTTPS, it locks browsers out for its whole max-age.
 }
 
-// newServer builds the web application on db: middleware, routes and the
-// error handler. It does not listen; serve does, and tests call ServeHTTP.
 // siteName and siteURL name the site in the mail it sends, and start its
 // links: SITE_NAME and SITE_URL ("https://shop.example.com"), set at
 // start. Without SITE_URL, password-reset links are mailed only for
 // requests made to localhost (a request's Host can be forged).
 var siteName, siteURL = "Quarry", ""
 
-func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
-	installApps()
+// Handler builds the project's web application on db: middleware, the
+// installed apps' routes (the admin's among them) and the error handler.
+// It does not listen; serve does, and tests call ServeHTTP.
+func (p *Project) Handler(db *orm.DB, log *slog.Logger) (*echo.Echo, error) {
+	apps, err := p.Install()
+	if err != nil {
+		return nil, err
+	}
+	site := p.site()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -89,12 +92,13 @@ func newServer(db *orm.DB, log *slog.Logger, site *admin.Site) *echo.Echo {
 	e.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", staticFiles)
 	e.Match([]string{http.MethodGet, http.MethodHead}, mediaPrefix+"*", mediaFiles)
 	e.GET("/healthz", healthz(db, log))
-	accounts := &auth.Accounts{Store: site.Store, Throttle: site.Throttle, Secure: site.Secure, SiteName: siteName, SiteURL: siteURL}
-	accounts.Mount(e)
-	blog.Mount(e)
-	shop.Mount(e)
-	site.Mount(e)
-	return e
+	srv := app.Server{Site: site, Name: siteName, URL: siteURL}
+	for _, a := range apps {
+		if a.Routes != nil {
+			a.Routes(e, srv)
+		}
+	}
+	return e, nil
 }
 
 // staticFiles serves the embedded static files; any other name under

@@ -1,4 +1,4 @@
-package main
+package manage
 
 import (
 	"bufio"
@@ -21,22 +21,22 @@ const changePasswordTries = 3
 // whoever was signed in with the old password, on any browser, is signed
 // out. The password is only ever read from the terminal, never taken
 // from the command line or the environment.
-func runChangePassword(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "changepassword")
-	var cfg baseConfig
-	cfg.register(fs, env)
-	pos, err := parseFlagsArgs(fs, args, 1, 1)
+func runChangePassword(ctx context.Context, env *Env, args []string) error {
+	fs := env.FlagSet("changepassword")
+	var cfg Config
+	cfg.Register(fs, env)
+	pos, err := ParseFlagsArgs(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
 	username := pos[0]
-	ctx, done, err := cfg.connect(ctx, env)
+	ctx, done, err := cfg.Connect(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if !hasTable(ctx, "auth_user") {
-		return errors.New("the database has no users table yet: run `web migrate` first")
+	if !HasTable(ctx, "auth_user") {
+		return fmt.Errorf("the database has no users table yet: run `%s migrate` first", env.project.name())
 	}
 	var u *auth.User
 	err = orm.ErrDoesNotExist // no stored username has what the database cannot store
@@ -49,12 +49,12 @@ func runChangePassword(ctx context.Context, env *environment, args []string) err
 	if err != nil {
 		return err
 	}
-	if !env.interactive {
+	if !env.Interactive {
 		return errors.New("the new password is asked for on a terminal, and there is none: run the command from one")
 	}
 
-	fmt.Fprintf(env.stdout, "Changing password for user %q\n", u.Username)
-	in := bufio.NewReader(env.stdin)
+	fmt.Fprintf(env.Stdout, "Changing password for user %q\n", u.Username)
+	in := bufio.NewReader(env.Stdin)
 	for range changePasswordTries {
 		password, err := readPassword(env, in, "Password: ")
 		if err != nil {
@@ -65,22 +65,22 @@ func runChangePassword(ctx context.Context, env *environment, args []string) err
 			return inputEnded(err)
 		}
 		if password != again {
-			fmt.Fprintln(env.stderr, "Passwords do not match. Please try again.")
+			fmt.Fprintln(env.Stderr, "Passwords do not match. Please try again.")
 			continue
 		}
 		ended, err := (&auth.Store{}).ChangePassword(ctx, u, password, nil)
 		var verr *orm.ValidationError
 		if errors.As(err, &verr) {
 			for _, msg := range verr.Fields["password"] {
-				fmt.Fprintln(env.stderr, msg)
+				fmt.Fprintln(env.Stderr, msg)
 			}
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "Password changed successfully for user %q\n", u.Username)
-		fmt.Fprintf(env.stdout, "Signed out of %d %s.\n", ended, plural(ended, "session", "sessions"))
+		fmt.Fprintf(env.Stdout, "Password changed successfully for user %q\n", u.Username)
+		fmt.Fprintf(env.Stdout, "Signed out of %d %s.\n", ended, plural(ended, "session", "sessions"))
 		return nil
 	}
 	return fmt.Errorf("aborting the password change for user %q after %d attempts", u.Username, changePasswordTries)

@@ -1,4 +1,4 @@
-package main
+package manage
 
 import (
 	"bufio"
@@ -19,27 +19,27 @@ import (
 // an email address and a password (twice, not echoed) on a terminal; with
 // --noinput it takes --username, --email and the password from
 // QUARRY_SUPERUSER_PASSWORD, so that scripts never put it on a command line.
-func runCreateSuperuser(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "createsuperuser")
-	var cfg baseConfig
-	cfg.register(fs, env)
+func runCreateSuperuser(ctx context.Context, env *Env, args []string) error {
+	fs := env.FlagSet("createsuperuser")
+	var cfg Config
+	cfg.Register(fs, env)
 	username := fs.String("username", "", "the superuser's username")
 	email := fs.String("email", "", "the superuser's email address")
 	noInput := fs.Bool("noinput", false, "ask nothing: take --username, --email and the password from QUARRY_SUPERUSER_PASSWORD")
-	if err := parseFlags(fs, args); err != nil {
+	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
-	ctx, done, err := cfg.connect(ctx, env)
+	ctx, done, err := cfg.Connect(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if !hasTable(ctx, "auth_user") {
-		return errors.New("the database has no users table yet: run `web migrate` first")
+	if !HasTable(ctx, "auth_user") {
+		return fmt.Errorf("the database has no users table yet: run `%s migrate` first", env.project.name())
 	}
 
-	if *noInput || !env.interactive {
-		password := env.getenv("QUARRY_SUPERUSER_PASSWORD")
+	if *noInput || !env.Interactive {
+		password := env.Getenv("QUARRY_SUPERUSER_PASSWORD")
 		switch {
 		case *username == "":
 			return errors.New("--username is required when nothing is asked (--noinput, or no terminal)")
@@ -49,12 +49,12 @@ func runCreateSuperuser(ctx context.Context, env *environment, args []string) er
 		return createSuperuser(ctx, env, *username, *email, password)
 	}
 
-	in := bufio.NewReader(env.stdin)
+	in := bufio.NewReader(env.Stdin)
 	ask := func(prompt, preset string) (string, error) {
 		if preset != "" {
 			return preset, nil
 		}
-		fmt.Fprint(env.stdout, prompt)
+		fmt.Fprint(env.Stdout, prompt)
 		line, err := readLine(in)
 		return strings.TrimSpace(line), err
 	}
@@ -76,7 +76,7 @@ func runCreateSuperuser(ctx context.Context, env *environment, args []string) er
 			return err
 		}
 		if password != again {
-			fmt.Fprintln(env.stderr, "Error: Your passwords didn't match.")
+			fmt.Fprintln(env.Stderr, "Error: Your passwords didn't match.")
 			continue
 		}
 		err = createSuperuser(ctx, env, name, addr, password)
@@ -87,7 +87,7 @@ func runCreateSuperuser(ctx context.Context, env *environment, args []string) er
 		if _, ok := verr.Fields["password"]; ok && len(verr.Fields) == 1 && password != "" {
 			// As Django's createsuperuser: the rules advise, and whoever
 			// types at the terminal may overrule them for this account.
-			fmt.Fprint(env.stdout, "Bypass password validation and create user anyway? [y/N]: ")
+			fmt.Fprint(env.Stdout, "Bypass password validation and create user anyway? [y/N]: ")
 			answer, err := readLine(in)
 			if err != nil {
 				return err
@@ -96,7 +96,7 @@ func runCreateSuperuser(ctx context.Context, env *environment, args []string) er
 				if _, err := auth.CreateSuperuserSkippingPasswordRules(ctx, name, addr, password); err != nil {
 					return err
 				}
-				fmt.Fprintln(env.stdout, "Superuser created successfully.")
+				fmt.Fprintln(env.Stdout, "Superuser created successfully.")
 				return nil
 			}
 		}
@@ -114,7 +114,7 @@ func runCreateSuperuser(ctx context.Context, env *environment, args []string) er
 	}
 }
 
-func createSuperuser(ctx context.Context, env *environment, username, email, password string) error {
+func createSuperuser(ctx context.Context, env *Env, username, email, password string) error {
 	_, err := auth.CreateSuperuser(ctx, username, email, password)
 	var verr *orm.ValidationError
 	if errors.As(err, &verr) {
@@ -125,7 +125,7 @@ func createSuperuser(ctx context.Context, env *environment, username, email, pas
 		sort.Strings(fields)
 		for _, f := range fields {
 			for _, msg := range verr.Fields[f] {
-				fmt.Fprintf(env.stderr, "Error (%s): %s\n", f, msg)
+				fmt.Fprintf(env.Stderr, "Error (%s): %s\n", f, msg)
 			}
 		}
 		return err
@@ -133,17 +133,17 @@ func createSuperuser(ctx context.Context, env *environment, username, email, pas
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(env.stdout, "Superuser created successfully.")
+	fmt.Fprintln(env.Stdout, "Superuser created successfully.")
 	return nil
 }
 
 // readPassword reads a password without echoing it when stdin is the
 // terminal itself, and as a plain line otherwise (tests, pipes).
-func readPassword(env *environment, in *bufio.Reader, prompt string) (string, error) {
-	fmt.Fprint(env.stdout, prompt)
-	if f, ok := env.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+func readPassword(env *Env, in *bufio.Reader, prompt string) (string, error) {
+	fmt.Fprint(env.Stdout, prompt)
+	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(env.stdout)
+		fmt.Fprintln(env.Stdout)
 		return string(b), err
 	}
 	return readLine(in)

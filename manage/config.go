@@ -1,4 +1,4 @@
-package main
+package manage
 
 import (
 	"context"
@@ -16,17 +16,17 @@ import (
 // working directory, so that a fresh checkout runs with no configuration.
 const defaultDatabaseURL = "sqlite:db.sqlite3"
 
-// baseConfig is the configuration every command that touches the database
+// Config is the configuration every command that touches the database
 // shares. Flags win over the environment, which wins over the defaults.
-type baseConfig struct {
+type Config struct {
 	databaseURL string
 	mediaRoot   string
 	debug       bool
 	logLevel    slog.Level
 }
 
-// register adds the shared flags to fs, with defaults read from env.
-func (c *baseConfig) register(fs *flag.FlagSet, env *environment) {
+// Register adds the shared flags to fs, with defaults read from env.
+func (c *Config) Register(fs *flag.FlagSet, env *Env) {
 	fs.StringVar(&c.databaseURL, "database", envOr(env, "DATABASE_URL", defaultDatabaseURL),
 		"database URL: postgres://USER:PASSWORD@HOST:PORT/NAME?sslmode=… or sqlite:PATH (env DATABASE_URL)")
 	fs.StringVar(&c.mediaRoot, "media", envOr(env, "MEDIA_ROOT", "media"),
@@ -34,10 +34,10 @@ func (c *baseConfig) register(fs *flag.FlagSet, env *environment) {
 	fs.BoolVar(&c.debug, "debug", false, "log at debug level, every SQL statement included (env LOG_LEVEL=debug)")
 }
 
-// resolve finishes the configuration after the flags are parsed.
-func (c *baseConfig) resolve(env *environment) error {
+// Resolve finishes the configuration after the flags are parsed.
+func (c *Config) Resolve(env *Env) error {
 	c.logLevel = slog.LevelInfo
-	if s := env.getenv("LOG_LEVEL"); s != "" {
+	if s := env.Getenv("LOG_LEVEL"); s != "" {
 		if err := c.logLevel.UnmarshalText([]byte(s)); err != nil {
 			return fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", s)
 		}
@@ -49,14 +49,14 @@ func (c *baseConfig) resolve(env *environment) error {
 	return nil
 }
 
-// logger returns the process's logger: text, to w, at the configured level.
-func (c *baseConfig) logger(w io.Writer) *slog.Logger {
+// Logger returns the process's logger: text, to w, at the configured level.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: c.logLevel}))
 }
 
-// openDB opens the configured database. The ORM logs its SQL on log at debug
+// OpenDB opens the configured database. The ORM logs its SQL on log at debug
 // level, so --debug shows every statement.
-func (c *baseConfig) openDB(ctx context.Context, log *slog.Logger) (*orm.DB, error) {
+func (c *Config) OpenDB(ctx context.Context, log *slog.Logger) (*orm.DB, error) {
 	db, err := orm.Open(ctx, c.databaseURL, orm.WithLogger(log))
 	if err != nil {
 		return nil, err
@@ -65,22 +65,22 @@ func (c *baseConfig) openDB(ctx context.Context, log *slog.Logger) (*orm.DB, err
 	return db, nil
 }
 
-// connect resolves the configuration and opens its database, for a command
+// Connect resolves the configuration and opens its database, for a command
 // that logs to stderr and queries through the returned context; done
 // closes the database.
-func (c *baseConfig) connect(ctx context.Context, env *environment) (_ context.Context, done func(), err error) {
-	if err := c.resolve(env); err != nil {
+func (c *Config) Connect(ctx context.Context, env *Env) (_ context.Context, done func(), err error) {
+	if err := c.Resolve(env); err != nil {
 		return ctx, nil, err
 	}
-	db, err := c.openDB(ctx, c.logger(env.stderr))
+	db, err := c.OpenDB(ctx, c.Logger(env.Stderr))
 	if err != nil {
 		return ctx, nil, err
 	}
 	return orm.WithDB(ctx, db), func() { db.Close() }, nil
 }
 
-func envOr(env *environment, key, fallback string) string {
-	if v := env.getenv(key); v != "" {
+func envOr(env *Env, key, fallback string) string {
+	if v := env.Getenv(key); v != "" {
 		return v
 	}
 	return fallback

@@ -1,4 +1,4 @@
-package main
+package manage
 
 import (
 	"context"
@@ -8,30 +8,44 @@ import (
 )
 
 // runSQLMigrate is Django's sqlmigrate: the SQL a migration runs, for the
-// engine DATABASE_URL names. It reads the file only; the database is opened
+// engine DATABASE_URL names; --app names the app when several have migrations. It reads the file only; the database is opened
 // to learn its engine, not queried.
-func runSQLMigrate(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "sqlmigrate")
+func runSQLMigrate(ctx context.Context, env *Env, args []string) error {
+	fs := env.FlagSet("sqlmigrate")
 	var cfg migrationsConfig
 	cfg.register(fs, env)
 	down := fs.Bool("down", false, "print the SQL that unapplies the migration (its -- +goose Down section)")
-	pos, err := parseFlagsArgs(fs, args, 1, 1)
+	pos, err := ParseFlagsArgs(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	if err := cfg.resolve(env); err != nil {
+	if err := cfg.Resolve(env); err != nil {
 		return err
 	}
-	db, err := cfg.openDB(ctx, cfg.logger(env.stderr))
+	db, err := cfg.OpenDB(ctx, cfg.Logger(env.Stderr))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	files, err := cfg.files(db.Vendor())
+	a, err := cfg.chosen(env)
 	if err != nil {
 		return err
 	}
-	m, err := migrations.New(db, files)
+	units, err := cfg.units(env, db.Vendor())
+	if err != nil {
+		return err
+	}
+	var u unit
+	for _, u = range units {
+		if u.app.Label == a.Label {
+			break
+		}
+	}
+	if u.app.Label != a.Label {
+		return fmt.Errorf("app %s has no migrations", a.Label)
+	}
+	files := u.files
+	m, err := u.migrator(db)
 	if err != nil {
 		return err
 	}
@@ -47,6 +61,6 @@ func runSQLMigrate(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(env.stdout, sql)
+	fmt.Fprint(env.Stdout, sql)
 	return nil
 }

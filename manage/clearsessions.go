@@ -1,8 +1,7 @@
-package main
+package manage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/quarry-go/quarry/auth"
@@ -12,20 +11,20 @@ import (
 // and the login-throttling rows that no longer count, so neither table
 // grows forever. Run it from cron or a scheduler; logins also clean
 // sessions up once an hour.
-func runClearSessions(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "clearsessions")
-	var cfg baseConfig
-	cfg.register(fs, env)
-	if err := parseFlags(fs, args); err != nil {
+func runClearSessions(ctx context.Context, env *Env, args []string) error {
+	fs := env.FlagSet("clearsessions")
+	var cfg Config
+	cfg.Register(fs, env)
+	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
-	ctx, done, err := cfg.connect(ctx, env)
+	ctx, done, err := cfg.Connect(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if !hasTable(ctx, "auth_session") {
-		return errors.New("the database has no sessions table yet: run `web migrate` first")
+	if !HasTable(ctx, "auth_session") {
+		return fmt.Errorf("the database has no sessions table yet: run `%s migrate` first", env.project.name())
 	}
 	sessions, err := (&auth.Store{}).Cleanup(ctx)
 	if err != nil {
@@ -35,6 +34,6 @@ func runClearSessions(ctx context.Context, env *environment, args []string) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Deleted %d expired sessions and %d stale login attempts.\n", sessions, attempts)
+	fmt.Fprintf(env.Stdout, "Deleted %d expired sessions and %d stale login attempts.\n", sessions, attempts)
 	return nil
 }
