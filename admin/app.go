@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"embed"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/app"
@@ -11,10 +13,12 @@ import (
 // changes, the admin of auth's users and groups, and the site's pages
 // under /admin/.
 var App = app.App{
-	Label:    "admin",
-	Requires: []string{"auth"},
-	Models:   Models(),
-	Admin:    func(s app.Site) { registerAuth(s.(*Site)) },
+	Label:         "admin",
+	Requires:      []string{"auth"},
+	Models:        Models(),
+	Migrations:    app.Folder(migrationFiles, "migrations"),
+	MigrationsDir: "admin/migrations",
+	Admin:         func(s app.Site) { registerAuth(s.(*Site)) },
 	Routes: func(e *echo.Echo, s app.Server) {
 		site := s.Site.(*Site)
 		// Staff reset a forgotten password as everyone does, on the
@@ -28,3 +32,9 @@ var App = app.App{
 // signs users in with, which the site's own pages share
 // (auth.SessionSite).
 func (s *Site) Sessions() (*auth.Store, auth.Throttle, bool) { return s.Store, s.Throttle, s.Secure }
+
+// migrationFiles holds the app's migrations folder: postgres/, sqlite/
+// and state.json.
+//
+//go:embed migrations
+var migrationFiles embed.FS

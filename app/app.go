@@ -41,7 +41,7 @@ type App struct {
 	// built from (the folder holding go.mod): "notes/migrations".
 	MigrationsDir string
 	// MigrationsTable is the goose version table of the app's
-	// migrations; empty means "goose_" + Label.
+	// migrations; empty means "goose_" + Label + "_version" (goose_blog_version).
 	MigrationsTable string
 	// Admin registers the app's models with the admin site (a
 	// *admin.Site), as Django's admin.py.
@@ -59,7 +59,7 @@ func (a App) Table() string {
 	if a.MigrationsTable != "" {
 		return a.MigrationsTable
 	}
-	return "goose_" + a.Label
+	return "goose_" + a.Label + "_version"
 }
 
 // Site is the admin site apps register their models with: a *admin.Site
@@ -202,4 +202,24 @@ func withRequired(apps []App) []App {
 		out[i] = a
 	}
 	return out
+}
+
+// Folder returns the folder dir of an embedded tree, for App.Migrations:
+//
+//	//go:embed migrations
+//	var migrationFiles embed.FS
+//
+//	var App = app.App{Migrations: app.Folder(migrationFiles, "migrations"), …}
+//
+// It panics when the tree has no such folder, a mistake the program
+// finds when it starts.
+func Folder(fsys fs.FS, dir string) fs.FS {
+	if _, err := fs.Stat(fsys, dir); err != nil {
+		panic(fmt.Sprintf("app: %v", err))
+	}
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(fmt.Sprintf("app: %v", err))
+	}
+	return sub
 }

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"embed"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/app"
@@ -10,9 +12,11 @@ import (
 // permissions, sessions, and the /accounts/ pages. Its models' admin is
 // registered by the admin app, which imports auth.
 var App = app.App{
-	Label:  "auth",
-	Models: Models(),
-	Routes: mountAccounts,
+	Label:         "auth",
+	Models:        Models(),
+	Migrations:    app.Folder(migrationFiles, "migrations"),
+	MigrationsDir: "auth/migrations",
+	Routes:        mountAccounts,
 }
 
 // PasswordResetPath is the page where a forgotten password is reset.
@@ -33,3 +37,9 @@ func mountAccounts(e *echo.Echo, s app.Server) {
 	}
 	a.Mount(e)
 }
+
+// migrationFiles holds the app's migrations folder: postgres/, sqlite/
+// and state.json.
+//
+//go:embed migrations
+var migrationFiles embed.FS

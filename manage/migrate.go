@@ -148,6 +148,13 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintln(env.Stdout, "Running migrations:")
 	var total int
+	if !*fake {
+		n, err := upgradeLegacy(ctx, env.Stdout, db, units)
+		total += n
+		if err != nil {
+			return err
+		}
+	}
 	for _, u := range units {
 		if only != "" && u.app.Label != only {
 			continue
@@ -212,6 +219,11 @@ func migrateAtStart(ctx context.Context, env *Env, cfg *migrationsConfig, db *or
 	units, err := cfg.units(env, db.Vendor())
 	if err != nil {
 		return err
+	}
+	if apply {
+		if _, err := upgradeLegacy(ctx, &logWriter{log: log}, db, units); err != nil {
+			return err
+		}
 	}
 	var pending []string
 	for _, u := range units {

@@ -1,6 +1,8 @@
 package shop
 
 import (
+	"embed"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/app"
@@ -10,10 +12,18 @@ import (
 // admin and reports, the receivers that make customers and keep ratings
 // current, and the storefront's pages.
 var App = app.App{
-	Label:    "shop",
-	Requires: []string{"auth", "admin", "jobs"},
-	Models:   Models(),
-	Admin:    registerAdmin,
-	Ready:    connectSignals,
-	Routes:   func(e *echo.Echo, _ app.Server) { Mount(e) },
+	Label:         "shop",
+	Requires:      []string{"auth", "admin", "jobs"},
+	Models:        Models(),
+	Migrations:    app.Folder(migrationFiles, "migrations"),
+	MigrationsDir: "shop/migrations",
+	Admin:         registerAdmin,
+	Ready:         connectSignals,
+	Routes:        func(e *echo.Echo, _ app.Server) { Mount(e) },
 }
+
+// migrationFiles holds the app's migrations folder: postgres/, sqlite/
+// and state.json.
+//
+//go:embed migrations
+var migrationFiles embed.FS

@@ -10,7 +10,6 @@ import (
 	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/jobs/jobsadmin"
 	"github.com/quarry-go/quarry/manage"
-	"github.com/quarry-go/quarry/migrations/schema"
 	"github.com/quarry-go/quarry/shop"
 )
 
@@ -25,7 +24,6 @@ var project = manage.Project{
 		jobsadmin.App,
 		blog.App, // posts, comments, profiles
 		shop.App, // catalog, customers, orders, reviews
-		schema.App,
 	},
 	Commands: []manage.Command{
 		{Name: "demo", Summary: "serve with demo content: migrate, seed the blog and the shop, make a demo shopper", Run: runDemo},

@@ -4,25 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"testing"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/admin"
-	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/orm"
 )
-
-// mkApp is the makemigrations tests' app: its models are defined in
-// makemigrations_test.go, and its migrations folder is the test's (--dir).
-var mkApp = app.App{Label: "mk", Models: []*orm.Meta{MkAuthors.Meta, MkPosts.Meta}}
-
-// TestMain installs the test app beside web's.
-func TestMain(m *testing.M) {
-	project.Apps = append(project.Apps, mkApp)
-	os.Exit(m.Run())
-}
 
 // run is web's main without the process: the command's exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {

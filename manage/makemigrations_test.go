@@ -1,9 +1,8 @@
-package main
+package manage
 
 import (
 	"bytes"
 	"context"
-	"github.com/quarry-go/quarry/manage"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,9 +41,9 @@ var MkPosts = orm.Define("mk", func(p *MkPost, m *orm.Schema) {
 func makemigrations(t *testing.T, stdin string, interactive bool, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	env := &manage.Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" },
+	env := &Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" },
 		Stdin: strings.NewReader(stdin), Interactive: interactive}
-	err = project.Call(context.Background(), env, "makemigrations", args...)
+	err = testProject.Call(context.Background(), env, "makemigrations", args...)
 	return out.String(), errOut.String(), err
 }
 

@@ -1,10 +1,7 @@
-package main
+package manage
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"github.com/quarry-go/quarry/manage"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 )
@@ -38,31 +36,7 @@ func eachMigrationDB(t *testing.T, fn func(t *testing.T, url string)) {
 
 func migrationDBURL(t *testing.T, vendor string) string {
 	t.Helper()
-	if vendor == "sqlite" {
-		return "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite3")
-	}
-	url := ormtest.PostgresURL(t)
-	admin, err := orm.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx := orm.WithDB(context.Background(), admin)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "quarry_migrate_" + hex.EncodeToString(b[:])
-	if _, err := orm.Exec(actx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		orm.Exec(actx, "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	return url + sep + "search_path=" + schema
+	return migrationstest.URL(t, vendor)
 }
 
 // webAt runs web against the database at url and fails the test unless the
@@ -89,7 +63,7 @@ func openAt(t *testing.T, url string) context.Context {
 
 func tableExists(t *testing.T, ctx context.Context, table string) bool {
 	t.Helper()
-	return manage.HasTable(ctx, table)
+	return HasTable(ctx, table)
 }
 
 // wantLines fails unless out holds each pattern, in order, a line each.
@@ -420,7 +394,7 @@ func TestServeNoMigrate(t *testing.T) {
 			if code != 0 {
 				t.Errorf("serve exit code %d; stderr:\n%s", code, log.String())
 			}
-		case <-time.After(manage.ShutdownTimeout + 2*time.Second):
+		case <-time.After(ShutdownTimeout + 2*time.Second):
 			t.Fatal("serve did not stop")
 		}
 	})
