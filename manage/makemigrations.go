@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -63,9 +64,10 @@ func runMakemigrations(ctx context.Context, env *Env, args []string) error {
 		}
 		targets = append(targets, target{a, d})
 	} else {
+		_, module := moduleRoot()
 		for _, a := range migrationApps(env) {
-			if a.MigrationsDir == "" {
-				continue // an app built elsewhere, shipped with its migrations
+			if a.MigrationsDir == "" || !inModule(a, module) {
+				continue // an app of another module, shipped with its migrations
 			}
 			d, err := appDir(a)
 			if err != nil {
@@ -75,7 +77,7 @@ func runMakemigrations(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	if len(targets) == 0 {
-		return errors.New("no installed app has a migrations folder to write to (App.MigrationsDir)")
+		return errors.New("no installed app of this module has a migrations folder to write to (App.MigrationsDir)")
 	}
 	in := bufio.NewReader(env.Stdin)
 	var changes []string
@@ -113,22 +115,63 @@ func appDir(a app.App) (string, error) {
 	if filepath.IsAbs(a.MigrationsDir) {
 		return a.MigrationsDir, nil
 	}
+	root, _ := moduleRoot()
+	if root == "" {
+		return a.MigrationsDir, nil // no module: relative to the working directory
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
+	return filepath.Rel(wd, filepath.Join(root, a.MigrationsDir))
+}
+
+// moduleRoot finds the Go module the working directory is in: its folder
+// and its path, or empty strings outside any module.
+func moduleRoot() (dir, path string) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", ""
+	}
 	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			rel, err := filepath.Rel(wd, filepath.Join(d, a.MigrationsDir))
-			if err != nil {
-				return "", err
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+					return d, strings.Trim(f[1], `"`)
+				}
 			}
-			return rel, nil
+			return d, ""
 		}
 		if filepath.Dir(d) == d {
-			return a.MigrationsDir, nil // no module: relative to the working directory
+			return "", ""
 		}
 	}
+}
+
+// inModule reports whether the app's models are declared in the module
+// (its package path starts with the module's): makemigrations writes only
+// for the project's own apps, as those of other modules, Quarry's when it
+// is a dependency, ship with their migrations. Outside a module every app
+// with a folder counts.
+func inModule(a app.App, module string) bool {
+	if module == "" {
+		return true
+	}
+	for _, m := range a.Models {
+		am := m.Model()
+		if am == nil {
+			continue
+		}
+		t := reflect.TypeOf(am.New())
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == nil || t.PkgPath() == "" {
+			continue
+		}
+		return t.PkgPath() == module || strings.HasPrefix(t.PkgPath(), module+"/")
+	}
+	return false
 }
 
 // makeMigration is one app's run of makemigrations.
