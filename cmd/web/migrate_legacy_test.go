@@ -83,6 +83,16 @@ func TestMigrateCarriesOverTheSingleHistory(t *testing.T) {
 			t.Errorf("showmigrations lists a pending migration:\n%s", out)
 		}
 
+		// An app migrated back to nothing since is not recorded again:
+		// its migrations run.
+		webAt(t, url, 0, "migrate", "--app", "blog", "zero")
+		if out, _ := webAt(t, url, 0, "migrate"); !strings.Contains(out, "Applying blog 00001_initial... OK") {
+			t.Errorf("migrate after the blog went back to zero:\n%s", out)
+		}
+		if _, err := blog.Posts.Objects().Count(ctx); err != nil {
+			t.Errorf("the blog's tables after migrating it again: %v", err)
+		}
+
 		// The schema is the one a new database gets.
 		fresh := migrationDBURL(t, db.Vendor())
 		webAt(t, fresh, 0, "migrate")
