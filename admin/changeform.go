@@ -223,10 +223,11 @@ func (r *request) renderForm(status int, fm *form, sets []*formset) error {
 			title = "View " + e.name()
 		}
 	}
-	v := ui.ChangeForm{Add: fm.adding, CanSave: fm.adding || canChange, SaveAddOther: r.can("add")}
+	v := ui.ChangeForm{Add: fm.adding, CanSave: fm.adding || canChange, SaveAddOther: r.can("add"), SaveOnTop: e.opts.SaveOnTop}
 	if !fm.adding {
 		v.ObjectName = e.model.String(fm.obj)
 		v.HistoryURL = e.objectURL(e.model.PK(fm.obj), "history/")
+		v.SiteURL = e.opts.viewOnSite(fm.obj)
 		v.Action = e.objectURL(e.model.PK(fm.obj), "change/")
 		if r.can("delete") {
 			v.DeleteURL = e.objectURL(e.model.PK(fm.obj), "delete/")

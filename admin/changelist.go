@@ -635,11 +635,12 @@ func (cl *changeList) row(ctx context.Context, i int, obj any, editForms map[str
 			}
 		}
 		cell = cellOf(e, col, obj)
+		if cell.Empty {
+			cell.Text = e.opts.EmptyValueDisplay
+		}
 		if slices.Contains(links, col) {
 			cell.URL = e.objectURL(pk, "change/")
-			if cell.Empty {
-				cell.Text, cell.Empty = "-", false
-			}
+			cell.Empty = false
 		}
 		row.Cells = append(row.Cells, cell)
 	}

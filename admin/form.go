@@ -474,7 +474,7 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 		text, ok := methodText(v)
 		uf.Value = text
 		if !ok {
-			uf.Value = "-"
+			uf.Value = fm.e.opts.EmptyValueDisplay
 		}
 		if l, isLinked := v.(Linked); isLinked && ok {
 			for _, s := range l {
@@ -487,7 +487,7 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 	uf.Label, uf.HelpText = capFirst(f.VerboseName), f.HelpText
 	if ff.readonly {
 		uf.Widget, uf.ReadOnly = "readonly", true
-		uf.Value = "-"
+		uf.Value = fm.e.opts.EmptyValueDisplay
 		if ff.m2m {
 			return uf, nil
 		}

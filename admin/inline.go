@@ -79,7 +79,7 @@ func (in *Inline) bind(parentEntry *entry) error {
 	}
 	in.entry = &entry{site: parentEntry.site, meta: in.meta, model: in.meta.Model(), parent: parentEntry, inline: in.prefix(), opts: options{
 		Options: Options{Fields: in.opts.Fields, ReadonlyFields: in.opts.ReadonlyFields, AutocompleteFields: in.opts.AutocompleteFields,
-			Exclude: append(slices.Clone(in.opts.Exclude), in.fk.Name)},
+			Exclude: append(slices.Clone(in.opts.Exclude), in.fk.Name), EmptyValueDisplay: parentEntry.opts.EmptyValueDisplay},
 		Methods: map[string]method{},
 	}}
 	if err := checkRelations(in.meta, "inline "+in.meta.Label()+" SelectRelated", in.opts.SelectRelated); err != nil {

@@ -43,6 +43,14 @@ type Tag struct {
 
 func (t *Tag) String() string { return t.Name }
 
+// AbsoluteURL is a tag's page on a site: its change page links it.
+func (t *Tag) AbsoluteURL() string {
+	if t.Name == "evil" {
+		return "javascript:alert(1)"
+	}
+	return "/tags/" + t.Name + "/"
+}
+
 var tags = orm.Define("admintest", func(t *Tag, m *orm.Schema) {
 	m.Char(&t.Name, orm.MaxLength(30), orm.Unique())
 	m.Meta(orm.Ordering("name"))
@@ -153,7 +161,7 @@ func testSite() *Site {
 		Exclude:      []string{"parent"},
 		Ordering:     []string{"-name"},
 		Inlines:      []Inline{Stacked(categories, InlineOptions{FKName: "parent", Extra: 1, Max: 2})},
-	}})
+	}, ViewOnSite: func(*Category) string { return "" }})
 	Register(s, tags, ModelAdmin[Tag]{})
 	Register(s, products, ModelAdmin[Product]{
 		Options: Options{
@@ -166,7 +174,9 @@ func testSite() *Site {
 			PrepopulatedFields: map[string][]string{"slug": {"name"}},
 			AutocompleteFields: []string{"category"},
 			Inlines:            []Inline{Tabular(reviews, InlineOptions{Extra: 2})},
+			SaveOnTop:          true,
 		},
+		ViewOnSite: func(p *Product) string { return "/shop/" + p.Slug + "/" },
 		Methods: map[string]Method[Product]{
 			"on_sale": {Label: "On sale", Value: func(p *Product) any { return p.Stock > 0 && p.IsActive }},
 		},
@@ -183,8 +193,9 @@ func testSite() *Site {
 	})
 	Register(s, reviews, ModelAdmin[Review]{
 		Options: Options{
-			ListDisplay:      []string{"__str__", "product", "product__category__name", "rating", "stars"},
-			ListDisplayLinks: []string{"product"},
+			EmptyValueDisplay: "(none)",
+			ListDisplay:       []string{"__str__", "product", "product__category__name", "rating", "stars"},
+			ListDisplayLinks:  []string{"product"},
 			Fieldsets: []Fieldset{
 				{Name: "Review", Fields: []string{"product", "rating"}},
 				{Name: "Text", Fields: []string{"body", "stars"}, Description: "What the customer wrote.", Collapsed: true},

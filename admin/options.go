@@ -47,6 +47,11 @@ type ModelAdmin[T any] struct {
 	// the form's (or the import row's) errors and nothing is saved; any
 	// other error is a server error.
 	SaveModel func(ctx context.Context, obj *T, adding bool) error
+	// ViewOnSite is the address of obj on the site, linked as "View on
+	// site" from its change page (Django's view_on_site). Unset, a model
+	// whose objects have an AbsoluteURL() string method (Django's
+	// get_absolute_url) links that; a func returning "" shows no link.
+	ViewOnSite func(obj *T) string
 }
 
 // Options are the ModelAdmin options that do not depend on the model's
@@ -118,6 +123,13 @@ type Options struct {
 	StringSelectRelated []string
 	// Inlines edit related objects on this model's form (Tabular, Stacked).
 	Inlines []Inline
+	// EmptyValueDisplay is shown for a value that is not there (NULL, an
+	// empty text, a Method's nil): "-" when unset, as Django's
+	// empty_value_display.
+	EmptyValueDisplay string
+	// SaveOnTop repeats the save buttons above the form, for long forms
+	// (Django's save_on_top).
+	SaveOnTop bool
 	// NoAdd: objects are not added in the admin (Django's
 	// has_add_permission returning False), for a model the application
 	// creates, such as orders: no Add button, and the add form and the
@@ -193,9 +205,10 @@ type Action[T any] struct {
 // any (always a *T).
 type options struct {
 	Options
-	Actions   []action
-	Methods   map[string]method
-	saveModel func(ctx context.Context, obj any, adding bool) error
+	Actions    []action
+	Methods    map[string]method
+	saveModel  func(ctx context.Context, obj any, adding bool) error
+	viewOnSite func(obj any) string
 }
 
 type method struct {
@@ -219,6 +232,22 @@ func (ma ModelAdmin[T]) erase() options {
 			}
 			return save(ctx, p, adding)
 		}
+	}
+	o.viewOnSite = func(obj any) string {
+		p, ok := obj.(*T)
+		switch {
+		case !ok || p == nil:
+			return ""
+		case ma.ViewOnSite != nil:
+			return ma.ViewOnSite(p)
+		}
+		if u, ok := obj.(interface{ AbsoluteURL() string }); ok {
+			return u.AbsoluteURL()
+		}
+		return ""
+	}
+	if o.EmptyValueDisplay == "" {
+		o.EmptyValueDisplay = "-"
 	}
 	if o.ListPerPage <= 0 {
 		o.ListPerPage = 100

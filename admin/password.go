@@ -98,3 +98,61 @@ func (r *request) renderPassword(u *auth.User, errs map[string][]string) error {
 		}}
 	return r.render(http.StatusOK, ui.PasswordChangePage(v))
 }
+
+// The own-password form is Django's admin password_change view with its
+// PasswordChangeForm: staff change their own password at
+// /admin/password_change/, giving the old one first, and stay signed in.
+
+func (s *Site) ownPasswordPage(r *request) error { return r.renderOwnPassword(nil) }
+
+func (s *Site) ownPasswordPost(r *request) error {
+	old := r.c.FormValue("old_password")
+	p1, p2 := r.c.FormValue("new_password1"), r.c.FormValue("new_password2")
+	errs := map[string][]string{}
+	if old == "" {
+		errs["old_password"] = []string{string(errRequired)}
+	} else if ok, err := auth.CheckPassword(r.ctx, r.user, old); err != nil {
+		return err
+	} else if !ok {
+		errs["old_password"] = []string{"Your old password was entered incorrectly. Please enter it again."}
+	}
+	for name, msgs := range passwordErrors(p1, p2, r.user) {
+		errs["new_"+name] = msgs
+	}
+	if len(errs) > 0 {
+		return r.renderOwnPassword(errs)
+	}
+	_, err := r.site.Store.ChangePassword(r.ctx, r.user, p1, r.sess)
+	switch {
+	case errors.Is(err, auth.ErrSessionEnded):
+		// Signed out in another tab meanwhile: nothing was changed.
+		r.c.SetCookie(auth.Cookie(r.sess, r.site.secure(r.c)))
+		return r.c.Redirect(http.StatusSeeOther, "/admin/login/?next="+url.QueryEscape(r.c.Request().URL.RequestURI()))
+	case err != nil:
+		return err
+	}
+	r.c.SetCookie(auth.Cookie(r.sess, r.site.secure(r.c)))
+	return r.redirect("/admin/password_change/done/")
+}
+
+func (s *Site) ownPasswordDone(r *request) error {
+	p := r.page("Password change successful", ui.Link{Label: "Home", URL: "/admin/"})
+	p.Crumb = "Password change"
+	return r.render(http.StatusOK, ui.PasswordChangeDone(p))
+}
+
+// renderOwnPassword shows the form, with errs by input name. The passwords
+// typed are never sent back.
+func (r *request) renderOwnPassword(errs map[string][]string) error {
+	p := r.page("Password change", ui.Link{Label: "Home", URL: "/admin/"})
+	v := ui.PasswordChange{Page: p, Action: "/admin/password_change/", Username: r.user.String(), Own: true, HasErrors: len(errs) > 0,
+		Fields: []ui.Field{
+			{Name: "old_password", ID: "id_old_password", Label: "Old password", Widget: "password", Required: true,
+				Errors: errs["old_password"]},
+			{Name: "new_password1", ID: "id_new_password1", Label: "New password", Widget: "password", Required: true,
+				Errors: errs["new_password1"]},
+			{Name: "new_password2", ID: "id_new_password2", Label: "New password confirmation", Widget: "password", Required: true,
+				Errors: errs["new_password2"]},
+		}}
+	return r.render(http.StatusOK, ui.PasswordChangePage(v))
+}

@@ -389,3 +389,48 @@ func TestAddedUserGetsPasswordOnTheForm(t *testing.T) {
 		w.anonymous().post("/admin/login/", url.Values{"username": {"newbie"}, "password": {newPassword}}).redirectsTo(t, "/admin/")
 	})
 }
+
+// Staff change their own password at /admin/password_change/, as in
+// Django's admin: the old password first, the new one twice; this browser
+// stays signed in, every other session of theirs ends.
+func TestOwnPasswordChange(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		// A staff user without any model permission may change it too.
+		ann := v.withPassword(v.user("ann", true, false), oldPassword)
+		here, elsewhere := v.as(ann), v.as(ann)
+		here.get("/admin/").expect(t, http.StatusOK, `href="/admin/password_change/"`)
+		here.get("/admin/password_change/").expect(t, http.StatusOK, "Please enter your old password", `name="old_password"`,
+			`name="new_password1"`, `name="new_password2"`)
+		v.anonymous().get("/admin/password_change/").redirectsTo(t, "/admin/login/?next=%2Fadmin%2Fpassword_change%2F")
+
+		form := func(old, p1, p2 string) url.Values {
+			return url.Values{"old_password": {old}, "new_password1": {p1}, "new_password2": {p2}}
+		}
+		for _, tt := range []struct {
+			form url.Values
+			want string
+		}{
+			{form("wrong horse", newPassword, newPassword), "Your old password was entered incorrectly"},
+			{form("", newPassword, newPassword), "This field is required."},
+			{form(oldPassword, newPassword, "other horse battery"), "The two password fields didn’t match."},
+			{form(oldPassword, "12345678", "12345678"), "This password is entirely numeric."},
+			{form(oldPassword, "ann", "ann"), "too short"},
+		} {
+			res := here.post("/admin/password_change/", tt.form)
+			res.expect(t, http.StatusOK, tt.want, "Please correct the errors below.")
+			if strings.Contains(res.body, newPassword) || strings.Contains(res.body, oldPassword) {
+				t.Errorf("a password typed was sent back: %s", tt.want)
+			}
+			v.passwordIs(ann, oldPassword)
+		}
+
+		here.post("/admin/password_change/", form(oldPassword, newPassword, newPassword)).
+			redirectsTo(t, "/admin/password_change/done/")
+		v.passwordIs(ann, newPassword)
+		here.get("/admin/password_change/done/").expect(t, http.StatusOK, "Your password was changed.")
+		elsewhere.get("/admin/").redirectsTo(t, "/admin/login/?next=%2Fadmin%2F")
+		if n := v.sessionsOf(ann); n != 1 {
+			t.Fatalf("ann has %d sessions, want this browser's alone", n)
+		}
+	})
+}

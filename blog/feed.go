@@ -58,7 +58,7 @@ func feed(c echo.Context) error {
 		{Href: base + "/blog/feed/", Rel: "self"}, {Href: base + "/blog/"}}}
 	updated := time.Unix(0, 0).UTC()
 	for _, p := range posts {
-		e := atomEntry{Title: p.Title, ID: base + postURL(p), Link: atomLink{Href: base + postURL(p)},
+		e := atomEntry{Title: p.Title, ID: base + p.AbsoluteURL(), Link: atomLink{Href: base + p.AbsoluteURL()},
 			Published: p.CreatedAt.UTC().Format(time.RFC3339), Updated: p.UpdatedAt.UTC().Format(time.RFC3339),
 			Summary: excerpt(p.Body, 500)}
 		if u, ok := p.Author.Cached(); ok {

@@ -4,6 +4,7 @@ package blog
 
 import (
 	"context"
+	"net/url"
 	"time"
 
 	"github.com/quarry-go/quarry/auth"
@@ -56,6 +57,10 @@ type Post struct {
 }
 
 func (p *Post) String() string { return p.Title }
+
+// AbsoluteURL is the post's page on the blog (Django's get_absolute_url):
+// the feed, the lists and the admin's "View on site" link to it.
+func (p *Post) AbsoluteURL() string { return "/blog/" + url.PathEscape(p.Slug) + "/" }
 
 var Posts = orm.Define("blog", func(p *Post, m *orm.Schema) {
 	m.Char(&p.Title, orm.MaxLength(200), orm.Verbose("title"))

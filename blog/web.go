@@ -166,7 +166,7 @@ var listOrder = []string{"-created_at", "-pk"}
 
 // card is a post with its author, category and tags already loaded.
 func card(ctx context.Context, p *Post) (pages.PostCard, error) {
-	pc := pages.PostCard{Title: p.Title, URL: postURL(p), Created: p.CreatedAt, Excerpt: excerpt(p.Body, 240), Views: p.ViewCount}
+	pc := pages.PostCard{Title: p.Title, URL: p.AbsoluteURL(), Created: p.CreatedAt, Excerpt: excerpt(p.Body, 240), Views: p.ViewCount}
 	if u, ok := p.Author.Cached(); ok {
 		pc.Author = pages.Link{Label: u.Username, URL: "/blog/author/" + url.PathEscape(u.Username) + "/"}
 	}
@@ -228,7 +228,7 @@ func comment(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := auth.UserFrom(ctx)
 	if u == nil {
-		return c.Redirect(http.StatusSeeOther, "/accounts/login/?next="+url.QueryEscape(postURL(p)))
+		return c.Redirect(http.StatusSeeOther, "/accounts/login/?next="+url.QueryEscape(p.AbsoluteURL()))
 	}
 	body := strings.TrimSpace(c.FormValue("body"))
 	if !auth.Storable(body) {
@@ -254,7 +254,7 @@ func comment(c echo.Context) error {
 	if err := Comments.Save(ctx, cm); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, postURL(p)+"?commented=1#comments")
+	return c.Redirect(http.StatusSeeOther, p.AbsoluteURL()+"?commented=1#comments")
 }
 
 // renderDetail fills in what every rendering of a post's page shows.
@@ -279,13 +279,11 @@ func renderDetail(c echo.Context, p *Post, d pages.Detail, status int) error {
 		d.Comments = append(d.Comments, pages.Comment{Author: name, Body: cm.Body, Created: cm.CreatedAt})
 	}
 	d.SignedIn = auth.UserFrom(ctx) != nil
-	d.LoginURL = "/accounts/login/?next=" + url.QueryEscape(postURL(p)+"#comments")
-	d.Form.Action = postURL(p)
+	d.LoginURL = "/accounts/login/?next=" + url.QueryEscape(p.AbsoluteURL()+"#comments")
+	d.Form.Action = p.AbsoluteURL()
 	d.Form.MaxChars = MaxCommentLength
 	return views.Render(c, status, pages.DetailPage(d))
 }
-
-func postURL(p *Post) string { return "/blog/" + url.PathEscape(p.Slug) + "/" }
 
 // paragraphs splits a body at blank lines: the body is plain text, shown
 // escaped, never as HTML.

@@ -441,10 +441,13 @@ func round(d time.Duration) time.Duration {
 // without running them (Django's migrate --fake), or, when target is
 // behind the database, forgets the applied migrations after it. The zero
 // Migration forgets them all. It returns the number of versions recorded
-// or forgotten.
+// or forgotten, and prints a line for each on w (nil: nowhere).
 func (m *Migrator) Fake(ctx context.Context, w io.Writer, target Migration) (n int, err error) {
 	if m.provider == nil {
 		return 0, nil
+	}
+	if w == nil {
+		w = io.Discard
 	}
 	// GetDBVersion creates goose's version table (with its version-0 row)
 	// the way goose does, so our rows land in a table goose made.

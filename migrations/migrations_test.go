@@ -45,6 +45,13 @@ func TestEmbeddedFolders(t *testing.T) {
 	if n, err := m.Up(t.Context(), nil); err != nil || n != 0 {
 		t.Fatalf("Up again = %d, %v", n, err)
 	}
+	// Fake, like Up and To, takes no writer.
+	if n, err := m.Fake(t.Context(), nil, Migration{}); err != nil || n != len(m.Migrations()) {
+		t.Fatalf("Fake back to zero = %d, %v", n, err)
+	}
+	if n, err := m.Fake(t.Context(), nil, m.Latest()); err != nil || n != len(m.Migrations()) {
+		t.Fatalf("Fake forward = %d, %v", n, err)
+	}
 	if _, err := FS("mysql"); err == nil {
 		t.Error("FS(mysql) succeeded")
 	}

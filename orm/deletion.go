@@ -733,7 +733,10 @@ func (col *collector) execute(ctx context.Context) (Deleted, error) {
 		case SetDefault:
 			v = f.Default()
 		case SetValue:
-			v = f.Rel.SetFunc() // once per key and delete
+			var err error
+			if v, err = f.Rel.SetFunc(ctx); err != nil { // once per key and delete
+				return res, fmt.Errorf("orm: on_delete=SET of %s: %w", f, err)
+			}
 		}
 		for batch := range slices.Chunk(col.updates.pks[f], deleteBatchSize) {
 			cmp := newCompiler(col.c.db.dialect)

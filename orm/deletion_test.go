@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/quarry-go/quarry/orm"
@@ -44,16 +45,23 @@ var DelTags = orm.Define("del", func(t *DelTag, m *orm.Schema) {
 	m.Char(&t.Name, orm.MaxLength(50))
 })
 
-// delSentinel is what SET(get_sentinel_user) gives; delSentinelCalls counts
-// the calls.
+// delSentinelCalls counts the calls of getSentinelUser; delSentinelFail
+// makes it fail.
 var (
-	delSentinel      int64
 	delSentinelCalls int
+	delSentinelFail  error
 )
 
-func getSentinelUser() any {
+// getSentinelUser is the tutorial's get_sentinel_user:
+// User.objects.get_or_create(username="ghost")[0], in the delete's
+// transaction.
+func getSentinelUser(ctx context.Context) (any, error) {
 	delSentinelCalls++
-	return delSentinel
+	if delSentinelFail != nil {
+		return nil, delSentinelFail
+	}
+	u, _, err := DelUsers.Objects().GetOrCreate(ctx, orm.Q{"username": "ghost"}, nil)
+	return u, err
 }
 
 type DelPost struct {
@@ -227,7 +235,7 @@ func newDelFixture(t *testing.T, ctx context.Context) *delFixture {
 		t.Fatalf("system user has id %d, the editor default is 1", f.system.ID)
 	}
 	f.ghost = mustSave(t, ctx, DelUsers, &DelUser{Username: "ghost"})
-	delSentinel, delSentinelCalls = f.ghost.ID, 0
+	delSentinelCalls, delSentinelFail = 0, nil
 	f.alice = mustSave(t, ctx, DelUsers, &DelUser{Username: "alice"})
 	f.bob = mustSave(t, ctx, DelUsers, &DelUser{Username: "bob"})
 	f.tech = mustSave(t, ctx, DelCategories, &DelCategory{Name: "Tech"})
@@ -281,17 +289,35 @@ func wantDeleted(t *testing.T, got orm.Deleted, want map[string]int64) {
 	}
 }
 
+// SET's function reads the database in the delete's transaction, and its
+// error undoes the whole delete.
+func TestDeleteSetFuncFails(t *testing.T) {
+	ormtest.Each(t, delModels, func(t *testing.T, ctx context.Context) {
+		f := newDelFixture(t, ctx)
+		delSentinelFail = errors.New("no sentinel today")
+		defer func() { delSentinelFail = nil }()
+		_, err := DelUsers.Delete(ctx, f.alice)
+		if !errors.Is(err, delSentinelFail) || !strings.Contains(err.Error(), "on_delete=SET of") {
+			t.Fatalf("delete = %v, want the function's error", err)
+		}
+		if delCount(t, ctx, DelUsers) != 4 || delCount(t, ctx, DelPosts) != 3 || delCount(t, ctx, DelComments) != 4 {
+			t.Fatal("a failed delete deleted something")
+		}
+	})
+}
+
 func TestDeleteCascade(t *testing.T) {
 	ormtest.Each(t, delModels, func(t *testing.T, ctx context.Context) {
 		f := newDelFixture(t, ctx)
 		alice := f.alice
 		var res orm.Deleted
 		// BEGIN; SELECT alice's posts; SELECT the pins of those posts;
-		// UPDATE editor; UPDATE reviewer; DELETE alice's comments (through
+		// UPDATE editor; SELECT the sentinel (get_or_create finds it);
+		// UPDATE reviewer; DELETE alice's comments (through
 		// the hidden key); DELETE the comments of her posts; DELETE posts;
 		// DELETE users; COMMIT. The comments are deleted by key, unloaded:
 		// nothing points at them.
-		ormtest.AssertNumQueries(t, ctx, 10, func(ctx context.Context) {
+		ormtest.AssertNumQueries(t, ctx, 11, func(ctx context.Context) {
 			var err error
 			if res, err = DelUsers.Delete(ctx, alice); err != nil {
 				t.Fatal(err)

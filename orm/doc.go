@@ -159,10 +159,11 @@
 // SearchRank is higher for a better match and 0 for none; its values
 // differ between engines, only its order means something.
 //
-// On PostgreSQL the index is a GIN index on the weighted tsvector
-// (to_tsvector of each coalesced column, setweight, ||); a search writes
-// the same expression, which is what lets the planner use the index, and
-// ranks with ts_rank. On SQLite it is an FTS5 table reading the model's
+// On PostgreSQL the weighted tsvector (to_tsvector of each coalesced
+// column, setweight, ||) is a stored generated column named as the index,
+// which the database keeps current on every write, with a GIN index on
+// it; a search matches and ranks (ts_rank) that column, so ranking reads
+// each match's vector rather than parsing its text again. On SQLite it is an FTS5 table reading the model's
 // table (external content, keyed by the row id: the model needs an
 // integer primary key), tokenized as the configuration says ("porter
 // unicode61 remove_diacritics 2" for english, "unicode61" for simple),

@@ -85,8 +85,8 @@ func (r OnDeleteRule) String() string { return onDeleteNames[r] }
 type Relation struct {
 	To          *Meta // the target model (set once it is defined)
 	OnDelete    OnDeleteRule
-	SetFunc     func() any // for SetValue
-	RelatedName string     // the reverse accessor's name; "+" means none
+	SetFunc     func(ctx context.Context) (any, error) // for SetValue
+	RelatedName string                                 // the reverse accessor's name; "+" means none
 	OneToOne    bool
 
 	// A ManyToMany's junction model and its keys to the owner and the target.
@@ -122,8 +122,11 @@ func OnDelete(rule OnDeleteRule) FieldOption {
 }
 
 // OnDeleteSet is Django's on_delete=SET(func): the key is set to what fn
-// returns (an id, or a pointer to an instance of the target).
-func OnDeleteSet(fn func() any) FieldOption {
+// returns (an id, or a pointer to an instance of the target). fn runs once
+// per delete, inside its transaction, with its context, so it can read or
+// make the row it names, as the tutorial's get_sentinel_user does with
+// get_or_create; an error from it undoes the delete.
+func OnDeleteSet(fn func(ctx context.Context) (any, error)) FieldOption {
 	return func(f *Field) {
 		if f.Rel != nil {
 			f.Rel.OnDelete, f.Rel.SetFunc = SetValue, fn

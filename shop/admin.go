@@ -37,18 +37,26 @@ func registerAdmin(s app.Site) {
 		Products.Meta.Field("cost_price"), Orders.Meta.Field("total"), OrderItems.Meta.Field("unit_price"))
 	admin.Register(site, Products, admin.ModelAdmin[Product]{
 		Options: admin.Options{
-			ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "average_rating", "is_active"},
+			ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "rating", "is_active"},
 			ListEditable:       []string{"price", "stock"},
 			ListFilter:         []string{"category", "is_active", "created_at"},
-			SortableBy:         []string{"name", "sku", "category", "price", "sale_price", "stock", "low_stock", "average_rating"},
+			SortableBy:         []string{"name", "sku", "category", "price", "sale_price", "stock", "low_stock", "rating"},
 			Filters:            []admin.SimpleFilter{onSaleFilter, stockFilter},
 			SearchFields:       []string{"@name", "@description", "sku"},
 			PrepopulatedFields: map[string][]string{"slug": {"name"}},
-			ReadonlyFields:     []string{"average_rating"},
+			ReadonlyFields:     []string{"rating"},
 		},
 		Methods: map[string]admin.Method[Product]{
 			"on_sale":   {Label: "On sale", Value: func(p *Product) any { return p.OnSale() }},
 			"low_stock": {Label: "Low stock", Value: func(p *Product) any { return p.Stock < p.ReorderLevel }, OrderField: "stock"},
+			// The stored average is 0 until a review is approved: shown as
+			// no value, not as a rating of 0.00.
+			"rating": {Label: "Average rating", Value: func(p *Product) any {
+				if r := rating(p); r != "" {
+					return r
+				}
+				return nil
+			}, OrderField: "average_rating"},
 		},
 		Actions: []admin.Action[Product]{{Name: "restock", Label: "Restock selected products up to their reorder level", Run: restockProducts}},
 	})

@@ -151,10 +151,16 @@ func TestShopAdmin(t *testing.T) {
 		c.get("/admin/shop/order/"+strconv.FormatInt(o.ID, 10)+"/change/", o.Number.String(), "280.00", `class="field-items-0-unit_price"><div class="readonly">$250.00`, `class="field-items-1-quantity"><div class="readonly">3`, "Long Cable", "Pocket Phone", `field-customer"><div class="field-label">Customer</div><div class="field-input"><div class="readonly">ann<`)
 		c.get("/admin/shop/review/", "4 stars", "1 stars")
 
+		_, before := c.status("/admin/shop/product/")
+		if strings.Contains(before, ">0.00<") {
+			t.Error("an unreviewed product's average rating shows as 0.00, not as no value")
+		}
 		c.action("/admin/shop/review/", "approve", r1.ID, r2.ID)
 		if got := ratingOf(t, ctx, phone); got != "2.50" {
 			t.Fatalf("after the approve action: average = %s, want 2.50", got)
 		}
+		c.get("/admin/shop/product/", "2.50")
+		c.get("/admin/shop/product/"+strconv.FormatInt(phone.ID, 10)+"/change/", "Average rating", "2.50", "View on site", `href="/products/`+phone.Slug+`/"`)
 		c.action("/admin/shop/product/", "restock", phone.ID, cable.ID)
 		if stockOf(t, ctx, phone.ID) != 5 || stockOf(t, ctx, cable.ID) != 47 {
 			t.Fatalf("after restock: stocks %d, %d; want 5, 47", stockOf(t, ctx, phone.ID), stockOf(t, ctx, cable.ID))

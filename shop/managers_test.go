@@ -3,6 +3,7 @@ package shop_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -53,6 +54,9 @@ func TestProductQuerySetChains(t *testing.T) {
 			{"by slug of a leaf", objects().ByCategorySlug("android"), []string{"Android Phone"}},
 			{"by unknown slug", objects().ByCategorySlug("garden"), []string{}},
 			{"by category", objects().ByCategory(cats["laptops"]), []string{"Budget Laptop", "Gaming Laptop"}},
+			{"by category among those loaded", objects().ByCategoryAmong(slices.Collect(maps.Values(cats)), cats["electronics"]),
+				[]string{"Android Phone", "Budget Laptop", "Cable", "Gaming Laptop", "Old Phone"}},
+			{"by a leaf among those loaded", objects().ByCategoryAmong(slices.Collect(maps.Values(cats)), cats["android"]), []string{"Android Phone"}},
 			{"in stock, on sale", objects().InStock().OnSale(), []string{"Android Phone", "Novel"}},
 			{"on sale, in stock", objects().OnSale().InStock(), []string{"Android Phone", "Novel"}},
 			{"on sale, category, in stock", objects().OnSale().ByCategorySlug("electronics").InStock(), []string{"Android Phone"}},

@@ -2,6 +2,7 @@ package shop
 
 import (
 	"context"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -71,6 +72,10 @@ type Product struct {
 }
 
 func (p *Product) String() string { return p.Name }
+
+// AbsoluteURL is the product's page in the storefront (Django's
+// get_absolute_url): the admin links it as "View on site".
+func (p *Product) AbsoluteURL() string { return "/products/" + url.PathEscape(p.Slug) + "/" }
 
 // CurrentPrice is what a customer pays now: the sale price while there is
 // one below the list price.

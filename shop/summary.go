@@ -61,7 +61,7 @@ func OrderSummary(ctx context.Context, o *Order) (*Summary, error) {
 		if p, ok := it.Product.Cached(); ok {
 			line.Product = p.Name
 			if p.IsActive {
-				line.ProductURL = productURL(p)
+				line.ProductURL = p.AbsoluteURL()
 			}
 		}
 		s.Lines = append(s.Lines, line)

@@ -58,8 +58,6 @@ func toLogin(c echo.Context, path string) error {
 // package is set to.
 func money(d decimal.Decimal) string { return qmoney.Format(d) }
 
-func productURL(p *Product) string { return "/products/" + p.Slug + "/" }
-
 // imageURL is the product's picture as uploaded, for its own page.
 func imageURL(p *Product) string {
 	if p.Image.Name == "" {

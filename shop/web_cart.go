@@ -137,7 +137,7 @@ func cartView(ctx context.Context, ct cart) ([]shopviews.CartLine, decimal.Decim
 			Problem:   stockProblem(p.IsActive, int(p.Stock), q),
 		}
 		if p.IsActive { // an inactive product's page is a 404
-			line.URL = productURL(p)
+			line.URL = p.AbsoluteURL()
 		}
 		sum := p.CurrentPrice().Mul(decimal.NewFromInt(int64(q)))
 		line.LineTotal = money(sum)

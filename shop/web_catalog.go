@@ -48,7 +48,7 @@ func cards(products []*Product) []shopviews.ProductCard {
 	for i, p := range products {
 		out[i] = shopviews.ProductCard{
 			Name:      p.Name,
-			URL:       productURL(p),
+			URL:       p.AbsoluteURL(),
 			ImageURL:  thumbnailURL(p),
 			Price:     money(p.CurrentPrice()),
 			ListPrice: listPrice(p),
@@ -149,7 +149,7 @@ func (cq catalogQuery) products(categories []*Category, similar bool) (ProductQS
 		if i < 0 {
 			return qs, errs.E(errs.NotFound, "There is no such category.")
 		}
-		qs = qs.ByCategory(categories[i])
+		qs = qs.ByCategoryAmong(categories, categories[i])
 	}
 	if cq.inStock {
 		qs = qs.InStock()
@@ -427,7 +427,7 @@ func productView(ctx context.Context, p *Product) (shopviews.ProductPage, error)
 		Stock:         int(p.Stock),
 		AverageRating: rating(p),
 		ReviewCount:   n,
-		ReviewURL:     productURL(p) + "review/",
+		ReviewURL:     p.AbsoluteURL() + "review/",
 	}
 	if cat, ok := p.Category.Cached(); ok {
 		view.Category = shopviews.Link{Label: cat.Name, URL: "/products/?category=" + url.QueryEscape(cat.Slug)}
@@ -530,5 +530,5 @@ func postReview(c echo.Context) error {
 		view.Review = &form
 		return views.Render(c, http.StatusBadRequest, shopviews.ProductDetail(view))
 	}
-	return c.Redirect(http.StatusSeeOther, productURL(p)+"?reviewed=1#reviews")
+	return c.Redirect(http.StatusSeeOther, p.AbsoluteURL()+"?reviewed=1#reviews")
 }

@@ -137,7 +137,7 @@ type Cell struct {
 	Text    string // the value as text
 	URL     string // set on list_display_links columns: the change page
 	Bool    *bool  // a boolean shown as an icon; nil otherwise
-	Empty   bool   // no value: shown as Django's "-"
+	Empty   bool   // no value: Text is the empty-value display ("-")
 	Numeric bool
 	// Input is set for a list_editable column.
 	Input *Field
@@ -196,8 +196,10 @@ type ChangeForm struct {
 	HasErrors    bool     // show "Please correct the errors below."
 	DeleteURL    string   // "" without the delete permission or when adding
 	HistoryURL   string   // "" when adding
+	SiteURL      string   // the object on the site ("View on site"); "" for none
 	CanSave      bool     // false for a view-only user: no buttons
 	SaveAddOther bool     // offer "Save and add another"
+	SaveOnTop    bool     // the buttons above the form too
 	Multipart    bool     // the form uploads files
 	// Prepopulated maps a slug field's input id to the ids of the inputs it
 	// is filled from, for the script that fills it in the browser.
@@ -341,7 +343,8 @@ type PasswordChange struct {
 	Page
 	Action    string   // the form's URL
 	Username  string   // whose password it is
-	Fields    []Field  // password1 and password2
+	Own       bool     // the signed-in user's own: the old password comes first
+	Fields    []Field  // the password inputs
 	Errors    []string // errors not tied to one field
 	HasErrors bool     // show "Please correct the errors below."
 }

@@ -13,9 +13,10 @@ import (
 	"github.com/quarry-go/quarry/orm/ormtest"
 )
 
-// Models of the review (b) regression tests.
+// Edge cases of saving and reading rows: zero values, deferred fields,
+// JSON strings, bulk writes, savepoints, locks and keys with defaults.
 
-type RevbItem struct {
+type SaveEdgeItem struct {
 	ID       int64
 	Name     string
 	Note     string
@@ -23,7 +24,7 @@ type RevbItem struct {
 	Count    int
 }
 
-var RevbItems = orm.Define("revb", func(p *RevbItem, m *orm.Schema) {
+var SaveEdgeItems = orm.Define("saveedge", func(p *SaveEdgeItem, m *orm.Schema) {
 	m.Char(&p.Name, orm.MaxLength(50))
 	m.Char(&p.Note, orm.MaxLength(50), orm.Blank())
 	m.Boolean(&p.IsActive, orm.Default(true))
@@ -31,44 +32,44 @@ var RevbItems = orm.Define("revb", func(p *RevbItem, m *orm.Schema) {
 	m.Meta(orm.Ordering("-count"))
 })
 
-type RevbBare struct {
+type SaveEdgeBare struct {
 	ID int64
 }
 
-var RevbBares = orm.Define("revb", func(p *RevbBare, m *orm.Schema) {})
+var SaveEdgeBares = orm.Define("saveedge", func(p *SaveEdgeBare, m *orm.Schema) {})
 
-type RevbDoc struct {
+type SaveEdgeDoc struct {
 	ID   int64
 	Data any
 }
 
-var RevbDocs = orm.Define("revb", func(p *RevbDoc, m *orm.Schema) {
+var SaveEdgeDocs = orm.Define("saveedge", func(p *SaveEdgeDoc, m *orm.Schema) {
 	m.JSON(&p.Data, orm.Null())
 })
 
-type RevbToken struct {
+type SaveEdgeToken struct {
 	Token uuid.UUID
 	Name  string
 }
 
-var RevbTokens = orm.Define("revb", func(p *RevbToken, m *orm.Schema) {
+var SaveEdgeTokens = orm.Define("saveedge", func(p *SaveEdgeToken, m *orm.Schema) {
 	m.UUID(&p.Token, orm.PrimaryKey(), orm.Default(uuid.New))
 	m.Char(&p.Name, orm.MaxLength(50))
 })
 
-var revbModels = []*orm.Meta{RevbItems.Meta, RevbBares.Meta, RevbDocs.Meta, RevbTokens.Meta}
+var revbModels = []*orm.Meta{SaveEdgeItems.Meta, SaveEdgeBares.Meta, SaveEdgeDocs.Meta, SaveEdgeTokens.Meta}
 
-func revbSeed(t *testing.T, ctx context.Context) []*RevbItem {
+func revbSeed(t *testing.T, ctx context.Context) []*SaveEdgeItem {
 	t.Helper()
-	items := []*RevbItem{
+	items := []*SaveEdgeItem{
 		{Name: "a", Note: "keep-a", Count: 10},
 		{Name: "b", Note: "keep-b", Count: 20},
 		{Name: "b", Note: "keep-c", Count: 30},
 	}
 	for _, it := range items {
-		it2 := RevbItems.New()
+		it2 := SaveEdgeItems.New()
 		*it2 = *it
-		if err := RevbItems.Save(ctx, it2); err != nil { // IsActive false kept: from New
+		if err := SaveEdgeItems.Save(ctx, it2); err != nil { // IsActive false kept: from New
 			t.Fatal(err)
 		}
 		*it = *it2
@@ -76,9 +77,9 @@ func revbSeed(t *testing.T, ctx context.Context) []*RevbItem {
 	return items
 }
 
-func revbGet(t *testing.T, ctx context.Context, id int64) *RevbItem {
+func revbGet(t *testing.T, ctx context.Context, id int64) *SaveEdgeItem {
 	t.Helper()
-	got, err := RevbItems.Objects().Get(ctx, orm.Q{"id": id})
+	got, err := SaveEdgeItems.Objects().Get(ctx, orm.Q{"id": id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,18 +87,18 @@ func revbGet(t *testing.T, ctx context.Context, id int64) *RevbItem {
 }
 
 // Finding 2: Raw leaves the columns it did not select deferred.
-func TestRevbRawDefersMissingFields(t *testing.T) {
+func TestSaveEdgeRawDefersMissingFields(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
 		items := revbSeed(t, ctx)
-		got, err := RevbItems.Raw(ctx, "SELECT id, name FROM "+RevbItems.Table+" WHERE id = ?", items[1].ID)
+		got, err := SaveEdgeItems.Raw(ctx, "SELECT id, name FROM "+SaveEdgeItems.Table+" WHERE id = ?", items[1].ID)
 		if err != nil || len(got) != 1 {
 			t.Fatal(got, err)
 		}
-		if d := RevbItems.Deferred(got[0]); len(d) != 3 {
+		if d := SaveEdgeItems.Deferred(got[0]); len(d) != 3 {
 			t.Errorf("deferred = %v, want note, is_active, count", d)
 		}
 		got[0].Name = "renamed"
-		if err := RevbItems.Save(ctx, got[0]); err != nil {
+		if err := SaveEdgeItems.Save(ctx, got[0]); err != nil {
 			t.Fatal(err)
 		}
 		row := revbGet(t, ctx, items[1].ID)
@@ -109,10 +110,10 @@ func TestRevbRawDefersMissingFields(t *testing.T) {
 
 // Finding 3: the insert after an UPDATE of no row keeps zero values, and
 // Copy saves a loaded row as a new one with its values as they are.
-func TestRevbSaveKeepsZeroValues(t *testing.T) {
+func TestSaveEdgeSaveKeepsZeroValues(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
-		obj := &RevbItem{ID: 999, Name: "fallback", IsActive: false}
-		if err := RevbItems.Save(ctx, obj); err != nil {
+		obj := &SaveEdgeItem{ID: 999, Name: "fallback", IsActive: false}
+		if err := SaveEdgeItems.Save(ctx, obj); err != nil {
 			t.Fatal(err)
 		}
 		if row := revbGet(t, ctx, 999); row.IsActive || row.Name != "fallback" {
@@ -121,11 +122,11 @@ func TestRevbSaveKeepsZeroValues(t *testing.T) {
 
 		items := revbSeed(t, ctx)
 		loaded := revbGet(t, ctx, items[0].ID)
-		cp := RevbItems.Copy(loaded)
+		cp := SaveEdgeItems.Copy(loaded)
 		if cp.ID != 0 || loaded.ID != items[0].ID {
 			t.Fatalf("copy id %d, original id %d", cp.ID, loaded.ID)
 		}
-		if err := RevbItems.Save(ctx, cp); err != nil {
+		if err := SaveEdgeItems.Save(ctx, cp); err != nil {
 			t.Fatal(err)
 		}
 		if cp.ID == 0 || cp.ID == loaded.ID {
@@ -135,20 +136,20 @@ func TestRevbSaveKeepsZeroValues(t *testing.T) {
 		if row.IsActive || row.Name != "a" || row.Note != "keep-a" || row.Count != 10 {
 			t.Errorf("copy row = %+v", row)
 		}
-		if n, _ := RevbItems.Objects().Count(ctx); n != 5 {
+		if n, _ := SaveEdgeItems.Objects().Count(ctx); n != 5 {
 			t.Errorf("count = %d, want 5", n)
 		}
 	})
 }
 
 // Finding 5: a JSON value that is a Go string goes through COPY as JSON.
-func TestRevbBulkCreateJSONString(t *testing.T) {
+func TestSaveEdgeBulkCreateJSONString(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
-		docs := []*RevbDoc{{Data: "hello"}, {Data: map[string]any{"k": "v"}}, {Data: float64(3)}}
-		if err := RevbDocs.Objects().BulkCreate(ctx, docs, 0); err != nil {
+		docs := []*SaveEdgeDoc{{Data: "hello"}, {Data: map[string]any{"k": "v"}}, {Data: float64(3)}}
+		if err := SaveEdgeDocs.Objects().BulkCreate(ctx, docs, 0); err != nil {
 			t.Fatal(err)
 		}
-		got, err := RevbDocs.Objects().OrderBy("id").All(ctx)
+		got, err := SaveEdgeDocs.Objects().OrderBy("id").All(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,15 +160,15 @@ func TestRevbBulkCreateJSONString(t *testing.T) {
 }
 
 // Finding 6: Save with no field to update checks the row exists.
-func TestRevbSaveNothingToUpdate(t *testing.T) {
+func TestSaveEdgeSaveNothingToUpdate(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
 		items := revbSeed(t, ctx)
-		obj, err := RevbItems.Objects().Only("id").Get(ctx, orm.Q{"id": items[0].ID})
+		obj, err := SaveEdgeItems.Objects().Only("id").Get(ctx, orm.Q{"id": items[0].ID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ormtest.AssertNumQueries(t, ctx, 1, func(ctx context.Context) {
-			if err := RevbItems.Save(ctx, obj); err != nil {
+			if err := SaveEdgeItems.Save(ctx, obj); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -175,24 +176,24 @@ func TestRevbSaveNothingToUpdate(t *testing.T) {
 			t.Errorf("row = %+v", row)
 		}
 
-		bare := &RevbBare{ID: 7}
+		bare := &SaveEdgeBare{ID: 7}
 		ormtest.AssertNumQueries(t, ctx, 2, func(ctx context.Context) { // exists, insert
-			if err := RevbBares.Save(ctx, bare); err != nil {
+			if err := SaveEdgeBares.Save(ctx, bare); err != nil {
 				t.Fatal(err)
 			}
 		})
 		ormtest.AssertNumQueries(t, ctx, 1, func(ctx context.Context) { // exists
-			if err := RevbBares.Save(ctx, bare); err != nil {
+			if err := SaveEdgeBares.Save(ctx, bare); err != nil {
 				t.Fatal(err)
 			}
 		})
-		if n, err := RevbBares.Objects().Count(ctx); err != nil || n != 1 {
+		if n, err := SaveEdgeBares.Objects().Count(ctx); err != nil || n != 1 {
 			t.Errorf("count = %d, %v", n, err)
 		}
 
 		obj.Name = "unsaved"
 		ormtest.AssertNumQueries(t, ctx, 0, func(ctx context.Context) {
-			if err := RevbItems.Save(ctx, obj, orm.UpdateFields()); err != nil {
+			if err := SaveEdgeItems.Save(ctx, obj, orm.UpdateFields()); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -201,16 +202,16 @@ func TestRevbSaveNothingToUpdate(t *testing.T) {
 
 // Finding 7: a queryset narrowed with Defer is its primary keys as a
 // subquery.
-func TestRevbSubqueryWithDefer(t *testing.T) {
+func TestSaveEdgeSubqueryWithDefer(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
 		revbSeed(t, ctx)
-		sub := RevbItems.Objects().Defer("name", "note", "is_active") // leaves id, count
-		n, err := RevbItems.Objects().Filter(orm.Q{"id__in": sub}).Count(ctx)
+		sub := SaveEdgeItems.Objects().Defer("name", "note", "is_active") // leaves id, count
+		n, err := SaveEdgeItems.Objects().Filter(orm.Q{"id__in": sub}).Count(ctx)
 		if err != nil || n != 3 {
 			t.Errorf("count = %d, %v; want 3", n, err)
 		}
-		names := RevbItems.Objects().Filter(orm.Q{"count": 20}).Only("name")
-		n, err = RevbItems.Objects().Filter(orm.Q{"name__in": names}).Count(ctx)
+		names := SaveEdgeItems.Objects().Filter(orm.Q{"count": 20}).Only("name")
+		n, err = SaveEdgeItems.Objects().Filter(orm.Q{"name__in": names}).Count(ctx)
 		if err != nil || n != 2 {
 			t.Errorf("Only(name) subquery count = %d, %v; want 2", n, err)
 		}
@@ -220,24 +221,24 @@ func TestRevbSubqueryWithDefer(t *testing.T) {
 // Finding 12: BulkUpdate keeps its batches under the variable limit:
 // 7,000 rows of 2 fields bind 35,000 variables, over SQLite's 32,766 (a
 // CASE of that many branches is slow, hence SQLite only and no more rows).
-func TestRevbBulkUpdateManyRows(t *testing.T) {
+func TestSaveEdgeBulkUpdateManyRows(t *testing.T) {
 	func(t *testing.T, ctx context.Context) {
 		const n = 7000
-		objs := make([]*RevbItem, n)
+		objs := make([]*SaveEdgeItem, n)
 		for i := range objs {
-			objs[i] = &RevbItem{Name: "x", IsActive: true}
+			objs[i] = &SaveEdgeItem{Name: "x", IsActive: true}
 		}
-		if err := RevbItems.Objects().BulkCreate(ctx, objs, 0); err != nil {
+		if err := SaveEdgeItems.Objects().BulkCreate(ctx, objs, 0); err != nil {
 			t.Fatal(err)
 		}
 		for i, o := range objs {
 			o.Name, o.Count = "y", i
 		}
-		got, err := RevbItems.Objects().BulkUpdate(ctx, objs, []string{"name", "count"}, 0)
+		got, err := SaveEdgeItems.Objects().BulkUpdate(ctx, objs, []string{"name", "count"}, 0)
 		if err != nil || got != n {
 			t.Fatalf("updated %d, %v", got, err)
 		}
-		if c, _ := RevbItems.Objects().Filter(orm.Q{"name": "y"}).Count(ctx); c != n {
+		if c, _ := SaveEdgeItems.Objects().Filter(orm.Q{"name": "y"}).Count(ctx); c != n {
 			t.Errorf("count = %d", c)
 		}
 		if last := revbGet(t, ctx, objs[n-1].ID); last.Count != n-1 {
@@ -247,10 +248,10 @@ func TestRevbBulkUpdateManyRows(t *testing.T) {
 }
 
 // Finding 13: counting a DISTINCT queryset ignores the default ordering.
-func TestRevbDistinctCount(t *testing.T) {
+func TestSaveEdgeDistinctCount(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
 		revbSeed(t, ctx)
-		qs := RevbItems.Objects().Distinct().Only("name")
+		qs := SaveEdgeItems.Objects().Distinct().Only("name")
 		if n, err := qs.Count(ctx); err != nil || n != 3 { // Only keeps the pk: three rows
 			t.Errorf("count = %d, %v; want 3", n, err)
 		}
@@ -261,7 +262,7 @@ func TestRevbDistinctCount(t *testing.T) {
 }
 
 // Finding 14: an in-memory SQLite database is one database for the pool.
-func TestRevbSQLiteMemory(t *testing.T) {
+func TestSaveEdgeSQLiteMemory(t *testing.T) {
 	ctx := context.Background()
 	db, err := orm.Open(ctx, "sqlite::memory:")
 	if err != nil {
@@ -269,26 +270,26 @@ func TestRevbSQLiteMemory(t *testing.T) {
 	}
 	defer db.Close()
 	ctx = orm.WithDB(ctx, db)
-	if err := orm.CreateTables(ctx, RevbItems.Meta); err != nil {
+	if err := orm.CreateTables(ctx, SaveEdgeItems.Meta); err != nil {
 		t.Fatal(err)
 	}
 	if err := orm.Atomic(ctx, func(ctx context.Context) error {
-		return RevbItems.Objects().Create(ctx, &RevbItem{Name: "m"})
+		return SaveEdgeItems.Objects().Create(ctx, &SaveEdgeItem{Name: "m"})
 	}); err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {
-		if n, err := RevbItems.Objects().Count(ctx); err != nil || n != 1 {
+		if n, err := SaveEdgeItems.Objects().Count(ctx); err != nil || n != 1 {
 			t.Fatalf("count = %d, %v", n, err)
 		}
 	}
 }
 
 // Finding 15: BulkCreate takes objects with and without a key together.
-func TestRevbBulkCreateMixedKeys(t *testing.T) {
+func TestSaveEdgeBulkCreateMixedKeys(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
-		objs := []*RevbItem{{Name: "auto1"}, {ID: 500, Name: "manual"}, {Name: "auto2"}}
-		if err := RevbItems.Objects().BulkCreate(ctx, objs, 0); err != nil {
+		objs := []*SaveEdgeItem{{Name: "auto1"}, {ID: 500, Name: "manual"}, {Name: "auto2"}}
+		if err := SaveEdgeItems.Objects().BulkCreate(ctx, objs, 0); err != nil {
 			t.Fatal(err)
 		}
 		if objs[1].ID != 500 || objs[0].ID == 0 || objs[2].ID == 0 || objs[0].ID == objs[2].ID {
@@ -305,15 +306,15 @@ func TestRevbBulkCreateMixedKeys(t *testing.T) {
 // Finding 17: a savepoint that cannot be rolled back fails the outer
 // transaction instead of letting it commit; a failed COMMIT is not
 // followed by a ROLLBACK.
-func TestRevbBrokenSavepoint(t *testing.T) {
+func TestSaveEdgeBrokenSavepoint(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
 		boom := errors.New("boom")
 		err := orm.Atomic(ctx, func(ctx context.Context) error {
-			if err := RevbItems.Objects().Create(ctx, &RevbItem{Name: "outer"}); err != nil {
+			if err := SaveEdgeItems.Objects().Create(ctx, &SaveEdgeItem{Name: "outer"}); err != nil {
 				return err
 			}
 			inner := orm.Atomic(ctx, func(ctx context.Context) error {
-				if err := RevbItems.Objects().Create(ctx, &RevbItem{Name: "inner"}); err != nil {
+				if err := SaveEdgeItems.Objects().Create(ctx, &SaveEdgeItem{Name: "inner"}); err != nil {
 					return err
 				}
 				// The savepoint disappears: ROLLBACK TO it fails.
@@ -330,7 +331,7 @@ func TestRevbBrokenSavepoint(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "savepoint") {
 			t.Fatalf("Atomic = %v, want the savepoint failure", err)
 		}
-		if n, _ := RevbItems.Objects().Count(ctx); n != 0 {
+		if n, _ := SaveEdgeItems.Objects().Count(ctx); n != 0 {
 			t.Errorf("count = %d, want 0 (nothing committed)", n)
 		}
 
@@ -353,10 +354,10 @@ func TestRevbBrokenSavepoint(t *testing.T) {
 }
 
 // Finding 18: UpdateOrCreate's fallback lookup is locked too.
-func TestRevbUpdateOrCreateLocks(t *testing.T) {
+func TestSaveEdgeUpdateOrCreateLocks(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
 		cctx, counter := orm.CountQueries(ctx)
-		obj, created, err := RevbItems.Objects().UpdateOrCreate(cctx, orm.Q{"name": "new"}, orm.Values{"count": 3})
+		obj, created, err := SaveEdgeItems.Objects().UpdateOrCreate(cctx, orm.Q{"name": "new"}, orm.Values{"count": 3})
 		if err != nil || !created || obj.Count != 3 {
 			t.Fatalf("%+v %v %v", obj, created, err)
 		}
@@ -377,15 +378,15 @@ func TestRevbUpdateOrCreateLocks(t *testing.T) {
 
 // Finding 22: Get keeps a LIMIT on a sliced queryset and drops the
 // default ordering.
-func TestRevbGetLimitAndOrdering(t *testing.T) {
+func TestSaveEdgeGetLimitAndOrdering(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
 		revbSeed(t, ctx)
 		cctx, counter := orm.CountQueries(ctx)
-		got, err := RevbItems.Objects().Filter(orm.Q{"name": "b"}).Offset(1).Get(cctx)
+		got, err := SaveEdgeItems.Objects().Filter(orm.Q{"name": "b"}).Offset(1).Get(cctx)
 		if err != nil || got.Count != 20 { // ordered by -count: the second b
 			t.Fatalf("%+v, %v", got, err)
 		}
-		if _, err := RevbItems.Objects().Get(cctx, orm.Q{"name": "a"}); err != nil {
+		if _, err := SaveEdgeItems.Objects().Get(cctx, orm.Q{"name": "a"}); err != nil {
 			t.Fatal(err)
 		}
 		qs := counter.Queries()
@@ -400,46 +401,46 @@ func TestRevbGetLimitAndOrdering(t *testing.T) {
 
 // Finding 23: an instance from New with a defaulted primary key is
 // inserted at once, then updated.
-func TestRevbDefaultPrimaryKeySave(t *testing.T) {
+func TestSaveEdgeDefaultPrimaryKeySave(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
-		tok := RevbTokens.New()
+		tok := SaveEdgeTokens.New()
 		tok.Name = "first"
 		ormtest.AssertNumQueries(t, ctx, 1, func(ctx context.Context) {
-			if err := RevbTokens.Save(ctx, tok); err != nil {
+			if err := SaveEdgeTokens.Save(ctx, tok); err != nil {
 				t.Fatal(err)
 			}
 		})
 		tok.Name = "second"
 		cctx, counter := orm.CountQueries(ctx)
-		if err := RevbTokens.Save(cctx, tok); err != nil {
+		if err := SaveEdgeTokens.Save(cctx, tok); err != nil {
 			t.Fatal(err)
 		}
 		if qs := counter.Queries(); len(qs) != 1 || !strings.HasPrefix(qs[0], "UPDATE") {
 			t.Errorf("second save: %v", qs)
 		}
-		bulk := []*RevbToken{RevbTokens.New()}
-		if err := RevbTokens.Objects().BulkCreate(ctx, bulk, 0); err != nil {
+		bulk := []*SaveEdgeToken{SaveEdgeTokens.New()}
+		if err := SaveEdgeTokens.Objects().BulkCreate(ctx, bulk, 0); err != nil {
 			t.Fatal(err)
 		}
 		bulk[0].Name = "bulk"
-		if err := RevbTokens.Save(ctx, bulk[0]); err != nil {
+		if err := SaveEdgeTokens.Save(ctx, bulk[0]); err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := RevbTokens.Objects().Count(ctx); n != 2 {
+		if n, _ := SaveEdgeTokens.Objects().Count(ctx); n != 2 {
 			t.Errorf("count = %d, want 2", n)
 		}
 	})
 }
 
 // Finding 24: Flat[any] takes the values as they are.
-func TestRevbFlatAny(t *testing.T) {
+func TestSaveEdgeFlatAny(t *testing.T) {
 	ormtest.Each(t, revbModels, func(t *testing.T, ctx context.Context) {
 		revbSeed(t, ctx)
-		names, err := orm.Flat[any](ctx, RevbItems.Objects().OrderBy("count"), "name")
+		names, err := orm.Flat[any](ctx, SaveEdgeItems.Objects().OrderBy("count"), "name")
 		if err != nil || len(names) != 3 || names[0] != "a" || names[2] != "b" {
 			t.Errorf("names = %v, %v", names, err)
 		}
-		counts, err := orm.Flat[int64](ctx, RevbItems.Objects().OrderBy("count"), "count")
+		counts, err := orm.Flat[int64](ctx, SaveEdgeItems.Objects().OrderBy("count"), "count")
 		if err != nil || len(counts) != 3 || counts[2] != 30 {
 			t.Errorf("counts = %v, %v", counts, err)
 		}
