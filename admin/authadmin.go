@@ -6,12 +6,12 @@ import (
 	"github.com/quarry-go/quarry/auth"
 )
 
-// The auth app's models are registered here, as Django's
+// registerAuth registers the auth app's models, as Django's
 // django.contrib.auth.admin does: auth cannot import the admin, which
 // signs users in through it.
-func init() {
-	Register(Default, auth.Users, userAdmin)
-	Register(Default, auth.Groups, ModelAdmin[auth.Group]{Options: Options{
+func registerAuth(site *Site) {
+	Register(site, auth.Users, userAdmin)
+	Register(site, auth.Groups, ModelAdmin[auth.Group]{Options: Options{
 		SearchFields: []string{"name"},
 		Ordering:     []string{"name"},
 	}})

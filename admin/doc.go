@@ -2,9 +2,11 @@
 // at /admin/ and manages every registered model in the browser, with the
 // list pages and forms generated from the models' metadata.
 //
-// An app registers a model with its options, as Django's ModelAdmin:
+// An app registers a model with its options, as Django's ModelAdmin, in
+// the Admin function of its app.App, which gets the site the program
+// installs it on (admin.Default unless the program says otherwise):
 //
-//	admin.Register(admin.Default, blog.Posts, admin.ModelAdmin[blog.Post]{Options: admin.Options{
+//	admin.Register(site, blog.Posts, admin.ModelAdmin[blog.Post]{Options: admin.Options{
 //		ListDisplay:        []string{"title", "author", "is_active", "created_at"},
 //		ListFilter:         []string{"is_active", "category", "created_at"},
 //		SearchFields:       []string{"title", "body"},

@@ -5,12 +5,14 @@ import (
 	"fmt"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/orm"
 )
 
-// The blog's admin, as Django's blog/admin.py.
-func init() {
-	admin.Register(admin.Default, Posts, admin.ModelAdmin[Post]{Options: admin.Options{
+// registerAdmin is the blog's admin, as Django's blog/admin.py.
+func registerAdmin(s app.Site) {
+	site := s.(*admin.Site)
+	admin.Register(site, Posts, admin.ModelAdmin[Post]{Options: admin.Options{
 		ListDisplay: []string{"title", "author", "category", "is_active", "view_count", "created_at"},
 		ListFilter:  []string{"is_active", "category", "created_at"},
 		// Not by view count: an index on it would be rewritten on every
@@ -24,17 +26,17 @@ func init() {
 		Inlines: []admin.Inline{admin.Tabular(Comments, admin.InlineOptions{
 			Fields: []string{"author", "body", "approved"}, Extra: 1, AutocompleteFields: []string{"author"}})},
 	}})
-	admin.Register(admin.Default, Categories, admin.ModelAdmin[Category]{Options: admin.Options{
+	admin.Register(site, Categories, admin.ModelAdmin[Category]{Options: admin.Options{
 		ListDisplay:        []string{"name", "slug"},
 		SearchFields:       []string{"name"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 	}})
-	admin.Register(admin.Default, Tags, admin.ModelAdmin[Tag]{Options: admin.Options{
+	admin.Register(site, Tags, admin.ModelAdmin[Tag]{Options: admin.Options{
 		ListDisplay:        []string{"name", "slug"},
 		SearchFields:       []string{"name"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 	}})
-	admin.Register(admin.Default, Comments, admin.ModelAdmin[Comment]{
+	admin.Register(site, Comments, admin.ModelAdmin[Comment]{
 		Options: admin.Options{
 			ListDisplay:        []string{"__str__", "post", "author", "approved", "created_at"},
 			ListFilter:         []string{"approved", "created_at"},
@@ -44,14 +46,14 @@ func init() {
 		},
 		Actions: []admin.Action[Comment]{{Name: "approve", Label: "Approve selected comments", Run: approveComments}},
 	})
-	admin.Register(admin.Default, Profiles, admin.ModelAdmin[Profile]{Options: admin.Options{
+	admin.Register(site, Profiles, admin.ModelAdmin[Profile]{Options: admin.Options{
 		ListDisplay:         []string{"user", "location", "website"},
 		SortableBy:          []string{"user"},
 		SearchFields:        []string{"user__username", "location"},
 		AutocompleteFields:  []string{"user"},
 		StringSelectRelated: []string{"user"}, // Profile.String names its user
 	}})
-	admin.Register(admin.Default, DeletionLogs, admin.ModelAdmin[DeletionLog]{Options: admin.Options{
+	admin.Register(site, DeletionLogs, admin.ModelAdmin[DeletionLog]{Options: admin.Options{
 		ListDisplay:  []string{"title", "model", "object_id", "deleted_at"},
 		SortableBy:   []string{"deleted_at"},
 		SearchFields: []string{"title"},

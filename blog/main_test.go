@@ -3,14 +3,23 @@ package blog
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 )
+
+// TestMain installs the blog as the program does: its admin on the
+// default site, its receivers connected.
+func TestMain(m *testing.M) {
+	app.MustInstall(admin.Default, admin.App, App)
+	os.Exit(m.Run())
+}
 
 // allModels are the tables the blog's tests need: auth's, the admin's log
 // (the blog registers its admin) and the blog's own.

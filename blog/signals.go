@@ -7,10 +7,10 @@ import (
 	"github.com/quarry-go/quarry/orm"
 )
 
-// The tutorial's two receivers, connected when the package loads (Django's
-// AppConfig.ready). They run in the sender's transaction: a failing one
-// undoes the save or the delete.
-func init() {
+// connectSignals connects the tutorial's two receivers when the app is
+// installed (Django's AppConfig.ready). They run in the sender's
+// transaction: a failing one undoes the save or the delete.
+func connectSignals() {
 	auth.Users.PostSave.Connect(createProfile)
 	Posts.PreDelete.Connect(logDeletion)
 }

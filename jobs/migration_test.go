@@ -15,7 +15,7 @@ var update = flag.Bool("update", false, "rewrite the River migration files from 
 
 // riverFirst is the goose version of River's first: River's version v is
 // goose's riverFirst+v-1.
-const riverFirst = 10
+const riverFirst = 1
 
 // TestRiverMigration keeps the migration files in step with River's own
 // migrations: after a River upgrade, go test ./jobs -run TestRiverMigration
@@ -29,7 +29,7 @@ func TestRiverMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range ms {
-			path := filepath.Join("..", "migrations", vendor, fmt.Sprintf("%05d_river_%s.sql", riverFirst+m.Version-1, strings.ReplaceAll(m.Name, " ", "_")))
+			path := filepath.Join("migrations", vendor, fmt.Sprintf("%05d_river_%s.sql", riverFirst+m.Version-1, strings.ReplaceAll(m.Name, " ", "_")))
 			if *update {
 				if err := os.WriteFile(path, []byte(m.SQL), 0o644); err != nil {
 					t.Fatal(err)

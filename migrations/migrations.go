@@ -1,8 +1,12 @@
-// Package migrations holds Quarry's goose migrations, one folder per
-// database engine (postgres/, sqlite/, files NNNNN_name.sql with
-// "-- +goose Up" and "-- +goose Down" sections), embedded into the binary,
-// and the Migrator that web's migrate, showmigrations, sqlmigrate and serve
-// run them with.
+// Package migrations runs goose migrations (the Migrator that manage's
+// migrate, showmigrations, sqlmigrate and serve use), and keeps Quarry's
+// migrations as they were before each app had a folder of its own: one
+// history for auth, the admin, the blog, the shop and the job queue,
+// folders postgres/ and sqlite/ of files NNNNN_name.sql with
+// "-- +goose Up" and "-- +goose Down" sections, recorded in goose's
+// default table, goose_db_version. That history is frozen: it is kept so
+// that a database it migrated is carried over to the apps' own histories
+// (see Legacy), and new migrations go to the apps' folders.
 //
 // The folders are plain goose folders: the goose CLI works on them too
 // (goose -dir migrations/postgres postgres "$DATABASE_URL" status). goose
@@ -10,13 +14,14 @@
 // keeps go:embed from failing while a folder holds no migration yet.
 //
 // Choices a Django user may want to know about:
-//   - goose records applied versions in its own table, goose_db_version,
-//     the counterpart of django_migrations.
+//   - goose records applied versions in a table of its own per history
+//     (goose_db_version, goose_blog_version, …), the counterpart of
+//     django_migrations.
 //   - Each file runs in its own transaction, on both engines, unless it
 //     says "-- +goose NO TRANSACTION": a failing file leaves the database at
 //     the last version that succeeded.
 //   - On PostgreSQL every run holds goose's session-level advisory lock, so
-//     several web processes starting at once apply each migration once. On
+//     several processes starting at once apply each migration once. On
 //     SQLite there is no such lock; run one migrator at a time.
 //   - goose has no --fake: Fake writes (or deletes) version rows the way
 //     goose itself does, through goose's own version store.
@@ -54,6 +59,17 @@ import (
 //
 //go:embed *
 var files embed.FS
+
+// LegacyTable is the version table of the single history.
+const LegacyTable = "goose_db_version"
+
+// Legacy says, for each app whose tables the single history made, the
+// last of the app's own migrations that history covers: a database it
+// migrated has the schema those migrations make, so they are recorded as
+// applied, not run, when the database is carried over. The history's last
+// migration is 00020; the apps' migrations after these are new to every
+// database.
+var Legacy = map[string]int64{"auth": 1, "admin": 1, "jobs": 8, "blog": 1, "shop": 1}
 
 // Vendors are the engines with a migrations folder, named as orm.DB.Vendor
 // names them.
@@ -182,6 +198,13 @@ const lockTimeoutSeconds = 300
 // New returns a Migrator for db with the migrations in fsys (FS(db.Vendor())
 // for the embedded ones). Close it when done; it does not close db.
 func New(db *orm.DB, fsys fs.FS) (*Migrator, error) {
+	return NewWithTable(db, fsys, goose.DefaultTablename)
+}
+
+// NewWithTable is New recording the applied versions in the named table
+// instead of goose's default, goose_db_version: each app's migrations
+// have their own (the goose CLI's -table flag names it).
+func NewWithTable(db *orm.DB, fsys fs.FS, table string) (*Migrator, error) {
 	m := &Migrator{vendor: db.Vendor(), fsys: fsys}
 	var dialect goose.Dialect
 	var opts []goose.ProviderOption
@@ -200,7 +223,7 @@ func New(db *orm.DB, fsys fs.FS) (*Migrator, error) {
 	default:
 		return nil, fmt.Errorf("migrations: goose has no dialect for %q", m.vendor)
 	}
-	store, err := database.NewStore(dialect, goose.DefaultTablename)
+	store, err := database.NewStore(dialect, table)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +239,7 @@ func New(db *orm.DB, fsys fs.FS) (*Migrator, error) {
 	}
 	// Go migrations registered globally (goose.AddMigration) are not ours.
 	m.stmts = &statementRecorder{}
-	opts = append(opts, goose.WithDisableGlobalRegistry(true),
+	opts = append(opts, goose.WithTableName(table), goose.WithDisableGlobalRegistry(true),
 		goose.WithVerbose(true), goose.WithSlog(slog.New(m.stmts)))
 	if m.provider, err = goose.NewProvider(dialect, m.db, fsys, opts...); err != nil {
 		m.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
@@ -28,12 +29,13 @@ import (
 // total: the admin shows an order's number, total and items read-only
 // and changes only its status and address. Cancelling (by the action, or
 // by the status on the form) puts the stock back through CancelOrder.
-func init() {
+func registerAdmin(s app.Site) {
+	site := s.(*admin.Site)
 	// Amounts are shown in the shop's currency; inputs and exports keep
 	// plain numbers.
 	admin.DisplayMoney(money, Products.Meta.Field("price"), Products.Meta.Field("sale_price"),
 		Products.Meta.Field("cost_price"), Orders.Meta.Field("total"), OrderItems.Meta.Field("unit_price"))
-	admin.Register(admin.Default, Products, admin.ModelAdmin[Product]{
+	admin.Register(site, Products, admin.ModelAdmin[Product]{
 		Options: admin.Options{
 			ListDisplay:        []string{"name", "sku", "category", "price", "sale_price", "on_sale", "stock", "low_stock", "rating", "is_active"},
 			ListEditable:       []string{"price", "stock"},
@@ -58,13 +60,13 @@ func init() {
 		},
 		Actions: []admin.Action[Product]{{Name: "restock", Label: "Restock selected products up to their reorder level", Run: restockProducts}},
 	})
-	admin.Register(admin.Default, Categories, admin.ModelAdmin[Category]{Options: admin.Options{
+	admin.Register(site, Categories, admin.ModelAdmin[Category]{Options: admin.Options{
 		ListDisplay:        []string{"name", "slug", "parent"},
 		ListFilter:         []string{"parent"},
 		SearchFields:       []string{"name", "slug"},
 		PrepopulatedFields: map[string][]string{"slug": {"name"}},
 	}})
-	admin.Register(admin.Default, Customers, admin.ModelAdmin[Customer]{Options: admin.Options{
+	admin.Register(site, Customers, admin.ModelAdmin[Customer]{Options: admin.Options{
 		ListDisplay:         []string{"user", "phone", "city", "country"},
 		Fields:              []string{"user", "phone", "delivery_name", "address", "address_line2", "city", "postal_code", "country"},
 		SortableBy:          []string{"user"},
@@ -72,7 +74,7 @@ func init() {
 		AutocompleteFields:  []string{"user"},
 		StringSelectRelated: []string{"user"}, // Customer.String is its user's name
 	}})
-	admin.Register(admin.Default, Orders, admin.ModelAdmin[Order]{
+	admin.Register(site, Orders, admin.ModelAdmin[Order]{
 		Options: admin.Options{
 			NoAdd:       true, // PlaceOrder is what makes an order
 			ListDisplay: []string{"reference", "customer", "status", "total", "created_at"},
@@ -102,7 +104,7 @@ func init() {
 		Actions:   []admin.Action[Order]{{Name: "cancel", Label: "Cancel selected orders", Run: cancelOrdersAction}},
 		SaveModel: saveOrder,
 	})
-	admin.Register(admin.Default, Reviews, admin.ModelAdmin[Review]{
+	admin.Register(site, Reviews, admin.ModelAdmin[Review]{
 		Options: admin.Options{
 			ListDisplay:       []string{"title", "product", "customer", "rating", "approved", "created_at"},
 			SortableBy:        []string{"rating", "created_at"},
@@ -114,7 +116,7 @@ func init() {
 		},
 		Actions: []admin.Action[Review]{{Name: "approve", Label: "Approve selected reviews", Run: approveReviews}},
 	})
-	admin.Default.AddView(reportsView)
+	site.AddView(reportsView)
 }
 
 // The Product admin's own filters. "On sale" is ProductQS.OnSale, the

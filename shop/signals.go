@@ -10,14 +10,14 @@ import (
 	"github.com/quarry-go/quarry/orm"
 )
 
-// The shop's receivers, connected when the package loads (Django's
-// AppConfig.ready). They run in the sender's transaction: a failing one
+// connectSignals connects the shop's receivers when the app is installed
+// (Django's AppConfig.ready). They run in the sender's transaction: a failing one
 // undoes the save or the delete.
 //
 // As in Django, QuerySet.Update and BulkCreate send no signal: code that
 // approves or edits reviews in bulk calls RecomputeRating itself, as
 // ApproveReviews (the admin's approve action) does.
-func init() {
+func connectSignals() {
 	auth.Users.PostSave.Connect(createCustomer)
 	Reviews.PreSave.Connect(leaveProduct)
 	Reviews.PostSave.Connect(func(ctx context.Context, e orm.SaveEvent[Review]) error {

@@ -1,34 +1,36 @@
 package main
 
-// The apps web manages are its imports here, as Django's INSTALLED_APPS:
-// importing an app's package defines its models, which makemigrations,
-// migrate and the admin then see.
 import (
-	"context"
+	"github.com/riverqueue/river"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/auth"
-	_ "github.com/quarry-go/quarry/blog" // posts, comments, profiles
+	"github.com/quarry-go/quarry/blog"
+	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/jobs/jobsadmin"
-	"github.com/quarry-go/quarry/orm"
-	_ "github.com/quarry-go/quarry/shop" // catalog, customers, orders, reviews
+	"github.com/quarry-go/quarry/manage"
+	"github.com/quarry-go/quarry/shop"
 )
 
-func init() {
-	// The job queue is not a model: its page in the admin is added here.
-	admin.Default.AddView(jobsadmin.View)
-	// Staff reset a forgotten password as everyone does (newServer mounts
-	// auth.Accounts).
-	admin.Default.PasswordResetURL = "/accounts/password_reset/"
-}
-
-// afterMigrate is Django's post_migrate: once the auth tables exist, every
-// model has its view/add/change/delete permissions. It is quiet and
-// idempotent, so it runs after every migrate and at every start.
-func afterMigrate(ctx context.Context, db *orm.DB) error {
-	ctx = orm.WithDB(ctx, db)
-	if !hasTable(ctx, "auth_permission") {
-		return nil // migrated back before auth, or from another folder (--dir)
-	}
-	return auth.SyncPermissions(ctx)
+// project is Quarry's site: the apps it installs, as Django's
+// INSTALLED_APPS, and its own commands.
+var project = manage.Project{
+	Name: "web",
+	Apps: []app.App{
+		auth.App,
+		admin.App,
+		jobs.App,
+		jobsadmin.App,
+		blog.App, // posts, comments, profiles
+		shop.App, // catalog, customers, orders, reviews
+	},
+	Commands: []manage.Command{
+		{Name: "demo", Summary: "serve with demo content: migrate, seed the blog and the shop, make a demo shopper", Run: runDemo},
+		{Name: "seed", Summary: "fill the database with demo blog posts, products, customers, orders and reviews (idempotent)", Run: runSeed},
+	},
+	Jobs: func(_ *river.Workers, s app.Server) {
+		// Orders are confirmed by mail, queued with the order.
+		shop.OnOrderPlaced = shop.ConfirmByMail(s.Name, s.URL)
+	},
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/quarry-go/quarry/manage"
 	"strings"
 	"testing"
 
@@ -57,9 +58,9 @@ func TestChangePassword(t *testing.T) {
 		change := func(input string, args ...string) (stdout, stderr string, err error) {
 			t.Helper()
 			var out, errOut bytes.Buffer
-			env := &environment{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] },
-				interactive: true, stdin: strings.NewReader(input)}
-			err = runChangePassword(context.Background(), env, append([]string{"--database", url}, args...))
+			env := &manage.Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return vars[k] },
+				Interactive: true, Stdin: strings.NewReader(input)}
+			err = project.Call(context.Background(), env, "changepassword", append([]string{"--database", url}, args...)...)
 			return out.String(), errOut.String(), err
 		}
 
@@ -75,8 +76,8 @@ func TestChangePassword(t *testing.T) {
 			t.Fatalf("no username: exit %d, want 2; stderr:\n%s", code, stderr)
 		}
 		var out, errOut bytes.Buffer
-		env := &environment{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader("new password\nnew password\n")}
-		if err := runChangePassword(context.Background(), env, []string{"--database", url, "bob"}); err == nil || !strings.Contains(err.Error(), "terminal") {
+		env := &manage.Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return vars[k] }, Stdin: strings.NewReader("new password\nnew password\n")}
+		if err := project.Call(context.Background(), env, "changepassword", "--database", url, "bob"); err == nil || !strings.Contains(err.Error(), "terminal") {
 			t.Fatalf("without a terminal: %v, want it refused", err)
 		}
 

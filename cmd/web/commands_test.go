@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,9 +27,9 @@ func TestHelp(t *testing.T) {
 			if !strings.HasPrefix(stdout, "Usage: web [COMMAND] [FLAGS]") {
 				t.Errorf("stdout does not start with the usage line:\n%s", stdout)
 			}
-			for _, c := range commands() {
-				if !strings.Contains(stdout, "  "+c.name+" ") || !strings.Contains(stdout, c.summary) {
-					t.Errorf("help does not list %q with its summary %q:\n%s", c.name, c.summary, stdout)
+			for _, c := range project.CommandList() {
+				if !strings.Contains(stdout, "  "+c.Name+" ") || !strings.Contains(stdout, c.Summary) {
+					t.Errorf("help does not list %q with its summary %q:\n%s", c.Name, c.Summary, stdout)
 				}
 			}
 		})
@@ -53,20 +51,20 @@ func TestHelpCommand(t *testing.T) {
 // TestCommandsAreWellFormed guards the table that later commands are added to.
 func TestCommandsAreWellFormed(t *testing.T) {
 	seen := map[string]bool{}
-	for _, c := range commands() {
+	for _, c := range project.CommandList() {
 		switch {
-		case c.name == "" || strings.HasPrefix(c.name, "-"):
-			t.Errorf("command %q: a name must be non-empty and not look like a flag", c.name)
-		case seen[c.name]:
-			t.Errorf("command %q is listed twice", c.name)
-		case c.summary == "" || strings.Contains(c.summary, "\n"):
-			t.Errorf("command %q: summary must be one non-empty line", c.name)
-		case c.run == nil:
-			t.Errorf("command %q has no run function", c.name)
+		case c.Name == "" || strings.HasPrefix(c.Name, "-"):
+			t.Errorf("command %q: a name must be non-empty and not look like a flag", c.Name)
+		case seen[c.Name]:
+			t.Errorf("command %q is listed twice", c.Name)
+		case c.Summary == "" || strings.Contains(c.Summary, "\n"):
+			t.Errorf("command %q: summary must be one non-empty line", c.Name)
+		case c.Run == nil:
+			t.Errorf("command %q has no run function", c.Name)
 		}
-		seen[c.name] = true
+		seen[c.Name] = true
 	}
-	if !seen[defaultCommand] {
+	if defaultCommand := "serve"; !seen[defaultCommand] {
 		t.Errorf("default command %q is not in the table", defaultCommand)
 	}
 }
@@ -98,71 +96,6 @@ func TestUsageErrors(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestBaseConfig(t *testing.T) {
-	tests := []struct {
-		name      string
-		vars      map[string]string
-		args      []string
-		wantURL   string
-		wantLevel slog.Level
-		wantErr   bool
-	}{
-		{name: "defaults", wantURL: "sqlite:db.sqlite3", wantLevel: slog.LevelInfo},
-		{
-			name:      "environment",
-			vars:      map[string]string{"DATABASE_URL": "postgres://u@h/d", "LOG_LEVEL": "DEBUG"},
-			wantURL:   "postgres://u@h/d",
-			wantLevel: slog.LevelDebug,
-		},
-		{
-			name:      "flags win over environment",
-			vars:      map[string]string{"DATABASE_URL": "postgres://u@h/d", "LOG_LEVEL": "warn"},
-			args:      []string{"--database", "sqlite:other.sqlite3", "--debug"},
-			wantURL:   "sqlite:other.sqlite3",
-			wantLevel: slog.LevelDebug,
-		},
-		{name: "bad LOG_LEVEL", vars: map[string]string{"LOG_LEVEL": "loud"}, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			env := &environment{stdout: t.Output(), stderr: t.Output(), getenv: func(k string) string { return tt.vars[k] }}
-			fs := flag.NewFlagSet("test", flag.ContinueOnError)
-			var cfg baseConfig
-			cfg.register(fs, env)
-			if err := fs.Parse(tt.args); err != nil {
-				t.Fatal(err)
-			}
-			err := cfg.resolve(env)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatal("resolve succeeded, want an error")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cfg.databaseURL != tt.wantURL || cfg.logLevel != tt.wantLevel {
-				t.Errorf("got URL %q level %v, want %q %v", cfg.databaseURL, cfg.logLevel, tt.wantURL, tt.wantLevel)
-			}
-		})
-	}
-}
-
-func TestRedact(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"postgres://quarry:s3cret@db:5432/quarry?sslmode=disable", "postgres://quarry:xxxxx@db:5432/quarry?sslmode=disable"},
-		{"postgres://postgres@127.0.0.1/test", "postgres://postgres@127.0.0.1/test"},
-		{"sqlite:db.sqlite3", "sqlite:db.sqlite3"},
-		{"postgres://u:s3cret@[bad", "(unparsable URL)"},
-	}
-	for _, tt := range tests {
-		if got := redact(tt.in); got != tt.want {
-			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }
 

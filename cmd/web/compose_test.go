@@ -64,7 +64,7 @@ func TestComposeFile(t *testing.T) {
 		}
 		u, err := url.Parse(*dsn)
 		if err != nil || u.Scheme != "postgres" || u.Hostname() != "db" {
-			t.Errorf("web DATABASE_URL = %q, want postgres://…@db…", redact(*dsn))
+			t.Errorf("web DATABASE_URL is not postgres://…@db…")
 		}
 		if dep, ok := web.DependsOn["db"]; !ok || dep.Condition != types.ServiceConditionHealthy {
 			t.Errorf("web depends_on = %+v, want db with condition %s", web.DependsOn, types.ServiceConditionHealthy)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/quarry-go/quarry/manage"
 	"strings"
 	"testing"
 
@@ -49,10 +50,10 @@ func TestCreateSuperuser(t *testing.T) {
 		// On a terminal: the passwords must match, a short one is refused
 		// and asked again, then the user is made.
 		var out, errOut bytes.Buffer
-		env := &environment{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, interactive: true,
-			stdin: strings.NewReader("admin\nadmin@example.com\nsecret-one\nsecret-two\nadmin\nadmin@example.com\nshort\nshort\nn\nlong enough pw\nlong enough pw\n")}
-		if err := runCreateSuperuser(context.Background(), env, []string{"--database", url}); err != nil {
-			t.Fatalf("interactive: %v\n%s", err, errOut.String())
+		env := &manage.Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return vars[k] }, Interactive: true,
+			Stdin: strings.NewReader("admin\nadmin@example.com\nsecret-one\nsecret-two\nadmin\nadmin@example.com\nshort\nshort\nn\nlong enough pw\nlong enough pw\n")}
+		if err := project.Call(context.Background(), env, "createsuperuser", []string{"--database", url}...); err != nil {
+			t.Fatalf("Interactive: %v\n%s", err, errOut.String())
 		}
 		for _, want := range []string{"Your passwords didn't match.", "This password is too short."} {
 			if !strings.Contains(errOut.String(), want) {
@@ -72,8 +73,8 @@ func TestCreateSuperuser(t *testing.T) {
 		// On a terminal the person typing may overrule them, as in Django.
 		out.Reset()
 		errOut.Reset()
-		env.stdin = strings.NewReader("operator\n\noperator1\noperator1\ny\n")
-		if err := runCreateSuperuser(context.Background(), env, []string{"--database", url}); err != nil {
+		env.Stdin = strings.NewReader("operator\n\noperator1\noperator1\ny\n")
+		if err := project.Call(context.Background(), env, "createsuperuser", []string{"--database", url}...); err != nil {
 			t.Fatalf("bypass: %v\n%s", err, errOut.String())
 		}
 		if !strings.Contains(errOut.String(), "The password is too similar to the username.") ||

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"strings"
 	"testing"
 
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 )
@@ -21,4 +24,40 @@ func eachDatabase(t *testing.T, fn func(t *testing.T, db *orm.DB)) {
 func openSQLite(t *testing.T) *orm.DB {
 	t.Helper()
 	return orm.FromContext(ormtest.Open(t, "sqlite"))
+}
+
+// eachMigrationDB runs fn once per engine with the URL of an empty database
+// of its own.
+func eachMigrationDB(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Helper()
+	for _, vendor := range ormtest.Vendors {
+		t.Run(vendor, func(t *testing.T) { fn(t, migrationDBURL(t, vendor)) })
+	}
+}
+
+func migrationDBURL(t *testing.T, vendor string) string {
+	t.Helper()
+	return migrationstest.URL(t, vendor)
+}
+
+// webAt runs web against the database at url and fails the test unless the
+// exit code is want.
+func webAt(t *testing.T, url string, want int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	code, stdout, stderr := runWeb(t, t.Context(), map[string]string{"DATABASE_URL": url}, args...)
+	if code != want {
+		t.Fatalf("web %s: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
+// openAt opens the database at url for checks, as the ORM sees it.
+func openAt(t *testing.T, url string) context.Context {
+	t.Helper()
+	db, err := orm.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return orm.WithDB(context.Background(), db)
 }

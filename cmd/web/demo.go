@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/manage"
 	"github.com/quarry-go/quarry/orm"
 )
 
@@ -19,11 +20,11 @@ const (
 // runDemo is serve on a database filled with demo content: it migrates,
 // seeds the blog and the shop (idempotently, so restarting keeps what was
 // done in the browser), makes a shopper to sign in as, and serves.
-func runDemo(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "demo")
+func runDemo(ctx context.Context, env *manage.Env, args []string) error {
+	fs := env.FlagSet("demo")
 	var counts seedCounts
 	counts.register(fs)
-	return startServer(ctx, env, fs, args, func() bool { return true }, func(ctx context.Context, db *orm.DB) error {
+	return env.Serve(ctx, fs, args, func() bool { return true }, func(ctx context.Context, db *orm.DB) error {
 		ctx = orm.WithDB(ctx, db)
 		if err := seed(ctx, env, counts); err != nil {
 			return err
@@ -31,7 +32,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 		if err := demoShopper(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "Shop and comment as %q with the password %q.\n", demoUsername, demoPassword)
+		fmt.Fprintf(env.Stdout, "Shop and comment as %q with the password %q.\n", demoUsername, demoPassword)
 		return nil
 	})
 }

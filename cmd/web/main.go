@@ -1,24 +1,9 @@
 // Command web is Quarry's one binary, the counterpart of Django's manage.py:
-// `web serve` runs the site, and later commands manage the database.
-// `web help` lists them. The commands live in commands.go.
+// `web serve` runs the site, and the other commands manage the database.
+// `web help` lists them. It is a project built with package manage: its
+// apps are listed in apps.go, and its own commands (demo, seed) beside it.
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "github.com/quarry-go/quarry/manage"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// After the first signal starts a graceful shutdown, restore the
-		// default handling so that a second Ctrl-C ends the process at once.
-		<-ctx.Done()
-		stop()
-	}()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
-}
+func main() { manage.Main(project) }

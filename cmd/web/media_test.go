@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/quarry-go/quarry/manage"
 	"image"
 	"image/png"
 	"io"
@@ -34,7 +35,7 @@ func useMedia(t *testing.T, files map[string][]byte) string {
 	if err := os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("TOP SECRET"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	orm.SetMedia(root, mediaPrefix)
+	orm.SetMedia(root, "/media/")
 	t.Cleanup(func() { orm.SetMedia("media", "/media/") })
 	return root
 }
@@ -171,14 +172,14 @@ func TestMediaRootFlag(t *testing.T) {
 		{nil, map[string]string{"MEDIA_ROOT": dir}, dir},
 		{[]string{"--media", filepath.Join(dir, "flag")}, map[string]string{"MEDIA_ROOT": dir}, filepath.Join(dir, "flag")},
 	} {
-		env := &environment{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return tt.env[k] }}
-		fs := newFlagSet(env, "test")
-		var cfg baseConfig
-		cfg.register(fs, env)
+		env := &manage.Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return tt.env[k] }}
+		fs := env.FlagSet("test")
+		var cfg manage.Config
+		cfg.Register(fs, env)
 		if err := fs.Parse(tt.args); err != nil {
 			t.Fatal(err)
 		}
-		if err := cfg.resolve(env); err != nil {
+		if err := cfg.Resolve(env); err != nil {
 			t.Fatal(err)
 		}
 		s, ok := orm.DefaultStorage().(*orm.FileSystemStorage)

@@ -4,17 +4,38 @@ import (
 	"context"
 	"testing"
 
+	"github.com/quarry-go/quarry/migrations"
 	"github.com/quarry-go/quarry/orm"
 )
 
-// Migration 00019 gives the orders placed before references the reference
+// Migration 00019 of the single history (package migrations, before each
+// app had its own) gives the orders placed before references the reference
 // their pages showed (the number's first 8 characters, in capitals) and,
 // where two numbers begin alike, the later one its whole number; the
 // unique constraint then holds, and the orders' pages keep their names.
 func TestMigrationBackfillsOrderReferences(t *testing.T) {
 	eachMigrationDB(t, func(t *testing.T, url string) {
-		webAt(t, url, 0, "migrate", "8")
 		ctx := openAt(t, url)
+		files, err := migrations.FS(orm.FromContext(ctx).Vendor())
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy, err := migrations.New(orm.FromContext(ctx), files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer legacy.Close()
+		to := func(v string) {
+			t.Helper()
+			mig, err := legacy.Lookup(v)
+			if err == nil {
+				_, err = legacy.To(ctx, nil, mig)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		to("8")
 		exec := func(q string, args ...any) {
 			t.Helper()
 			if _, err := orm.Exec(ctx, q, args...); err != nil {
@@ -33,7 +54,7 @@ func TestMigrationBackfillsOrderReferences(t *testing.T) {
 				VALUES (?, ?, 1, 'pending', '1 Main St', 10, CURRENT_TIMESTAMP)`, i+1, number)
 		}
 
-		webAt(t, url, 0, "migrate")
+		to("20")
 		want := []string{"4103E163", "4103E163000040008000000000000002", "9ABCDEF0"}
 		checkReferences(t, ctx, want)
 		// A new order cannot take a reference an old one has.
@@ -44,7 +65,10 @@ func TestMigrationBackfillsOrderReferences(t *testing.T) {
 		}
 
 		// Down and up again: the same references, from the same numbers.
-		webAt(t, url, 0, "migrate", "8")
+		to("8")
+		to("20")
+		checkReferences(t, ctx, want)
+		// Carried over to the apps' own migrations, the rows stay.
 		webAt(t, url, 0, "migrate")
 		checkReferences(t, ctx, want)
 	})

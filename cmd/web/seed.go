@@ -13,6 +13,7 @@ import (
 
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/blog"
+	"github.com/quarry-go/quarry/manage"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/shop"
 )
@@ -35,20 +36,20 @@ func (s *seedCounts) register(fs interface {
 // runSeed fills the database with demo content for the blog and the shop.
 // It is idempotent: what exists is kept, so running it again (or with
 // larger counts) only adds what is missing.
-func runSeed(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "seed")
-	var cfg baseConfig
-	cfg.register(fs, env)
+func runSeed(ctx context.Context, env *manage.Env, args []string) error {
+	fs := env.FlagSet("seed")
+	var cfg manage.Config
+	cfg.Register(fs, env)
 	var counts seedCounts
 	counts.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := manage.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if counts.posts < 0 || counts.products < 0 || counts.customers < 0 || counts.orders < 0 || counts.reviews < 0 {
-		fmt.Fprintln(env.stderr, "web seed: counts cannot be negative")
-		return errUsage
+		fmt.Fprintln(env.Stderr, "web seed: counts cannot be negative")
+		return manage.ErrUsage
 	}
-	ctx, done, err := cfg.connect(ctx, env)
+	ctx, done, err := cfg.Connect(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -56,19 +57,19 @@ func runSeed(ctx context.Context, env *environment, args []string) error {
 	return seed(ctx, env, counts)
 }
 
-func seed(ctx context.Context, env *environment, counts seedCounts) error {
+func seed(ctx context.Context, env *manage.Env, counts seedCounts) error {
 	for _, table := range []string{"blog_post", "shop_product"} {
-		if !hasTable(ctx, table) {
+		if !manage.HasTable(ctx, table) {
 			return errors.New("the database has no " + table + " table yet: run `web migrate` first")
 		}
 	}
 	start := time.Now()
-	posts := newProgress(env.stderr, "posts")
+	posts := newProgress(env.Stderr, "posts")
 	if err := blog.Seed(ctx, blog.SeedOptions{Posts: counts.posts, Progress: posts.update}); err != nil {
 		return fmt.Errorf("blog: %w", err)
 	}
 	posts.finish()
-	shopProgress := newProgress(env.stderr, "shop")
+	shopProgress := newProgress(env.Stderr, "shop")
 	report, err := shop.Seed(ctx, shop.SeedOptions{Products: counts.products, Customers: counts.customers,
 		Orders: counts.orders, Reviews: counts.reviews, Progress: shopProgress.update})
 	if err != nil {
@@ -80,7 +81,7 @@ func seed(ctx context.Context, env *environment, counts seedCounts) error {
 	if err := orm.Analyze(ctx, append(append(auth.Models(), blog.Models()...), shop.Models()...)...); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Seeded in %s: the blog has %d posts; the shop made %d products, %d customers, %d orders and %d reviews (existing ones kept).\n",
+	fmt.Fprintf(env.Stdout, "Seeded in %s: the blog has %d posts; the shop made %d products, %d customers, %d orders and %d reviews (existing ones kept).\n",
 		time.Since(start).Round(time.Millisecond), counts.posts, report.Products, report.Customers, report.Orders, report.Reviews)
 	return nil
 }

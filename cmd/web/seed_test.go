@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/quarry-go/quarry/manage"
 	"io"
 	"net/http"
 	"os"
@@ -144,14 +145,14 @@ func TestDemo(t *testing.T) {
 			}
 			paths = append(paths, thumb)
 		}
-		if strings.HasPrefix(path, mediaPrefix) && resp.Header.Get("Content-Type") != "image/jpeg" {
+		if strings.HasPrefix(path, "/media/") && resp.Header.Get("Content-Type") != "image/jpeg" {
 			t.Errorf("GET %s: Content-Type %q", path, resp.Header.Get("Content-Type"))
 		}
 	}
 	cancel()
 	select {
 	case <-done:
-	case <-time.After(shutdownTimeout + 2*time.Second):
+	case <-time.After(manage.ShutdownTimeout + 2*time.Second):
 		t.Fatal("demo did not stop")
 	}
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/quarry-go/quarry/manage"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -88,7 +89,7 @@ func TestServe(t *testing.T) {
 		if code != 0 {
 			t.Errorf("exit code = %d, want 0; stderr:\n%s", code, stderr.String())
 		}
-	case <-time.After(shutdownTimeout + 2*time.Second):
+	case <-time.After(manage.ShutdownTimeout + 2*time.Second):
 		t.Fatalf("serve did not stop after cancel; stderr:\n%s", stderr.String())
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {

@@ -5,7 +5,11 @@ package migrationstest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"io"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/quarry-go/quarry/migrations"
@@ -40,4 +44,37 @@ func Open(t testing.TB, vendor string) context.Context {
 		t.Fatal(err)
 	}
 	return ctx
+}
+
+// URL is the address of a new, empty database of the vendor, dropped when
+// the test ends: a file in the test's temporary folder for SQLite, and for
+// PostgreSQL a schema of its own in QUARRY_TEST_POSTGRES's database, set
+// as the search_path, so that each test has its own goose version tables.
+func URL(t testing.TB, vendor string) string {
+	t.Helper()
+	if vendor == "sqlite" {
+		return "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite3")
+	}
+	url := ormtest.PostgresURL(t)
+	admin, err := orm.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx := orm.WithDB(context.Background(), admin)
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "quarry_migrate_" + hex.EncodeToString(b[:])
+	if _, err := orm.Exec(actx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		orm.Exec(actx, "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "search_path=" + schema
 }
