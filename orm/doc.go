@@ -205,12 +205,14 @@
 //	post.author                                post.Author.Get(ctx) (one query, unless loaded)
 //	post.tags.add(a, b) / remove / set / clear post.Tags.Add(ctx, a, b) / Remove / Set / Clear
 //	post.tags.all()                            post.Tags.All(ctx), post.Tags.Query() to filter further
-//	user.posts.filter(…)                       Posts.Objects().Filter(orm.Q{"author": user}, …)
+//	user.posts (the related manager)           var PostsOf = orm.ReverseOf[User](Posts, "author"), declared once
+//	user.posts.all()                           PostsOf.All(ctx, user) (from a prefetch when there was one)
+//	user.posts.filter(…)                       PostsOf.Of(user).Filter(…), or Posts.Objects().Filter(orm.Q{"author": user}, …)
 //	tag.posts.all()                            Posts.Objects().Filter(orm.Q{"tags": tag})
 //	filter(author__username="alice")           Filter(orm.Q{"author__username": "alice"}), any depth, both directions
 //	select_related("author__profile")          SelectRelated("author__profile")
 //	prefetch_related("tags", Prefetch(…))      PrefetchRelated("tags", orm.Prefetch{Lookup: …, QuerySet: …, ToAttr: …})
-//	user.posts.all() after prefetch            orm.Prefetched[Post](user, "posts")
+//	user.posts.all() after prefetch            PostsOf.All(ctx, user), or orm.Prefetched[Post](user, "posts")
 //	on_delete=PROTECT / RESTRICT / SET_NULL …  orm.Protect, orm.Restrict, orm.SetNull, orm.SetDefault, orm.OnDeleteSet(fn), orm.DoNothing
 //	the admin's "are you sure?" page           qs.DeletePreview(ctx), Posts.DeletePreview(ctx, post)
 //

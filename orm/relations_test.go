@@ -667,3 +667,58 @@ func TestSelectRelatedReverseOneToOne(t *testing.T) {
 		}
 	})
 }
+
+// relPostsOf is user.posts as Go has it: declared once beside the model
+// that holds the key.
+var relPostsOf = orm.ReverseOf[RelUser](RelPosts, "author")
+
+func TestReverseOf(t *testing.T) {
+	ormtest.Each(t, relModels, func(t *testing.T, ctx context.Context) {
+		alice, bob, carol := relFixture(t, ctx)
+		titles := func(posts []*RelPost, err error) []string {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, p := range posts {
+				out = append(out, p.Title)
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got := titles(relPostsOf.All(ctx, alice)); !slices.Equal(got, []string{"Django ORM", "Django tips"}) {
+			t.Errorf("alice's posts = %q", got)
+		}
+		if got := titles(relPostsOf.All(ctx, carol)); len(got) != 0 {
+			t.Errorf("carol's posts = %q", got)
+		}
+		n, err := relPostsOf.Of(bob).Filter(orm.Q{"view_count__gt": 1000}).Count(ctx)
+		if err != nil || n != 1 {
+			t.Errorf("bob's popular posts = %d, %v", n, err)
+		}
+		// From a prefetch: no query.
+		users, err := RelUsers.Objects().PrefetchRelated("posts").OrderBy("username").All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ormtest.AssertNumQueries(t, ctx, 0, func(ctx context.Context) {
+			if got := titles(relPostsOf.All(ctx, users[0])); len(got) != 2 {
+				t.Errorf("alice's prefetched posts = %q", got)
+			}
+		})
+		// An unsaved user has no posts to read: an error, not every post
+		// with a zero key.
+		if _, err := relPostsOf.All(ctx, &RelUser{Username: "dave"}); err == nil || !strings.Contains(err.Error(), "needs a saved") {
+			t.Errorf("posts of an unsaved user: %v", err)
+		}
+	})
+	for name, f := range map[string]func(){
+		"no such key":  func() { orm.ReverseOf[RelUser](RelPosts, "title") },
+		"other target": func() { orm.ReverseOf[RelCategory](RelPosts, "author") },
+	} {
+		if msg, ok := recoverPanic(t, f); !ok || !strings.Contains(msg, "ReverseOf") {
+			t.Errorf("%s: panic %q (%v)", name, msg, ok)
+		}
+	}
+}
