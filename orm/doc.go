@@ -101,7 +101,9 @@
 //
 //	qs.aggregate(total=Count("id"),            row, err := qs.Aggregate(ctx, orm.A{"total": orm.Count("id"),
 //	    avg=Avg("view_count"))                     "avg": orm.Avg("view_count")}); row.Scan(&stats)
-//	annotate(n=Count("posts"))                 Annotate(orm.A{"n": orm.Count("posts")}); orm.Annotation[int64](user, "n")
+//	annotate(n=Count("posts"))                 Annotate(orm.A{"n": orm.Count("posts")}).Scan(ctx, &rows), rows a
+//	                                           []struct{ *User; N int64 }: typed, no lookup by name per read;
+//	                                           or All, then orm.Annotation[int64](user, "n")
 //	.filter(n__gte=5) / .order_by("-n")        .Filter(orm.Q{"n__gte": 5}) (HAVING) / .OrderBy("-n")
 //	Count("items__product", distinct=True)     orm.Count("items__product", orm.Distinct())
 //	Count("id", filter=Q(is_active=True))      orm.Count("id", orm.Where(orm.Q{"is_active": true}))
