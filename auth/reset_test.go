@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/internal/smtptest"
+	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 )
@@ -21,7 +23,7 @@ var resetLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+(/accounts/reset/[A-Z
 // new password; other sessions end, the link works once, and the page
 // never tells whether an address has an account.
 func TestPasswordResetByMail(t *testing.T) {
-	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, []app.App{App, jobs.App}, func(t *testing.T, ctx context.Context) {
 		smtp := smtptest.Deliver(t, ctx, "Quarry <noreply@example.com>")
 		ann, err := CreateUser(ctx, "ann", "Ann@Example.com", "correct horse battery")
 		if err != nil {
@@ -87,7 +89,7 @@ func TestPasswordResetByMail(t *testing.T) {
 // older than ResetTimeout; a request whose Host is not this machine sends
 // no link unless SiteURL says where the site is.
 func TestPasswordResetLinkLimits(t *testing.T) {
-	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, []app.App{App, jobs.App}, func(t *testing.T, ctx context.Context) {
 		u, err := CreateUser(ctx, "bob", "bob@example.com", "correct horse battery")
 		if err != nil {
 			t.Fatal(err)
@@ -142,7 +144,7 @@ func TestPasswordResetLinkLimits(t *testing.T) {
 // email address, twenty from one client, the same whether the address has
 // an account.
 func TestPasswordResetThrottled(t *testing.T) {
-	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, []app.App{App, jobs.App}, func(t *testing.T, ctx context.Context) {
 		b := newBrowser(t, ctx)
 		ask := func(email string, want int) {
 			t.Helper()
@@ -168,7 +170,7 @@ func TestPasswordResetThrottled(t *testing.T) {
 // Without SiteURL, a request whose Host names another site mails no link:
 // the link would carry the token to that site.
 func TestPasswordResetIgnoresAForgedHost(t *testing.T) {
-	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, []app.App{App, jobs.App}, func(t *testing.T, ctx context.Context) {
 		if _, err := CreateUser(ctx, "cat", "cat@example.com", "correct horse battery"); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/internal/smtptest"
 	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/mail"
@@ -28,7 +29,7 @@ func message(subject string) mail.Message {
 // enqueued in one that commits is, through a real SMTP server, and a
 // temporary refusal is retried.
 func TestMailIsSentOnceCommitted(t *testing.T) {
-	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, []app.App{jobs.App}, func(t *testing.T, ctx context.Context) {
 		srv := smtptest.Start(t)
 		errBoom := errors.New("the order failed")
 		err := orm.Atomic(ctx, func(ctx context.Context) error {
@@ -83,7 +84,7 @@ func TestMailIsSentOnceCommitted(t *testing.T) {
 // A message the server refuses for good is not retried, and the admin's
 // list of failed jobs shows it.
 func TestFailedJobsAreListed(t *testing.T) {
-	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, []app.App{jobs.App}, func(t *testing.T, ctx context.Context) {
 		srv := smtptest.Start(t)
 		backend := srv.Backend()
 		backend.Password = "wrong" // 535: permanent

@@ -8,8 +8,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/internal/smtptest"
+	"github.com/quarry-go/quarry/jobs"
 	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/shop"
@@ -19,7 +22,7 @@ import (
 // queued with the order, so an order refused for want of stock mails
 // nothing, and a customer without an address gets none.
 func TestOrderConfirmedByMail(t *testing.T) {
-	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, []app.App{auth.App, admin.App, jobs.App, shop.App}, func(t *testing.T, ctx context.Context) {
 		shop.OnOrderPlaced = shop.ConfirmByMail("Quarry Shop", "https://shop.example.com")
 		defer func() { shop.OnOrderPlaced = nil }()
 

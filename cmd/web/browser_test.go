@@ -44,7 +44,7 @@ func TestBrowserSite(t *testing.T) {
 	}
 	for _, vendor := range ormtest.Vendors {
 		t.Run(vendor, func(t *testing.T) {
-			ctx := migrationstest.Open(t, vendor)
+			ctx := migrationstest.Open(t, vendor, project.Apps...)
 			orm.SetMedia(t.TempDir(), "/media/")
 			defer orm.SetMedia("media", "/media/")
 			post, lamp, desk := siteFixtures(t, ctx)

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/internal/smtptest"
 	"github.com/quarry-go/quarry/jobs"
@@ -25,7 +26,7 @@ import (
 // The failed-jobs page shows a superuser what failed and why, never the
 // mail's body; other staff are refused.
 func TestFailedJobsPage(t *testing.T) {
-	migrationstest.Each(t, func(t *testing.T, ctx context.Context) {
+	migrationstest.Each(t, []app.App{auth.App, admin.App, jobs.App}, func(t *testing.T, ctx context.Context) {
 		srv := smtptest.Start(t)
 		backend := srv.Backend()
 		backend.Password = "wrong"

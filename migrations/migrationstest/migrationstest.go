@@ -1,6 +1,7 @@
-// Package migrationstest gives tests a fresh database of each engine with
-// every migration applied: the schema the app runs on, River's job queue
-// included, rather than tables made from a few models.
+// Package migrationstest gives tests a fresh database of each engine
+// migrated by the apps' own migrations, in dependency order: the schema
+// those apps run on, River's job queue included when the jobs app is
+// among them, rather than tables made from a few models.
 package migrationstest
 
 import (
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quarry-go/quarry/app"
 	"github.com/quarry-go/quarry/migrations"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
@@ -19,29 +21,41 @@ import (
 
 // Each runs fn as a subtest on each engine the tests reach (SQLite, and
 // PostgreSQL when QUARRY_TEST_POSTGRES names one), with a context
-// carrying a migrated database that is dropped when the test ends.
-func Each(t *testing.T, fn func(t *testing.T, ctx context.Context)) {
+// carrying a database the apps migrated, dropped when the test ends.
+func Each(t *testing.T, apps []app.App, fn func(t *testing.T, ctx context.Context)) {
 	t.Helper()
 	for _, vendor := range ormtest.Vendors {
-		t.Run(vendor, func(t *testing.T) { fn(t, Open(t, vendor)) })
+		t.Run(vendor, func(t *testing.T) { fn(t, Open(t, vendor, apps...)) })
 	}
 }
 
-// Open is a migrated database of the vendor in a context.
-func Open(t testing.TB, vendor string) context.Context {
+// Open is a database of the vendor in a context, with every migration of
+// the apps applied, each app's after those of the apps it requires (all
+// of which must be given).
+func Open(t testing.TB, vendor string, apps ...app.App) context.Context {
 	t.Helper()
+	sorted, err := app.Sort(apps)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := ormtest.Open(t, vendor)
-	files, err := migrations.FS(vendor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrations.New(orm.FromContext(ctx), files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if _, err := m.Up(ctx, io.Discard); err != nil {
-		t.Fatal(err)
+	for _, a := range sorted {
+		if a.Migrations == nil {
+			continue
+		}
+		files, err := migrations.Sub(a.Migrations, vendor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := migrations.NewWithTable(orm.FromContext(ctx), files, a.Table())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = m.Up(ctx, io.Discard)
+		m.Close()
+		if err != nil {
+			t.Fatalf("migrating %s: %v", a.Label, err)
+		}
 	}
 	return ctx
 }
