@@ -38,13 +38,8 @@ func (s *Site) passwordPost(r *request, u *auth.User) error {
 		return logAction(ctx, r.user, r.e.meta, u.ID, r.e.model.String(u), Change,
 			changeMessage([]string{r.e.meta.Field("password").VerboseName}))
 	})
-	switch {
-	case errors.Is(err, auth.ErrSessionEnded):
-		// Signed out in another tab meanwhile: nothing was changed.
-		r.c.SetCookie(auth.Cookie(r.sess, r.site.secure(r.c)))
-		return r.c.Redirect(http.StatusSeeOther, "/admin/login/?next="+url.QueryEscape(r.c.Request().URL.RequestURI()))
-	case err != nil:
-		return err
+	if err != nil {
+		return r.passwordNotChanged(err)
 	}
 	if err := r.message("success", "Password changed successfully."); err != nil {
 		return err
@@ -53,6 +48,17 @@ func (s *Site) passwordPost(r *request, u *auth.User) error {
 		r.c.SetCookie(auth.Cookie(keep, r.site.secure(r.c)))
 	}
 	return r.redirect(r.e.objectURL(u.ID, "change/"))
+}
+
+// passwordNotChanged answers a password change that failed with err. A
+// session that ended meanwhile (signed out in another tab) changed
+// nothing: the browser is asked to sign in again.
+func (r *request) passwordNotChanged(err error) error {
+	if !errors.Is(err, auth.ErrSessionEnded) {
+		return err
+	}
+	r.c.SetCookie(auth.Cookie(r.sess, r.site.secure(r.c)))
+	return r.c.Redirect(http.StatusSeeOther, "/admin/login/?next="+url.QueryEscape(r.c.Request().URL.RequestURI()))
 }
 
 // passwordErrors checks the two inputs as Django's SetPasswordMixin does:
@@ -122,14 +128,8 @@ func (s *Site) ownPasswordPost(r *request) error {
 	if len(errs) > 0 {
 		return r.renderOwnPassword(errs)
 	}
-	_, err := r.site.Store.ChangePassword(r.ctx, r.user, p1, r.sess)
-	switch {
-	case errors.Is(err, auth.ErrSessionEnded):
-		// Signed out in another tab meanwhile: nothing was changed.
-		r.c.SetCookie(auth.Cookie(r.sess, r.site.secure(r.c)))
-		return r.c.Redirect(http.StatusSeeOther, "/admin/login/?next="+url.QueryEscape(r.c.Request().URL.RequestURI()))
-	case err != nil:
-		return err
+	if _, err := r.site.Store.ChangePassword(r.ctx, r.user, p1, r.sess); err != nil {
+		return r.passwordNotChanged(err)
 	}
 	r.c.SetCookie(auth.Cookie(r.sess, r.site.secure(r.c)))
 	return r.redirect("/admin/password_change/done/")
