@@ -131,6 +131,9 @@ type form struct {
 	// page is set on forms bound from an admin page, which sends the
 	// initial-<name> inputs; a CSV row has none to read.
 	page bool
+	// asNewOf is the object whose change form was posted with "Save as
+	// new", when this form adds its copy.
+	asNewOf any
 }
 
 func (e *entry) newForm(obj any, adding bool, prefix string) *form {

@@ -130,6 +130,16 @@ type Options struct {
 	// SaveOnTop repeats the save buttons above the form, for long forms
 	// (Django's save_on_top).
 	SaveOnTop bool
+	// SaveAs offers "Save as new" on the change form (Django's save_as),
+	// in place of "Save and add another", to a user who may add objects:
+	// the form is validated as an add and saved as a new object, the
+	// original left unchanged, with the inline rows submitted saved as new
+	// rows of it (a row ticked for deletion is not copied). A unique value
+	// the copy still shares with the original is the form's usual error.
+	// The user is then taken to the new object's change page. A
+	// "_saveasnew" POST is refused without the add permission, or where
+	// SaveAs is not set.
+	SaveAs bool
 	// NoAdd: objects are not added in the admin (Django's
 	// has_add_permission returning False), for a model the application
 	// creates, such as orders: no Add button, and the add form and the

@@ -43,6 +43,9 @@ func init() {
 			SearchFields:       []string{"@name", "@description", "sku"},
 			PrepopulatedFields: map[string][]string{"slug": {"name"}},
 			ReadonlyFields:     []string{"rating"},
+			// A product much like another (a new size, a new colour) is
+			// started from a copy of it; its SKU and slug must still differ.
+			SaveAs: true,
 		},
 		Methods: map[string]admin.Method[Product]{
 			"on_sale":   {Label: "On sale", Value: func(p *Product) any { return p.OnSale() }},

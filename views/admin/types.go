@@ -203,7 +203,12 @@ type ChangeForm struct {
 	CanSave      bool     // false for a view-only user: no buttons
 	SaveAddOther bool     // offer "Save and add another"
 	SaveOnTop    bool     // the buttons above the form too
-	Multipart    bool     // the form uploads files
+	// SaveAsNew offers "Save as new" (name _saveasnew), which saves the
+	// form as a new object (Django's save_as); OnlySaveAsNew leaves it the
+	// only button, after a "Save as new" the form refused.
+	SaveAsNew, OnlySaveAsNew bool
+	// Multipart: the form uploads files.
+	Multipart bool
 	// Prepopulated maps a slug field's input id to the ids of the inputs it
 	// is filled from, for the script that fills it in the browser.
 	Prepopulated []Prepopulated
