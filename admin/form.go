@@ -195,9 +195,10 @@ func (fm *form) bind(ctx context.Context, fields []formField, get func(string) s
 		key := fm.prefix + ff.name
 		shown, hasShown := fm.shown(key, getAll)
 		if ff.m2m {
-			raw := fm.rawID(ff)
+			raw := fm.rawID(ff) && fm.page
 			if raw {
-				// RawIDFields: the keys typed in one input, "3, 7".
+				// RawIDFields: the keys typed in one input, "3, 7" (a CSV
+				// row gives them as any many-to-many cell).
 				fm.multi[ff.name] = splitKeys(get(key))
 				fm.values[ff.name] = get(key)
 			} else {

@@ -136,5 +136,18 @@ func TestRawIDFields(t *testing.T) {
 			t.Fatalf("tags after the save: %v, %v", tagged, err)
 		}
 		c.get(fmt.Sprintf("/admin/admintest/product/%d/history/", p.ID)).expect(t, http.StatusOK, "Changed category, price, stock and tags.")
+
+		// A CSV import gives the keys as any many-to-many cell: "1|2".
+		file := importHeader + "\n" + fmt.Sprintf(",Lamp,LAMP-1,lamp,%d,19.99,3,1,published,,,%d|%d\n", f.books.ID, f.tag.ID, other.ID)
+		pv := c.upload(importURL, file)
+		pv.expect(t, http.StatusOK, "1 to create, 0 to update, 0 with errors.")
+		c.confirm(importURL, pv.token()).redirectsTo(t, "/admin/admintest/product/")
+		lamp, err := products.Objects().Get(v.ctx, orm.Q{"sku": "LAMP-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tagged, err := lamp.Tags.All(v.ctx); err != nil || len(tagged) != 2 {
+			t.Fatalf("tags of the imported product: %v, %v", tagged, err)
+		}
 	})
 }
