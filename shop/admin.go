@@ -89,6 +89,8 @@ func init() {
 			DateHierarchy:     "created_at",
 			ListSelectRelated: []string{"customer__user"},
 			ReadonlyFields:    []string{"reference", "number", "customer", "total", "created_at"},
+			// Four statuses, all seen at a glance.
+			RadioFields: map[string]admin.Orientation{"status": admin.Horizontal},
 			Fieldsets: []admin.Fieldset{
 				{Fields: []string{"reference", "number", "customer", "status", "total", "created_at"}},
 				{Name: "Shipping address", Fields: []string{"shipping_name", "shipping_line1", "shipping_line2",

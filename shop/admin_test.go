@@ -359,7 +359,7 @@ func TestOrderAdmin(t *testing.T) {
 
 		// The items inline: no empty row, no Add another, no Delete box.
 		_, page := c.status(change(o1))
-		for _, want := range []string{`name="items-TOTAL_FORMS" id="id_items-TOTAL_FORMS" value="2"`, "Pocket Phone", "Long Cable", `name="status"`} {
+		for _, want := range []string{`name="items-TOTAL_FORMS" id="id_items-TOTAL_FORMS" value="2"`, "Pocket Phone", "Long Cable", `type="radio" name="status" id="id_status_0" value="pending"`} {
 			if !strings.Contains(page, want) {
 				t.Fatalf("the order form lacks %s:\n%s", want, page)
 			}
