@@ -77,13 +77,36 @@ func (s *Site) addPost(r *request) error {
 }
 
 func (s *Site) changePost(r *request, obj any) error {
+	if r.c.FormValue("_saveasnew") != "" {
+		// Django's save_as: the form is validated and saved as a new
+		// object, which needs the add permission besides the change one.
+		if !r.e.opts.SaveAs {
+			return echoBadRequest("Save as new is not offered for " + r.e.plural() + ".")
+		}
+		if err := r.require("add"); err != nil {
+			return err
+		}
+		return r.saveAsNew(obj)
+	}
 	return r.saveForm(obj, false)
+}
+
+// saveAsNew saves the change form of original as a new object, its inline
+// rows as new rows of it; original is left as it is.
+func (r *request) saveAsNew(original any) error {
+	return r.save(r.e.model.New(), true, original)
 }
 
 // saveForm binds the posted form (and its inlines) to obj, and saves it
 // all in one transaction when everything is valid; otherwise it shows the
 // form again with the errors and the user's input.
 func (r *request) saveForm(obj any, adding bool) error {
+	return r.save(obj, adding, nil)
+}
+
+// save is saveForm; asNewOf, when set, is the object whose change form
+// was posted with "Save as new" (obj is then a new object).
+func (r *request) save(obj any, adding bool, asNewOf any) error {
 	c := r.c
 	mf, err := c.MultipartForm()
 	if err != nil && !errors.Is(err, http.ErrNotMultipart) {
@@ -96,6 +119,7 @@ func (r *request) saveForm(obj any, adding bool) error {
 	}
 	fm := r.e.newForm(obj, adding, "")
 	fm.page = true
+	fm.asNewOf = asNewOf
 	if mf != nil {
 		for name, fhs := range mf.File {
 			if len(fhs) > 0 && fhs[0].Size > 0 {
@@ -122,7 +146,7 @@ func (r *request) saveForm(obj any, adding bool) error {
 		if !perms.shown() {
 			continue // not on the form: its inputs, if any, are forged
 		}
-		fs, ok, err := in.bound(r.ctx, parentPK, perms, get, getAll)
+		fs, ok, err := in.bound(r.ctx, parentPK, perms, asNewOf != nil, get, getAll)
 		var ie inputError
 		if errors.As(err, &ie) {
 			return echo.NewHTTPError(http.StatusBadRequest, ie.Error())
@@ -199,7 +223,7 @@ func (r *request) afterSave(obj any, adding bool) error {
 	link := fmt.Sprintf("The %s “%s” was %s successfully.", r.e.name(), r.e.model.String(obj), map[bool]string{true: "added", false: "changed"}[adding])
 	to := r.e.url("")
 	switch {
-	case r.c.FormValue("_continue") != "":
+	case r.c.FormValue("_continue") != "" || (r.c.FormValue("_saveasnew") != "" && r.can("change")):
 		link += " You may edit it again below."
 		to = r.e.objectURL(pk, "change/")
 	case r.c.FormValue("_addanother") != "":
@@ -224,6 +248,16 @@ func (r *request) renderForm(status int, fm *form, sets []*formset) error {
 		}
 	}
 	v := ui.ChangeForm{Add: fm.adding, CanSave: fm.adding || canChange, SaveAddOther: r.can("add"), SaveOnTop: e.opts.SaveOnTop}
+	if !fm.adding && e.opts.SaveAs && canChange && r.can("add") {
+		// Django's save_as: "Save as new" in place of "Save and add another".
+		v.SaveAsNew, v.SaveAddOther = true, false
+	}
+	if fm.asNewOf != nil {
+		// A "Save as new" that failed: the new object's form, posting to
+		// the original's page again, with "Save as new" its only button.
+		v.SaveAsNew, v.OnlySaveAsNew, v.SaveAddOther = true, true, false
+		v.Action = e.objectURL(e.model.PK(fm.asNewOf), "change/")
+	}
 	if !fm.adding {
 		v.ObjectName = e.model.String(fm.obj)
 		v.HistoryURL = e.objectURL(e.model.PK(fm.obj), "history/")
@@ -232,7 +266,7 @@ func (r *request) renderForm(status int, fm *form, sets []*formset) error {
 		if r.can("delete") {
 			v.DeleteURL = e.objectURL(e.model.PK(fm.obj), "delete/")
 		}
-	} else {
+	} else if v.Action == "" {
 		v.Action = e.url("add/")
 	}
 	v.Page = r.page(title, r.crumbs()...)

@@ -88,7 +88,14 @@
 //     select of every row, which would load the table on every page: it
 //     is typed as the key, with the object's name beside it (Django's
 //     raw_id_fields); AutocompleteFields, on a ModelAdmin or an inline,
-//     makes it a search of the target's SearchFields;
+//     makes it a search of the target's SearchFields; RawIDFields makes
+//     any foreign key (or many-to-many field, as keys separated by
+//     commas) a typed key with a Lookup link to the target's change list;
+//   - RadioFields shows a field with choices, or a foreign key, as radio
+//     buttons (Django's radio_fields), laid out Horizontal or Vertical;
+//   - SaveAs offers "Save as new" on the change form (Django's save_as):
+//     the form, with its inline rows, is saved as a new object, for a
+//     user who may add;
 //   - a user added in the admin has no usable password until one is set
 //     on the password form: the add form asks for none (Django's asks
 //     for it twice);

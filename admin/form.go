@@ -131,6 +131,9 @@ type form struct {
 	// page is set on forms bound from an admin page, which sends the
 	// initial-<name> inputs; a CSV row has none to read.
 	page bool
+	// asNewOf is the object whose change form was posted with "Save as
+	// new", when this form adds its copy.
+	asNewOf any
 }
 
 func (e *entry) newForm(obj any, adding bool, prefix string) *form {
@@ -192,7 +195,15 @@ func (fm *form) bind(ctx context.Context, fields []formField, get func(string) s
 		key := fm.prefix + ff.name
 		shown, hasShown := fm.shown(key, getAll)
 		if ff.m2m {
-			fm.multi[ff.name] = slices.DeleteFunc(getAll(key), func(s string) bool { return s == "" })
+			raw := fm.rawID(ff) && fm.page
+			if raw {
+				// RawIDFields: the keys typed in one input, "3, 7" (a CSV
+				// row gives them as any many-to-many cell).
+				fm.multi[ff.name] = splitKeys(get(key))
+				fm.values[ff.name] = get(key)
+			} else {
+				fm.multi[ff.name] = slices.DeleteFunc(getAll(key), func(s string) bool { return s == "" })
+			}
 			if len(fm.multi[ff.name]) == 0 && !ff.f.Blank {
 				fm.errors[ff.name] = append(fm.errors[ff.name], string(errRequired))
 			}
@@ -200,6 +211,9 @@ func (fm *form) bind(ctx context.Context, fields []formField, get func(string) s
 				continue
 			}
 			if hasShown {
+				if raw {
+					shown = splitKeys(shown[0])
+				}
 				fm.initialMulti[ff.name] = slices.DeleteFunc(shown, func(s string) bool { return s == "" })
 				continue
 			}
@@ -303,6 +317,22 @@ func (fm *form) shown(key string, getAll func(string) []string) (vals []string, 
 	}
 	vals = getAll("initial-" + key)
 	return vals, len(vals) > 0
+}
+
+// rawID reports whether ff is one of RawIDFields: typed as keys.
+func (fm *form) rawID(ff formField) bool {
+	return ff.f != nil && ff.f.Rel != nil && slices.Contains(fm.e.opts.RawIDFields, ff.name)
+}
+
+// splitKeys reads the keys of a many-to-many field typed as "3, 7".
+func splitKeys(s string) []string {
+	var out []string
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func (fm *form) markChanged(ff formField) {
@@ -515,6 +545,20 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 		uf.ShowInitial, uf.Initial, uf.Initials = true, fm.initials[ff.name], fm.initialMulti[ff.name]
 	}
 	switch {
+	case fm.rawID(ff) && ff.m2m:
+		// Django's ManyToManyRawIdWidget: the keys, with no names, so that
+		// the form loads none of the related rows.
+		uf.Widget, uf.Value = "autocomplete", strings.Join(fm.multi[ff.name], ",")
+		if typed, ok := fm.values[ff.name]; ok {
+			uf.Value = typed // as the user typed it, on a form shown again
+		}
+		uf.LookupURL = fm.lookupURL(f)
+		if !fm.adding {
+			uf.Initial = strings.Join(fm.initialMulti[ff.name], ",")
+		}
+	case fm.rawID(ff):
+		uf.LookupURL = fm.lookupURL(f)
+		return uf, fm.rawIDInput(ctx, f, &uf)
 	case ff.m2m:
 		uf.Widget, uf.Values = "select-multiple", fm.multi[ff.name]
 		opts, err := fm.options(ctx, f)
@@ -524,17 +568,36 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 		uf.Choices = selectOptions(opts, uf.Values)
 	case f.Rel != nil && slices.Contains(fm.e.opts.AutocompleteFields, f.Name):
 		uf.AutocompleteURL = fm.e.autocompleteURL(f.Name)
-		return uf, fm.rawID(ctx, f, &uf)
+		return uf, fm.rawIDInput(ctx, f, &uf)
 	case f.Rel != nil:
 		opts, err := fm.options(ctx, f)
 		if err != nil {
 			return uf, err
 		}
 		if opts == nil {
-			return uf, fm.rawID(ctx, f, &uf)
+			return uf, fm.rawIDInput(ctx, f, &uf)
+		}
+		if orient, ok := fm.e.opts.RadioFields[f.Name]; ok {
+			// Django's radio_fields: "None" for a key that may be empty.
+			if f.Blank {
+				opts = append([]ui.Option{{Value: "", Label: "None"}}, opts...)
+			}
+			uf.Widget, uf.Horizontal = "radio", orient == Horizontal
+			uf.Choices = selectOptions(opts, []string{uf.Value})
+			return uf, nil
 		}
 		uf.Widget = "select"
 		uf.Choices = selectOptions(append([]ui.Option{{Value: "", Label: "---------"}}, opts...), []string{uf.Value})
+	case len(f.Choices) > 0 && fm.e.opts.RadioFields[f.Name] != 0:
+		uf.Widget, uf.Horizontal = "radio", fm.e.opts.RadioFields[f.Name] == Horizontal
+		var opts []ui.Option
+		if f.Blank {
+			opts = append(opts, ui.Option{Value: "", Label: "None"})
+		}
+		for _, c := range f.Choices {
+			opts = append(opts, ui.Option{Value: fmt.Sprint(c.Value), Label: c.Label})
+		}
+		uf.Choices = selectOptions(opts, []string{uf.Value})
 	default:
 		fieldInput(f, &uf)
 		if uf.Widget == "file" {
@@ -597,10 +660,20 @@ func fieldInput(f *orm.Field, uf *ui.Field) {
 	}
 }
 
-// rawID makes uf the key's text input with the chosen object's name
+// lookupURL is the change list of the related model of f, where a key
+// typed in a RawIDFields input is looked up; "" when it is not registered.
+func (fm *form) lookupURL(f *orm.Field) string {
+	to := f.Rel.To
+	if e := fm.e.site.lookup(to.App, to.ModelName()); e != nil {
+		return e.url("")
+	}
+	return ""
+}
+
+// rawIDInput makes uf the key's text input with the chosen object's name
 // beside it (Django's raw_id_fields), which an AutocompleteURL turns into
 // a search.
-func (fm *form) rawID(ctx context.Context, f *orm.Field, uf *ui.Field) error {
+func (fm *form) rawIDInput(ctx context.Context, f *orm.Field, uf *ui.Field) error {
 	uf.Widget = "autocomplete"
 	if uf.Value == "" {
 		return nil

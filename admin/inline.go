@@ -254,7 +254,10 @@ const maxForms = 1000
 // What perms do not allow is not done: an existing row the user may not
 // change is kept as it is, a Delete box they may not tick is ignored, and
 // a new row they may not add is refused.
-func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, get func(string) string, getAll func(string) []string) (*formset, bool, error) {
+//
+// asNew binds the rows of a "Save as new": every row is a new one (its key
+// ignored), except a ticked Delete, which is not copied.
+func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, asNew bool, get func(string) string, getAll func(string) []string) (*formset, bool, error) {
 	objs, err := in.existing(ctx, parentPK)
 	if err != nil {
 		return nil, false, err
@@ -274,6 +277,14 @@ func (in *Inline) bound(ctx context.Context, parentPK any, perms inlinePerms, ge
 	for i := range total {
 		p := in.rowPrefix(i)
 		id := get(p + "id")
+		if asNew && id != "" {
+			if get(p+"DELETE") != "" {
+				fs.forms = append(fs.forms, fs.newForm(in.entry.model.New(), true, p))
+				fs.deleted = append(fs.deleted, true)
+				continue
+			}
+			id = ""
+		}
 		obj, adding := byKey[id], false
 		if id != "" && obj == nil {
 			fs.errors = append(fs.errors, "The inline value did not match the parent instance.")

@@ -130,6 +130,29 @@ type Options struct {
 	// SaveOnTop repeats the save buttons above the form, for long forms
 	// (Django's save_on_top).
 	SaveOnTop bool
+	// SaveAs offers "Save as new" on the change form (Django's save_as),
+	// in place of "Save and add another", to a user who may add objects:
+	// the form is validated as an add and saved as a new object, the
+	// original left unchanged, with the inline rows submitted saved as new
+	// rows of it (a row ticked for deletion is not copied). A unique value
+	// the copy still shares with the original is the form's usual error.
+	// The user is then taken to the new object's change page. A
+	// "_saveasnew" POST is refused without the add permission, or where
+	// SaveAs is not set.
+	SaveAs bool
+	// RadioFields shows a field with choices, or a foreign key, as radio
+	// buttons laid out Horizontal or Vertical instead of a select
+	// (Django's radio_fields): {"status": admin.Horizontal}. A field that
+	// may be empty gets a "None" button.
+	RadioFields map[string]Orientation
+	// RawIDFields are foreign keys typed as the related object's key, and
+	// many-to-many fields as keys separated by commas, with a "Lookup"
+	// link to the related model's change list and, for a foreign key, the
+	// chosen object's name beside the input (Django's raw_id_fields): no
+	// select lists every related row, so the form costs the same whatever
+	// the number of related rows. A key that names no object is the form's
+	// "Select a valid choice" error.
+	RawIDFields []string
 	// NoAdd: objects are not added in the admin (Django's
 	// has_add_permission returning False), for a model the application
 	// creates, such as orders: no Add button, and the add form and the
@@ -145,6 +168,16 @@ type Options struct {
 	// passes this (default 100,000; -1 always counts).
 	EstimateCountOver int64
 }
+
+// Orientation lays out the radio buttons of RadioFields.
+type Orientation int
+
+const (
+	// Vertical stacks the buttons, one per line (Django's admin.VERTICAL).
+	Vertical Orientation = iota + 1
+	// Horizontal puts the buttons side by side (admin.HORIZONTAL).
+	Horizontal
+)
 
 // Fieldset is a titled group of the form's fields.
 type Fieldset struct {
@@ -399,6 +432,29 @@ func (e *entry) check() error {
 				return err
 			}
 			return fmt.Errorf("AutocompleteFields names %q, which is not a foreign key", name)
+		}
+	}
+	for name, orient := range o.RadioFields {
+		f := m.Field(name)
+		if f == nil {
+			return fmt.Errorf("RadioFields names %q, which is not a field of %s", name, m.Label())
+		}
+		if len(f.Choices) == 0 && (f.Rel == nil || f.Rel.To == nil) {
+			return fmt.Errorf("RadioFields names %q, which is neither a field with choices nor a foreign key", name)
+		}
+		if orient != Horizontal && orient != Vertical {
+			return fmt.Errorf("RadioFields gives %q an orientation other than admin.Horizontal or admin.Vertical", name)
+		}
+	}
+	for _, name := range o.RawIDFields {
+		if err := field("RawIDFields", name); err != nil {
+			return err
+		}
+		if f := m.Field(name); f != nil && f.Rel == nil {
+			return fmt.Errorf("RawIDFields names %q, which is not a foreign key or many-to-many field", name)
+		}
+		if slices.Contains(o.AutocompleteFields, name) {
+			return fmt.Errorf("RawIDFields names %q, which AutocompleteFields names too", name)
 		}
 	}
 	if err := checkRelations(m, "StringSelectRelated", o.StringSelectRelated); err != nil {

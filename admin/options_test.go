@@ -34,6 +34,12 @@ func TestRegisterRefusesBadOptions(t *testing.T) {
 		{"string select related", ModelAdmin[Product]{Options: Options{StringSelectRelated: []string{"name"}}}, `StringSelectRelated names "name", which is not a relation`},
 		{"inline select related", ModelAdmin[Product]{Options: Options{Inlines: []Inline{Tabular(reviews, InlineOptions{SelectRelated: []string{"rating"}})}}}, `SelectRelated names "rating"`},
 		{"inline autocomplete", ModelAdmin[Product]{Options: Options{Inlines: []Inline{Tabular(reviews, InlineOptions{AutocompleteFields: []string{"body"}})}}}, "not a foreign key"},
+		{"radio on text", ModelAdmin[Product]{Options: Options{RadioFields: map[string]Orientation{"name": Vertical}}}, "neither a field with choices nor a foreign key"},
+		{"radio nowhere", ModelAdmin[Product]{Options: Options{RadioFields: map[string]Orientation{"nope": Vertical}}}, `RadioFields names "nope"`},
+		{"radio orientation", ModelAdmin[Product]{Options: Options{RadioFields: map[string]Orientation{"status": 0}}}, "orientation"},
+		{"raw id on text", ModelAdmin[Product]{Options: Options{RawIDFields: []string{"name"}}}, "not a foreign key or many-to-many"},
+		{"raw id nowhere", ModelAdmin[Product]{Options: Options{RawIDFields: []string{"nope"}}}, `RawIDFields names "nope"`},
+		{"raw id and autocomplete", ModelAdmin[Product]{Options: Options{RawIDFields: []string{"category"}, AutocompleteFields: []string{"category"}}}, "AutocompleteFields names too"},
 		{"action without a name", ModelAdmin[Product]{Actions: []Action[Product]{{Label: "x"}}}, "needs a name"},
 	}
 	for _, tc := range cases {

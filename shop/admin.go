@@ -45,6 +45,9 @@ func registerAdmin(s app.Site) {
 			SearchFields:       []string{"@name", "@description", "sku"},
 			PrepopulatedFields: map[string][]string{"slug": {"name"}},
 			ReadonlyFields:     []string{"rating"},
+			// A product much like another (a new size, a new colour) is
+			// started from a copy of it; its SKU and slug must still differ.
+			SaveAs: true,
 		},
 		Methods: map[string]admin.Method[Product]{
 			"on_sale":   {Label: "On sale", Value: func(p *Product) any { return p.OnSale() }},
@@ -88,6 +91,8 @@ func registerAdmin(s app.Site) {
 			DateHierarchy:     "created_at",
 			ListSelectRelated: []string{"customer__user"},
 			ReadonlyFields:    []string{"reference", "number", "customer", "total", "created_at"},
+			// Four statuses, all seen at a glance.
+			RadioFields: map[string]admin.Orientation{"status": admin.Horizontal},
 			Fieldsets: []admin.Fieldset{
 				{Fields: []string{"reference", "number", "customer", "status", "total", "created_at"}},
 				{Name: "Shipping address", Fields: []string{"shipping_name", "shipping_line1", "shipping_line2",

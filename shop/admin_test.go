@@ -359,7 +359,7 @@ func TestOrderAdmin(t *testing.T) {
 
 		// The items inline: no empty row, no Add another, no Delete box.
 		_, page := c.status(change(o1))
-		for _, want := range []string{`name="items-TOTAL_FORMS" id="id_items-TOTAL_FORMS" value="2"`, "Pocket Phone", "Long Cable", `name="status"`} {
+		for _, want := range []string{`name="items-TOTAL_FORMS" id="id_items-TOTAL_FORMS" value="2"`, "Pocket Phone", "Long Cable", `type="radio" name="status" id="id_status_0" value="pending"`} {
 			if !strings.Contains(page, want) {
 				t.Fatalf("the order form lacks %s:\n%s", want, page)
 			}
@@ -619,6 +619,44 @@ func TestProductAdminKeepsStockSoldMeanwhile(t *testing.T) {
 		}
 		if got := stockOf(t, ctx, lamp.ID); got != 118 {
 			t.Fatalf("stock %d after a refused save, want 118", got)
+		}
+	})
+}
+
+// TestProductAdminSaveAsNew: a product is started from a copy of another
+// (Save as new); the copy needs its own SKU and slug, and the original is
+// left as it was.
+func TestProductAdminSaveAsNew(t *testing.T) {
+	eachDB(t, func(t *testing.T, ctx context.Context) {
+		c := newAdminClient(t, ctx)
+		lamp := newProduct(t, ctx, newCategory(t, ctx, "lighting", nil), "Desk Lamp", "30", "", 124)
+		change := "/admin/shop/product/" + strconv.FormatInt(lamp.ID, 10) + "/change/"
+		if _, body := c.status(change); !strings.Contains(body, `name="_saveasnew"`) {
+			t.Fatalf("the product form offers no Save as new:\n%s", body)
+		}
+		form := c.pageForm(change, "changeform")
+		form.Set("name", "Floor Lamp")
+		form.Set("price", "45.00")
+		form.Set("_saveasnew", "1")
+		if status, body, _ := c.post(change, form); status != http.StatusOK || !strings.Contains(body, "Product with this SKU already exists.") {
+			t.Fatalf("a copy with the original's SKU: %d\n%s", status, body)
+		}
+		form.Set("sku", lamp.SKU+"-FLOOR")
+		form.Set("slug", lamp.Slug+"-floor")
+		status, body, loc := c.post(change, form)
+		floor, err := shop.Products.Objects().Get(ctx, orm.Q{"sku": lamp.SKU + "-FLOOR"})
+		if err != nil {
+			t.Fatalf("no copy saved (%v): %d\n%s", err, status, body)
+		}
+		if want := "/admin/shop/product/" + strconv.FormatInt(floor.ID, 10) + "/change/"; loc != want {
+			t.Fatalf("after Save as new: %d to %q, want %q", status, loc, want)
+		}
+		if floor.Name != "Floor Lamp" || floor.Price.String() != "45" || floor.Stock != 124 || floor.Category.ID != lamp.Category.ID {
+			t.Fatalf("the copy: %+v", floor)
+		}
+		orig, err := shop.Products.Objects().Get(ctx, orm.Q{"pk": lamp.ID})
+		if err != nil || orig.Name != "Desk Lamp" || orig.Price.String() != "30" || orig.SKU != lamp.SKU {
+			t.Fatalf("the original changed: %+v, %v", orig, err)
 		}
 	})
 }

@@ -5,7 +5,8 @@
 // on the document, which also covers content htmx swaps in later.
 //
 //  - change lists: the "select all" box, shift-click ranges, the
-//    "N of M selected" counter, and "Select all N objects" (select_across);
+//    "N of M selected" counter, "Select all N objects" (select_across),
+//    and a warning before an action would drop unsaved editable fields;
 //  - change forms: prepopulated fields (a slug filled from the title as the
 //    user types), from the form's data-prepopulated JSON;
 //  - autocomplete widgets: the key input becomes hidden, the search box
@@ -70,6 +71,33 @@
     } else if (e.target.matches('input.action-select')) {
       updateCounter();
     }
+  });
+
+  // ---- Unsaved list edits ------------------------------------------------------
+
+  // Running an action reloads the list: edits typed in its editable
+  // columns (inputs named form-<i>-<field>) and not saved would be lost
+  // without a word. As Django's actions.js, ask first.
+  const unsavedEdits =
+    'You have unsaved changes on individual editable fields. If you run an action, your unsaved changes will be lost.';
+
+  function edited(input) {
+    if (input.type === 'hidden' || input.disabled) return false;
+    if (input.type === 'checkbox' || input.type === 'radio') return input.checked !== input.defaultChecked;
+    if (input.tagName === 'SELECT') return Array.from(input.options).some((o) => o.selected !== o.defaultSelected);
+    return input.value !== input.defaultValue;
+  }
+
+  function listEdited(form) {
+    return Array.from(form.querySelectorAll('#result_list input, #result_list select, #result_list textarea')).some(
+      (el) => /^form-\d+-/.test(el.name) && edited(el),
+    );
+  }
+
+  document.addEventListener('submit', (e) => {
+    const form = e.target;
+    if (form.id !== 'changelist-form' || e.submitter?.name !== 'index') return;
+    if (listEdited(form) && !window.confirm(unsavedEdits)) e.preventDefault();
   });
 
   // ---- Prepopulated fields ----------------------------------------------------

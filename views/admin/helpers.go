@@ -67,11 +67,14 @@ func messageClass(level string) string {
 
 // Field ids of the text around an input.
 
-func helpID(f Field) string    { return f.ID + "_helptext" }
-func errorID(f Field) string   { return f.ID + "_error" }
-func displayID(f Field) string { return f.ID + "_display" }
-func searchID(f Field) string  { return f.ID + "_search" }
-func resultsOf(f Field) string { return f.ID + "_results" }
+func helpID(f Field) string  { return f.ID + "_helptext" }
+func errorID(f Field) string { return f.ID + "_error" }
+
+// radioID is the id of a radio widget's i-th button: Django's "id_status_0".
+func radioID(f Field, i int) string { return f.ID + "_" + strconv.Itoa(i) }
+func displayID(f Field) string      { return f.ID + "_display" }
+func searchID(f Field) string       { return f.ID + "_search" }
+func resultsOf(f Field) string      { return f.ID + "_results" }
 
 // describedBy lists the ids of the help text and errors the field shows.
 func describedBy(f Field) string {

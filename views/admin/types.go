@@ -203,7 +203,12 @@ type ChangeForm struct {
 	CanSave      bool     // false for a view-only user: no buttons
 	SaveAddOther bool     // offer "Save and add another"
 	SaveOnTop    bool     // the buttons above the form too
-	Multipart    bool     // the form uploads files
+	// SaveAsNew offers "Save as new" (name _saveasnew), which saves the
+	// form as a new object (Django's save_as); OnlySaveAsNew leaves it the
+	// only button, after a "Save as new" the form refused.
+	SaveAsNew, OnlySaveAsNew bool
+	// Multipart: the form uploads files.
+	Multipart bool
 	// Prepopulated maps a slug field's input id to the ids of the inputs it
 	// is filled from, for the script that fills it in the browser.
 	Prepopulated []Prepopulated
@@ -228,10 +233,10 @@ type Field struct {
 	Name      string // the input's name
 	ID        string // the input's id: "id_" + Name
 	Label     string
-	Widget    string   // text, textarea, number, checkbox, date, datetime-local, time, email, url, select, select-multiple, autocomplete, file, json, readonly, password, hidden
+	Widget    string   // text, textarea, number, checkbox, date, datetime-local, time, email, url, select, select-multiple, radio, autocomplete, file, json, readonly, password, hidden
 	Value     string   // the value as the input shows it
 	Values    []string // selected values of a select-multiple
-	Choices   []Option // for select and select-multiple
+	Choices   []Option // for select, select-multiple and radio
 	Required  bool
 	MaxLength int    // 0: no maxlength attribute
 	Step      string // for number inputs: "1", "0.01", "any"
@@ -248,6 +253,13 @@ type Field struct {
 	// (htmx); Value is the key and Display the chosen object's text.
 	AutocompleteURL string
 	Display         string
+	// LookupURL, on an autocomplete widget without AutocompleteURL (a key
+	// typed, Django's raw_id_fields), links the related model's change
+	// list, where the key is found.
+	LookupURL string
+	// Horizontal lays a radio widget's buttons side by side; they are
+	// stacked otherwise.
+	Horizontal bool
 	// FileURL is the current file of a file field, when it has one;
 	// PreviewURL its thumbnail, for an image. Clearable adds Django's
 	// "Clear" box (named Name + "-clear") to a file field that may be
