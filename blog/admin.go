@@ -23,9 +23,6 @@ func registerAdmin(s app.Site) {
 		PrepopulatedFields: map[string][]string{"slug": {"title"}},
 		AutocompleteFields: []string{"author"},
 		ReadonlyFields:     []string{"view_count"},
-		// A post may be started from a copy of another; its slug must
-		// still differ.
-		SaveAs: true,
 		Inlines: []admin.Inline{admin.Tabular(Comments, admin.InlineOptions{
 			Fields: []string{"author", "body", "approved"}, Extra: 1, AutocompleteFields: []string{"author"}})},
 	}})
