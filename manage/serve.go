@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -74,6 +75,7 @@ func (env *Env) Serve(ctx context.Context, fs *flag.FlagSet, args []string, migr
 	pingCtx, cancel := context.WithTimeout(ctx, startupPingTimeout)
 	err = db.Ping(pingCtx)
 	cancel()
+	reachable := err == nil
 	if err != nil {
 		// Migrations wait for the next start then: failing here would
 		// turn a database outage into a crash loop.
@@ -97,27 +99,85 @@ func (env *Env) Serve(ctx context.Context, fs *flag.FlagSet, args []string, migr
 			log.Warn("could not check for a first user", "error", err)
 		}
 	}
-	runner, err := startJobs(ctx, env, db, log)
-	if err != nil {
-		ln.Close()
-		return err
+	queue := &jobQueue{}
+	if reachable {
+		if queue.runner, err = startJobs(ctx, env, db, log); err != nil {
+			ln.Close()
+			return err
+		}
+	} else {
+		go queue.startWhenReachable(ctx, env, db, log)
 	}
 	e, err := env.project.Handler(db, log)
 	if err != nil {
 		ln.Close()
+		queue.stop(ctx, log)
 		return err
 	}
 	err = serve(ctx, e, ln, log)
-	if runner != nil {
-		// After the last request: a job it enqueued is kept in the
-		// database for the next start if it cannot be worked now.
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
-		defer cancel()
-		if serr := runner.Stop(stopCtx); serr != nil {
-			log.Warn("jobs did not stop in time; they run again at the next start", "error", serr)
-		}
-	}
+	queue.stop(ctx, log)
 	return err
+}
+
+// jobsRetryEvery is how often a server that started without its database
+// tries again to start the job queue.
+var jobsRetryEvery = 2 * time.Second
+
+// jobQueue is the server's job worker: started with the server, or, when
+// the database could not be reached then, as soon as it can, so that an
+// outage at start does not leave mail unsent (and the project's Jobs hook
+// uninstalled) until the next restart.
+type jobQueue struct {
+	mu      sync.Mutex
+	runner  *jobs.Runner
+	stopped bool
+}
+
+func (q *jobQueue) startWhenReachable(ctx context.Context, env *Env, db *orm.DB, log *slog.Logger) {
+	t := time.NewTicker(jobsRetryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pingCtx, cancel := context.WithTimeout(ctx, startupPingTimeout)
+		err := db.Ping(pingCtx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		if q.stopped {
+			return
+		}
+		if q.runner, err = startJobs(ctx, env, db, log); err != nil {
+			log.Error("the job queue did not start: mail is not sent until the next start", "error", err)
+		} else if q.runner != nil {
+			log.Info("database reachable: the job queue started")
+		}
+		return
+	}
+}
+
+// stop drains the worker after the last request: a job a request
+// enqueued is kept in the database for the next start if it cannot be
+// worked now.
+func (q *jobQueue) stop(ctx context.Context, log *slog.Logger) {
+	q.mu.Lock()
+	q.stopped = true
+	r := q.runner
+	q.mu.Unlock()
+	if r == nil {
+		return
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	defer cancel()
+	if err := r.Stop(stopCtx); err != nil {
+		log.Warn("jobs did not stop in time; they run again at the next start", "error", err)
+	}
 }
 
 // startJobs starts the worker of the job queue (mail among its jobs) once

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +20,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/quarry-go/quarry/admin"
+	"github.com/quarry-go/quarry/manage"
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 	"github.com/quarry-go/quarry/static"
@@ -332,5 +335,75 @@ func TestPagesSurviveTerminatedBackends(t *testing.T) {
 	if codes[http.StatusOK] == 0 || codes[http.StatusOK]+codes[http.StatusServiceUnavailable] != total ||
 		codes[http.StatusServiceUnavailable]*100 > total {
 		t.Errorf("answers while the backends were being terminated: %v, want 200 (and under 1%% 503)\n%s", codes, log)
+	}
+}
+
+// A server started while its database is down serves 503s meanwhile and
+// starts the job queue (mail, and the project's Jobs hook) as soon as the
+// database can be reached, not at the next restart.
+func TestJobQueueStartsWhenTheDatabaseComesUp(t *testing.T) {
+	direct := migrationstest.URL(t, "postgres")
+	webAt(t, direct, 0, "migrate")
+	u, err := neturl.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	l, err := net.Listen("tcp", "127.0.0.1:0") // a port nothing listens on, yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = l.Addr().String()
+	l.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	vars := map[string]string{"DATABASE_URL": u.String(), "EMAIL_URL": "memory:"}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, &stdout, &stderr, func(k string) string { return vars[k] })
+	}()
+	waitForAddr(t, &stderr, done)
+	if !strings.Contains(stderr.String(), "database unreachable") {
+		t.Fatalf("the server did not notice the database was down:\n%s", stderr.String())
+	}
+
+	// The database comes up: a proxy to it on the address the server has.
+	proxy, err := net.Listen("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	go func() {
+		for {
+			in, err := proxy.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "the job queue started") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the job queue did not start once the database was up:\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit code = %d; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(manage.ShutdownTimeout + 5*time.Second):
+		t.Fatalf("serve did not stop; stderr:\n%s", stderr.String())
 	}
 }
