@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 )
 
@@ -173,9 +174,9 @@ func TestMakemigrationsThenMigrate(t *testing.T) {
 	}
 
 	// The files migrate both engines, and the ORM works on the result.
-	eachMigrationDB(t, func(t *testing.T, url string) {
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
 		webAt(t, url, 0, "migrate", "--app", "mk", "--dir", dir, "1")
-		ctx := openAt(t, url)
+		ctx := migrationstest.OpenURL(t, url)
 		if _, err := orm.Exec(ctx, `INSERT INTO mk_mkauthor (name) VALUES ('bob')`); err != nil {
 			t.Fatal(err)
 		}

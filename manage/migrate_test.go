@@ -23,22 +23,6 @@ const (
 	brokenMigrations = "testdata/migrations/broken"
 )
 
-// eachMigrationDB runs fn once per engine with the URL of an empty database
-// of its own: a temporary SQLite file, or a fresh PostgreSQL schema (set as
-// the search_path in the URL) so that each test has its own goose version
-// table.
-func eachMigrationDB(t *testing.T, fn func(t *testing.T, url string)) {
-	t.Helper()
-	for _, vendor := range ormtest.Vendors {
-		t.Run(vendor, func(t *testing.T) { fn(t, migrationDBURL(t, vendor)) })
-	}
-}
-
-func migrationDBURL(t *testing.T, vendor string) string {
-	t.Helper()
-	return migrationstest.URL(t, vendor)
-}
-
 // webAt runs web against the database at url and fails the test unless the
 // exit code is want.
 func webAt(t *testing.T, url string, want int, args ...string) (stdout, stderr string) {
@@ -48,17 +32,6 @@ func webAt(t *testing.T, url string, want int, args ...string) (stdout, stderr s
 		t.Fatalf("web %s: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, stdout, stderr)
 	}
 	return stdout, stderr
-}
-
-// openAt opens the database at url for checks, as the ORM sees it.
-func openAt(t *testing.T, url string) context.Context {
-	t.Helper()
-	db, err := orm.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	return orm.WithDB(context.Background(), db)
 }
 
 func tableExists(t *testing.T, ctx context.Context, table string) bool {
@@ -86,7 +59,7 @@ const (
 )
 
 func TestMigrate(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
 		out, _ := webAt(t, url, 0, "showmigrations", "--dir", goodMigrations)
 		wantLines(t, out, ` \[ \] 00001_create_author`, ` \[ \] 00002_post_rating`, ` \[ \] 00003_post_slug`)
 
@@ -107,7 +80,7 @@ func TestMigrate(t *testing.T) {
 			` \[X\] 00003_post_slug`+appliedMark)
 
 		// The StatementBegin/End block arrived whole: the trigger clamps.
-		ctx := openAt(t, url)
+		ctx := migrationstest.OpenURL(t, url)
 		if _, err := orm.Exec(ctx, "INSERT INTO author (id, name) VALUES (1, 'ann')"); err != nil {
 			t.Fatal(err)
 		}
@@ -150,13 +123,13 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestMigrateFake(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
 		out, _ := webAt(t, url, 0, "migrate", "--fake", "2", "--dir", goodMigrations)
 		wantLines(t, out,
 			"Running migrations:",
 			"  Applying 00001_create_author... FAKED",
 			"  Applying 00002_post_rating... FAKED")
-		ctx := openAt(t, url)
+		ctx := migrationstest.OpenURL(t, url)
 		if tableExists(t, ctx, "author") {
 			t.Error("--fake ran the migration: table author exists")
 		}
@@ -219,7 +192,7 @@ func gooseApplied(t *testing.T, ctx context.Context, url string) string {
 }
 
 func TestMigrateUnknownVersion(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
 		for _, args := range [][]string{
 			{"migrate", "7", "--dir", goodMigrations},
 			{"migrate", "00002_no_such", "--dir", goodMigrations},
@@ -241,7 +214,7 @@ func TestMigrateUnknownVersion(t *testing.T) {
 }
 
 func TestMigrateBrokenFile(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
 		out, stderr := webAt(t, url, 1, "migrate", "--dir", brokenMigrations)
 		wantLines(t, out,
 			"Running migrations:",
@@ -265,14 +238,14 @@ func TestMigrateBrokenFile(t *testing.T) {
 			` \[ \] 00003_broken_tag`,
 			` \[ \] 00004_post_slug`)
 		// The file ran in a transaction: its first statement is undone.
-		if tableExists(t, openAt(t, url), "tag") {
+		if tableExists(t, migrationstest.OpenURL(t, url), "tag") {
 			t.Error("table tag exists: the failed migration was not rolled back")
 		}
 	})
 }
 
 func TestSQLMigrate(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
 		up, _ := webAt(t, url, 0, "sqlmigrate", "2", "--dir", goodMigrations)
 		down, _ := webAt(t, url, 0, "sqlmigrate", "--down", "00002_post_rating", "--dir", goodMigrations)
 		if !strings.HasPrefix(up, "-- 00002_post_rating.sql (up)\nBEGIN;\nCREATE TABLE post (") || !strings.HasSuffix(up, "COMMIT;\n") {
@@ -302,7 +275,7 @@ func TestSQLMigrate(t *testing.T) {
 // deploying together would: goose's advisory lock makes one wait, and each
 // migration runs once.
 func TestMigrateConcurrent(t *testing.T) {
-	url := migrationDBURL(t, "postgres")
+	url := migrationstest.URL(t, "postgres")
 	var wg sync.WaitGroup
 	outs := make([]string, 2)
 	for i := range outs {
@@ -324,7 +297,7 @@ func TestMigrateConcurrent(t *testing.T) {
 			t.Errorf("%s applied %d times, want once:\n%s\n---\n%s", name, n, outs[0], outs[1])
 		}
 	}
-	ctx := openAt(t, url)
+	ctx := migrationstest.OpenURL(t, url)
 	var rows, versions int
 	if err := orm.QueryRow(ctx, "SELECT count(*), count(DISTINCT version_id) FROM goose_db_version", nil, &rows, &versions); err != nil {
 		t.Fatal(err)
@@ -337,7 +310,7 @@ func TestMigrateConcurrent(t *testing.T) {
 // TestServeMigratesAtStart checks that serve brings an SQLite database up
 // to date before it listens.
 func TestServeMigratesAtStart(t *testing.T) {
-	url := migrationDBURL(t, "sqlite")
+	url := migrationstest.URL(t, "sqlite")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr syncBuffer
@@ -366,7 +339,7 @@ func TestServeMigratesAtStart(t *testing.T) {
 // TestServeNoMigrate checks that serve --no-migrate refuses an outdated
 // database, naming the command to run, and starts once it is migrated.
 func TestServeNoMigrate(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
 		_, stderr := webAt(t, url, 1, "serve", "--no-migrate", "--addr", "127.0.0.1:0", "--dir", goodMigrations)
 		for _, want := range []string{"3 migration(s) not applied", "00001_create_author", "run `web migrate` first"} {
 			if !strings.Contains(stderr, want) {
@@ -406,7 +379,7 @@ func TestServeNoMigrate(t *testing.T) {
 func TestGooseCLIReadsFiles(t *testing.T) {
 	for _, vendor := range ormtest.Vendors {
 		t.Run(vendor, func(t *testing.T) {
-			ctx := openAt(t, migrationDBURL(t, vendor))
+			ctx := migrationstest.OpenURL(t, migrationstest.URL(t, vendor))
 			db := orm.FromContext(ctx)
 			sqlDB := db.SQLDB()
 			dialect := "sqlite3"

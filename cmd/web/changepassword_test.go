@@ -4,22 +4,23 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/quarry-go/quarry/manage"
 	"strings"
 	"testing"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/manage"
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 )
 
 func TestChangePassword(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
 		vars := map[string]string{"DATABASE_URL": url}
 		if code, _, stderr := runWeb(t, t.Context(), vars, "changepassword", "bob"); code != 1 || !strings.Contains(stderr, "web migrate") {
 			t.Fatalf("before migrate: %d %s", code, stderr)
 		}
 		webAt(t, url, 0, "migrate")
-		ctx := openAt(t, url)
+		ctx := migrationstest.OpenURL(t, url)
 		bob, err := auth.CreateUser(ctx, "bob", "", "old password")
 		if err != nil {
 			t.Fatal(err)

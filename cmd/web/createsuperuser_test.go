@@ -3,22 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/quarry-go/quarry/manage"
 	"strings"
 	"testing"
 
 	"github.com/quarry-go/quarry/auth"
+	"github.com/quarry-go/quarry/manage"
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 )
 
 func TestCreateSuperuser(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
 		vars := map[string]string{"DATABASE_URL": url}
 		if code, _, stderr := runWeb(t, t.Context(), vars, "createsuperuser", "--noinput", "--username", "root"); code != 1 || !strings.Contains(stderr, "web migrate") {
 			t.Fatalf("before migrate: %d %s", code, stderr)
 		}
 		webAt(t, url, 0, "migrate")
-		ctx := openAt(t, url)
+		ctx := migrationstest.OpenURL(t, url)
 		// migrate made every model's permissions, as Django's post_migrate does.
 		if n, err := auth.Permissions.Objects().Filter(orm.Q{"content_type": "auth.user"}).Count(ctx); err != nil || n != 4 {
 			t.Fatalf("auth.user permissions = %d, %v", n, err)

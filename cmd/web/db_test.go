@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 )
@@ -26,20 +24,6 @@ func openSQLite(t *testing.T) *orm.DB {
 	return orm.FromContext(ormtest.Open(t, "sqlite"))
 }
 
-// eachMigrationDB runs fn once per engine with the URL of an empty database
-// of its own.
-func eachMigrationDB(t *testing.T, fn func(t *testing.T, url string)) {
-	t.Helper()
-	for _, vendor := range ormtest.Vendors {
-		t.Run(vendor, func(t *testing.T) { fn(t, migrationDBURL(t, vendor)) })
-	}
-}
-
-func migrationDBURL(t *testing.T, vendor string) string {
-	t.Helper()
-	return migrationstest.URL(t, vendor)
-}
-
 // webAt runs web against the database at url and fails the test unless the
 // exit code is want.
 func webAt(t *testing.T, url string, want int, args ...string) (stdout, stderr string) {
@@ -49,15 +33,4 @@ func webAt(t *testing.T, url string, want int, args ...string) (stdout, stderr s
 		t.Fatalf("web %s: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, stdout, stderr)
 	}
 	return stdout, stderr
-}
-
-// openAt opens the database at url for checks, as the ORM sees it.
-func openAt(t *testing.T, url string) context.Context {
-	t.Helper()
-	db, err := orm.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	return orm.WithDB(context.Background(), db)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/blog"
 	"github.com/quarry-go/quarry/migrations"
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/shop"
 )
@@ -20,8 +21,8 @@ import (
 // initial migrations recorded as applied. Its rows stay, and its schema is
 // the one a new database gets from the apps' own migrations.
 func TestMigrateCarriesOverTheSingleHistory(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
-		ctx := openAt(t, url)
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
+		ctx := migrationstest.OpenURL(t, url)
 		db := orm.FromContext(ctx)
 		files, err := migrations.FS(db.Vendor())
 		if err != nil {
@@ -94,9 +95,9 @@ func TestMigrateCarriesOverTheSingleHistory(t *testing.T) {
 		}
 
 		// The schema is the one a new database gets.
-		fresh := migrationDBURL(t, db.Vendor())
+		fresh := migrationstest.URL(t, db.Vendor())
 		webAt(t, fresh, 0, "migrate")
-		want, got2 := describeSchema(t, openAt(t, fresh)), describeSchema(t, ctx)
+		want, got2 := describeSchema(t, migrationstest.OpenURL(t, fresh)), describeSchema(t, ctx)
 		for _, line := range got2 {
 			if !slices.Contains(want, line) {
 				t.Errorf("only the carried-over database has %s", line)

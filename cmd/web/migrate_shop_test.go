@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/quarry-go/quarry/migrations"
+	"github.com/quarry-go/quarry/migrations/migrationstest"
 	"github.com/quarry-go/quarry/orm"
 )
 
@@ -14,8 +15,8 @@ import (
 // where two numbers begin alike, the later one its whole number; the
 // unique constraint then holds, and the orders' pages keep their names.
 func TestMigrationBackfillsOrderReferences(t *testing.T) {
-	eachMigrationDB(t, func(t *testing.T, url string) {
-		ctx := openAt(t, url)
+	migrationstest.EachURL(t, func(t *testing.T, url string) {
+		ctx := migrationstest.OpenURL(t, url)
 		files, err := migrations.FS(orm.FromContext(ctx).Vendor())
 		if err != nil {
 			t.Fatal(err)

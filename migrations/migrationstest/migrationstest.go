@@ -92,3 +92,25 @@ func URL(t testing.TB, vendor string) string {
 	}
 	return url + sep + "search_path=" + schema
 }
+
+// EachURL runs fn as a subtest on each engine the tests reach with the
+// URL of an empty database of its own (URL), for tests that run the
+// commands that migrate it.
+func EachURL(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Helper()
+	for _, vendor := range ormtest.Vendors {
+		t.Run(vendor, func(t *testing.T) { fn(t, URL(t, vendor)) })
+	}
+}
+
+// OpenURL opens the database at url, closed when the test ends, in a
+// context: to check what a command did to it, as the ORM sees it.
+func OpenURL(t testing.TB, url string) context.Context {
+	t.Helper()
+	db, err := orm.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return orm.WithDB(context.Background(), db)
+}
