@@ -12,8 +12,9 @@ import (
 func registerAuth(site *Site) {
 	Register(site, auth.Users, userAdmin)
 	Register(site, auth.Groups, ModelAdmin[auth.Group]{Options: Options{
-		SearchFields: []string{"name"},
-		Ordering:     []string{"name"},
+		SearchFields:     []string{"name"},
+		Ordering:         []string{"name"},
+		FilterHorizontal: []string{"permissions"},
 	}})
 }
 
@@ -32,7 +33,8 @@ var userAdmin = ModelAdmin[auth.User]{
 			{Name: "Permissions", Fields: []string{"is_active", "is_staff", "is_superuser", "groups", "user_permissions"}},
 			{Name: "Important dates", Fields: []string{"last_login", "date_joined"}},
 		},
-		ReadonlyFields: []string{"password_summary", "last_login"},
+		ReadonlyFields:   []string{"password_summary", "last_login"},
+		FilterHorizontal: []string{"groups", "user_permissions"},
 	},
 	Methods: map[string]Method[auth.User]{
 		"password_summary": {Label: "Password", Value: passwordSummary},

@@ -158,3 +158,21 @@ func TestSaveAsNew(t *testing.T) {
 		c.post(fmt.Sprintf("/admin/admintest/tag/%d/change/", f.tag.ID), url.Values{"name": {"copy"}, "_saveasnew": {"1"}}).expect(t, http.StatusBadRequest)
 	})
 }
+
+// FilterHorizontal marks the field's select for the two-list widget and
+// names it; registration refuses a field that is not many-to-many.
+func TestFilterHorizontalWidget(t *testing.T) {
+	each(t, func(t *testing.T, v *env) {
+		f := v.fixtures(1)
+		c := v.as(v.user("root", true, true))
+		c.get(fmt.Sprintf("/admin/admintest/product/%d/change/", f.products[0].ID)).
+			expect(t, http.StatusOK, `data-filter="horizontal"`, `data-filter-name="Tags"`)
+	})
+	s := NewSite()
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "not a many-to-many field") {
+			t.Errorf("registering FilterHorizontal on a foreign key: %v", r)
+		}
+	}()
+	Register(s, products, ModelAdmin[Product]{Options: Options{FilterHorizontal: []string{"category"}}})
+}

@@ -93,6 +93,11 @@
 //     commas) a typed key with a Lookup link to the target's change list;
 //   - RadioFields shows a field with choices, or a foreign key, as radio
 //     buttons (Django's radio_fields), laid out Horizontal or Vertical;
+//   - FilterHorizontal and FilterVertical show a many-to-many field as
+//     two lists, available and chosen, with a filter and buttons to move
+//     entries across (Django's filter_horizontal, used for a group's
+//     permissions and a user's groups); without JavaScript it is the
+//     plain multiple select;
 //   - SaveAs offers "Save as new" on the change form (Django's save_as):
 //     the form, with its inline rows, is saved as a new object, for a
 //     user who may add;

@@ -561,6 +561,12 @@ func (fm *form) field(ctx context.Context, ff formField) (ui.Field, error) {
 		return uf, fm.rawIDInput(ctx, f, &uf)
 	case ff.m2m:
 		uf.Widget, uf.Values = "select-multiple", fm.multi[ff.name]
+		switch {
+		case slices.Contains(fm.e.opts.FilterHorizontal, f.Name):
+			uf.Filter = "horizontal"
+		case slices.Contains(fm.e.opts.FilterVertical, f.Name):
+			uf.Filter = "vertical"
+		}
 		opts, err := fm.options(ctx, f)
 		if err != nil {
 			return uf, err

@@ -175,6 +175,7 @@ func testSite() *Site {
 			AutocompleteFields: []string{"category"},
 			Inlines:            []Inline{Tabular(reviews, InlineOptions{Extra: 2})},
 			SaveOnTop:          true,
+			FilterHorizontal:   []string{"tags"},
 			SaveAs:             true,
 		},
 		ViewOnSite: func(p *Product) string { return "/shop/" + p.Slug + "/" },

@@ -153,6 +153,13 @@ type Options struct {
 	// the number of related rows. A key that names no object is the form's
 	// "Select a valid choice" error.
 	RawIDFields []string
+	// FilterHorizontal and FilterVertical show a many-to-many field as
+	// two lists, the available and the chosen, with a filter box and
+	// buttons to move entries between them, side by side or stacked
+	// (Django's filter_horizontal and filter_vertical): the widget for
+	// hundreds of choices, such as a group's permissions. Without
+	// JavaScript it is the plain multiple select.
+	FilterHorizontal, FilterVertical []string
 	// NoAdd: objects are not added in the admin (Django's
 	// has_add_permission returning False), for a model the application
 	// creates, such as orders: no Add button, and the add form and the
@@ -444,6 +451,16 @@ func (e *entry) check() error {
 		}
 		if orient != Horizontal && orient != Vertical {
 			return fmt.Errorf("RadioFields gives %q an orientation other than admin.Horizontal or admin.Vertical", name)
+		}
+	}
+	for _, names := range [][]string{o.FilterHorizontal, o.FilterVertical} {
+		for _, name := range names {
+			if !slices.ContainsFunc(m.ManyToMany, func(f *orm.Field) bool { return f.Name == name }) {
+				return fmt.Errorf("FilterHorizontal and FilterVertical name %q, which is not a many-to-many field of %s", name, m.Label())
+			}
+			if slices.Contains(o.FilterHorizontal, name) && slices.Contains(o.FilterVertical, name) {
+				return fmt.Errorf("FilterHorizontal and FilterVertical both name %q", name)
+			}
 		}
 	}
 	for _, name := range o.RawIDFields {

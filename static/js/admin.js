@@ -11,7 +11,9 @@
 //    user types), from the form's data-prepopulated JSON;
 //  - autocomplete widgets: the key input becomes hidden, the search box
 //    appears, and a clicked result fills the key;
-//  - inlines: "Add another" sends the form count and counts the new form in.
+//  - inlines: "Add another" sends the form count and counts the new form in;
+//  - many-to-many fields of FilterHorizontal and FilterVertical: the two
+//    lists, available and chosen, with a filter and buttons to move entries.
 'use strict';
 
 (() => {
@@ -221,6 +223,82 @@
     if (max > 0 && n >= max) group.querySelector('.add-row')?.setAttribute('hidden', '');
   });
 
+  // ---- Two-list selector (filter_horizontal, filter_vertical) --------------
+  // The multiple select stays the form's input, hidden: the two lists and
+  // their buttons only change which of its options are selected.
+
+  function enhanceFilter(select) {
+    const name = select.dataset.filterName || '';
+    const make = (tag, cls, text) => {
+      const el = document.createElement(tag);
+      el.className = cls;
+      if (text) el.textContent = text;
+      return el;
+    };
+    const list = (label) => {
+      const l = make('select', 'selector-list');
+      l.multiple = true;
+      l.size = Math.max(select.size || 0, 10);
+      l.setAttribute('aria-label', label);
+      return l;
+    };
+    const button = (text, cls) => {
+      const b = make('button', `button ${cls}`, text);
+      b.type = 'button';
+      return b;
+    };
+    const filter = make('input', 'selector-filter');
+    filter.type = 'search';
+    filter.placeholder = 'Filter';
+    filter.setAttribute('aria-label', `Filter the available ${name}`);
+    const from = list(`Available ${name}`);
+    const to = list(`Chosen ${name}`);
+    const add = button('Choose →', 'selector-add');
+    const remove = button('← Remove', 'selector-remove');
+    const chooseAll = button('Choose all', 'selector-chooseall');
+    const removeAll = button('Remove all', 'selector-removeall');
+    const available = make('div', 'selector-available');
+    available.append(make('p', 'selector-title', `Available ${name}`), filter, from, chooseAll);
+    const chosen = make('div', 'selector-chosen');
+    chosen.append(make('p', 'selector-title', `Chosen ${name}`), to, removeAll);
+    const chooser = make('div', 'selector-chooser');
+    chooser.append(add, remove);
+    const box = make('div', `selector selector-${select.dataset.filter}`);
+    box.append(available, chooser, chosen);
+    select.hidden = true;
+    select.after(box);
+
+    const render = () => {
+      const q = filter.value.trim().toLowerCase();
+      from.replaceChildren();
+      to.replaceChildren();
+      for (const o of select.options) {
+        if (o.selected) to.append(new Option(o.text, o.value));
+        else if (!q || o.text.toLowerCase().includes(q)) from.append(new Option(o.text, o.value));
+      }
+    };
+    const move = (options, on) => {
+      const values = new Set([...options].map((o) => o.value));
+      for (const o of select.options) if (values.has(o.value)) o.selected = on;
+      render();
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    };
+    add.addEventListener('click', () => move(from.selectedOptions, true));
+    remove.addEventListener('click', () => move(to.selectedOptions, false));
+    chooseAll.addEventListener('click', () => move(from.options, true));
+    removeAll.addEventListener('click', () => move(to.options, false));
+    from.addEventListener('dblclick', () => move(from.selectedOptions, true));
+    to.addEventListener('dblclick', () => move(to.selectedOptions, false));
+    filter.addEventListener('input', render);
+    filter.addEventListener('keydown', (e) => {
+      // Enter chooses what the filter left, instead of submitting the form.
+      if (e.key !== 'Enter') return;
+      e.preventDefault();
+      move(from.options, true);
+    });
+    render();
+  }
+
   // ---- Start, and again on what htmx adds -----------------------------------
 
   function enhance(root) {
@@ -232,6 +310,10 @@
     for (const f of within('form[data-prepopulated]:not([data-enhanced])')) {
       f.dataset.enhanced = '';
       prepopulate(f);
+    }
+    for (const s of within('select[data-filter]:not([data-enhanced])')) {
+      s.dataset.enhanced = '';
+      enhanceFilter(s);
     }
   }
 

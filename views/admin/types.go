@@ -260,6 +260,9 @@ type Field struct {
 	// Horizontal lays a radio widget's buttons side by side; they are
 	// stacked otherwise.
 	Horizontal bool
+	// Filter, "horizontal" or "vertical", makes a select-multiple the
+	// two-list selector (admin.js) of Django's filter_horizontal.
+	Filter string
 	// FileURL is the current file of a file field, when it has one;
 	// PreviewURL its thumbnail, for an image. Clearable adds Django's
 	// "Clear" box (named Name + "-clear") to a file field that may be
