@@ -179,6 +179,10 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			case v.URIPath == "/healthz":
 				// Probes call it every few seconds; at info they would drown the log.
 				level = slog.LevelDebug
+			case v.Error != nil:
+				// A 4xx shows the user a message of its own; what caused it
+				// (an errs.Wrap's cause, the ORM's words) is for the log.
+				attrs = append(attrs, slog.String("error", v.Error.Error()))
 			}
 			log.LogAttrs(c.Request().Context(), level, "request", attrs...)
 			return nil

@@ -110,3 +110,19 @@ func TestErrorKinds(t *testing.T) {
 		}
 	})
 }
+
+// The log keeps what a 4xx answer does not show: the cause a domain error
+// wraps, next to the status, at info.
+func TestClientErrorCauseIsLogged(t *testing.T) {
+	e, log := loggedServer(t, orm.FromContext(ormtest.Open(t, "sqlite", auth.Users.Meta)))
+	e.GET("/conflict", func(echo.Context) error {
+		return errs.Wrap(errors.New("stock row 7 locked by order 42"), errs.Conflict, "Only 2 left of Kettle.")
+	})
+	if rec := get(t, e, "/conflict", echo.HeaderAccept, "text/html"); rec.Code != http.StatusConflict {
+		t.Fatalf("status = %d", rec.Code)
+	}
+	line := log.String()
+	if !strings.Contains(line, "status=409") || !strings.Contains(line, "stock row 7 locked by order 42") || !strings.Contains(line, "level=INFO") {
+		t.Errorf("the log lacks the 409's cause:\n%s", line)
+	}
+}
