@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quarry-go/quarry/errs"
 	"github.com/quarry-go/quarry/orm"
 	"github.com/quarry-go/quarry/orm/ormtest"
 )
@@ -613,8 +614,8 @@ func TestAnyModelSaveFile(t *testing.T) {
 	if a.Picture.Name != "avatars/me.png" {
 		t.Errorf("Picture = %q", a.Picture.Name)
 	}
-	if err := avatars.SaveFile(t.Context(), a, "picture", "no.png", strings.NewReader("text")); !errors.Is(err, orm.ErrNotImage) {
-		t.Errorf("SaveFile(text as an image) = %v, want ErrNotImage", err)
+	if err := avatars.SaveFile(t.Context(), a, "picture", "no.png", strings.NewReader("text")); !errors.Is(err, orm.ErrNotImage) || errs.KindOf(err) != errs.Invalid {
+		t.Errorf("SaveFile(text as an image) = %v (kind %v), want ErrNotImage, the visitor's mistake", err, errs.KindOf(err))
 	}
 	if err := avatars.SaveFile(t.Context(), &AnyTag{}, "picture", "me.png", bytes.NewReader(pngBytes(t))); err == nil {
 		t.Error("SaveFile(*AnyTag): no error")

@@ -3,7 +3,6 @@ package orm
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -18,6 +17,8 @@ import (
 
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
+
+	"github.com/quarry-go/quarry/errs"
 )
 
 // Path is the file's location on disk when the default storage is a
@@ -88,8 +89,9 @@ var activeExtensions = map[string]bool{
 }
 
 // ErrNotImage is returned when an ImageField is given a file that does not
-// decode as an image.
-var ErrNotImage = errors.New("Upload a valid image. The file you uploaded was either not an image or a corrupted image.")
+// decode as an image: the visitor's mistake (errs.Invalid), whose text is
+// Django's message for it.
+var ErrNotImage error = &kindedError{"Upload a valid image. The file you uploaded was either not an image or a corrupted image.", errs.Invalid}
 
 // maxImagePixels is where Pillow refuses an image as a decompression bomb
 // (twice its MAX_IMAGE_PIXELS).
