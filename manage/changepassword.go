@@ -35,8 +35,8 @@ func runChangePassword(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer done()
-	if !HasTable(ctx, "auth_user") {
-		return fmt.Errorf("the database has no users table yet: run `%s migrate` first", env.project.name())
+	if err := env.RequireTable(ctx, "auth_user", "users"); err != nil {
+		return err
 	}
 	var u *auth.User
 	err = orm.ErrDoesNotExist // no stored username has what the database cannot store

@@ -23,8 +23,8 @@ func runClearSessions(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer done()
-	if !HasTable(ctx, "auth_session") {
-		return fmt.Errorf("the database has no sessions table yet: run `%s migrate` first", env.project.name())
+	if err := env.RequireTable(ctx, "auth_session", "sessions"); err != nil {
+		return err
 	}
 	sessions, err := (&auth.Store{}).Cleanup(ctx)
 	if err != nil {

@@ -367,4 +367,14 @@ func HasTable(ctx context.Context, table string) bool {
 	return err == nil
 }
 
+// RequireTable is nil once the database has table, and otherwise says to
+// migrate first: a command that needs an app's tables refuses to run
+// before its migrations. what names the table for people ("users").
+func (env *Env) RequireTable(ctx context.Context, table, what string) error {
+	if HasTable(ctx, table) {
+		return nil
+	}
+	return fmt.Errorf("the database has no %s table yet: run `%s migrate` first", what, env.project.name())
+}
+
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

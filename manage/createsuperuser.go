@@ -34,8 +34,8 @@ func runCreateSuperuser(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer done()
-	if !HasTable(ctx, "auth_user") {
-		return fmt.Errorf("the database has no users table yet: run `%s migrate` first", env.project.name())
+	if err := env.RequireTable(ctx, "auth_user", "users"); err != nil {
+		return err
 	}
 
 	if *noInput || !env.Interactive {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -59,8 +58,8 @@ func runSeed(ctx context.Context, env *manage.Env, args []string) error {
 
 func seed(ctx context.Context, env *manage.Env, counts seedCounts) error {
 	for _, table := range []string{"blog_post", "shop_product"} {
-		if !manage.HasTable(ctx, table) {
-			return errors.New("the database has no " + table + " table yet: run `web migrate` first")
+		if err := env.RequireTable(ctx, table, table); err != nil {
+			return err
 		}
 	}
 	start := time.Now()
