@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,11 +11,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/quarry-go/quarry/internal/browsertest"
-	"github.com/quarry-go/quarry/static"
 )
 
 // A browser that prefers a dark scheme gets the admin dark, and every
@@ -27,16 +22,7 @@ func TestBrowserDarkScheme(t *testing.T) {
 		t.Skip(browsertest.SkipMessage)
 	}
 	each(t, func(t *testing.T, v *env) {
-		v.srv.Use(middleware.SecureWithConfig(browserSecurity))
-		v.srv.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", func(c echo.Context) error {
-			if !static.Serve(c.Response(), c.Request()) {
-				return echo.ErrNotFound
-			}
-			return nil
-		})
-		srv := httptest.NewServer(v.srv)
-		defer srv.Close()
-		b := browsertest.Start(t, srv.URL)
+		b := v.browser(t)
 		b.Step("dark", func(ctx context.Context) error {
 			dark := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 				_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{

@@ -3,18 +3,12 @@ package admin
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/internal/browsertest"
 	"github.com/quarry-go/quarry/orm"
-	"github.com/quarry-go/quarry/static"
 )
 
 // An action run from a change list whose editable fields hold unsaved
@@ -29,37 +23,12 @@ func TestBrowserListEditWarning(t *testing.T) {
 	}
 	each(t, func(t *testing.T, v *env) {
 		f := v.fixtures(3)
-		u := v.user("admin", true, true)
-		auth.SetPassword(u, browserPass)
-		if err := auth.Users.Save(v.ctx, u); err != nil {
-			t.Fatal(err)
-		}
-		v.srv.Use(middleware.SecureWithConfig(browserSecurity))
-		v.srv.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", func(c echo.Context) error {
-			if !static.Serve(c.Response(), c.Request()) {
-				return echo.ErrNotFound
-			}
-			return nil
-		})
-		srv := httptest.NewServer(v.srv)
-		defer srv.Close()
-		b := browsertest.Start(t, srv.URL)
+		v.browserAdmin()
+		b := v.browser(t)
 		list := "/admin/admintest/product/"
 
 		b.Step("login", func(ctx context.Context) error {
-			if _, err := chromedp.Run(ctx, chromedp.NavigateResponse(b.URL("/admin/login/?next="+list))); err != nil {
-				return err
-			}
-			if err := chromedp.Do(ctx,
-				chromedp.SendKeys(chromedp.ID("id_username"), "admin"),
-				chromedp.SendKeys(chromedp.ID("id_password"), browserPass),
-			); err != nil {
-				return err
-			}
-			if err := b.Navigate(ctx, chromedp.Click(chromedp.CSS(".login-form button[type=submit]"))); err != nil {
-				return err
-			}
-			if err := b.WantPath(ctx, list); err != nil {
+			if err := signIn(ctx, b, list); err != nil {
 				return err
 			}
 			return b.Until(ctx, `document.documentElement.classList.contains('js')`)

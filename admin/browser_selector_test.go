@@ -3,18 +3,12 @@ package admin
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/quarry-go/quarry/auth"
 	"github.com/quarry-go/quarry/internal/browsertest"
-	"github.com/quarry-go/quarry/static"
 )
 
 // A FilterHorizontal field is two lists in the browser: entries are
@@ -29,38 +23,11 @@ func TestBrowserFilterHorizontal(t *testing.T) {
 		p := f.products[0]
 		kept, other := v.tag("kept"), v.tag("other")
 		v.setTags(p, kept)
-		u := v.user("admin", true, true)
-		auth.SetPassword(u, browserPass)
-		if err := auth.Users.Save(v.ctx, u); err != nil {
-			t.Fatal(err)
-		}
-		v.srv.Use(middleware.SecureWithConfig(browserSecurity))
-		v.srv.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", func(c echo.Context) error {
-			if !static.Serve(c.Response(), c.Request()) {
-				return echo.ErrNotFound
-			}
-			return nil
-		})
-		srv := httptest.NewServer(v.srv)
-		defer srv.Close()
-		b := browsertest.Start(t, srv.URL)
+		v.browserAdmin()
+		b := v.browser(t)
 		page := fmt.Sprintf("/admin/admintest/product/%d/change/", p.ID)
 
-		b.Step("login", func(ctx context.Context) error {
-			if _, err := chromedp.Run(ctx, chromedp.NavigateResponse(b.URL("/admin/login/?next="+page))); err != nil {
-				return err
-			}
-			if err := chromedp.Do(ctx,
-				chromedp.SendKeys(chromedp.ID("id_username"), "admin"),
-				chromedp.SendKeys(chromedp.ID("id_password"), browserPass),
-			); err != nil {
-				return err
-			}
-			if err := b.Navigate(ctx, chromedp.Click(chromedp.CSS(".login-form button[type=submit]"))); err != nil {
-				return err
-			}
-			return b.WantPath(ctx, page)
-		})
+		b.Step("login", func(ctx context.Context) error { return signIn(ctx, b, page) })
 		b.Step("two lists", func(ctx context.Context) error {
 			// The chosen list holds the product's tag; the available one the
 			// others; the plain select is hidden.

@@ -48,23 +48,8 @@ func TestBrowserAdmin(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		u := v.user("admin", true, true)
-		auth.SetPassword(u, browserPass)
-		if err := auth.Users.Save(v.ctx, u); err != nil {
-			t.Fatal(err)
-		}
-
-		v.srv.Use(middleware.SecureWithConfig(browserSecurity))
-		v.srv.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", func(c echo.Context) error {
-			if !static.Serve(c.Response(), c.Request()) {
-				return echo.ErrNotFound
-			}
-			return nil
-		})
-		srv := httptest.NewServer(v.srv)
-		defer srv.Close()
-
-		b := browsertest.Start(t, srv.URL)
+		u := v.browserAdmin()
+		b := v.browser(t)
 		list := "/admin/admintest/product/"
 
 		// a. Signing in.
@@ -514,6 +499,50 @@ func strayReviews(v *env, p *Product, want int) error {
 }
 
 // wantRows waits until the change list shows the named products, in order.
+// browser serves v's admin as a real site would (the security headers,
+// the static files) and starts Chromium on it.
+func (v *env) browser(t *testing.T) *browsertest.Browser {
+	t.Helper()
+	v.srv.Use(middleware.SecureWithConfig(browserSecurity))
+	v.srv.Match([]string{http.MethodGet, http.MethodHead}, static.Prefix+"*", func(c echo.Context) error {
+		if !static.Serve(c.Response(), c.Request()) {
+			return echo.ErrNotFound
+		}
+		return nil
+	})
+	srv := httptest.NewServer(v.srv)
+	t.Cleanup(srv.Close)
+	return browsertest.Start(t, srv.URL)
+}
+
+// browserAdmin is the superuser "admin", who signs in with browserPass.
+func (v *env) browserAdmin() *auth.User {
+	v.t.Helper()
+	u := v.user("admin", true, true)
+	auth.SetPassword(u, browserPass)
+	if err := auth.Users.Save(v.ctx, u); err != nil {
+		v.t.Fatal(err)
+	}
+	return u
+}
+
+// signIn signs browserAdmin in through the login form and lands on next.
+func signIn(ctx context.Context, b *browsertest.Browser, next string) error {
+	if _, err := chromedp.Run(ctx, chromedp.NavigateResponse(b.URL("/admin/login/?next="+next))); err != nil {
+		return err
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("id_username"), "admin"),
+		chromedp.SendKeys(chromedp.ID("id_password"), browserPass),
+	); err != nil {
+		return err
+	}
+	if err := b.Navigate(ctx, chromedp.Click(chromedp.CSS(".login-form button[type=submit]"))); err != nil {
+		return err
+	}
+	return b.WantPath(ctx, next)
+}
+
 func wantRows(ctx context.Context, b *browsertest.Browser, names ...string) error {
 	return b.WantTexts(ctx, "#result_list tbody th a", names...)
 }
